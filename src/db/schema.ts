@@ -1,0 +1,27 @@
+import { sql } from 'drizzle-orm'
+import { bigint, char, datetime, index, mysqlTable, serial, varchar } from 'drizzle-orm/mysql-core'
+
+// Column names `id`, `username`, `email`, `pass_word` are the legacy app's, kept so its database can be
+// adopted in place. `pass_word` holds bcrypt hashes, or a legacy SHA-256 hex digest until next login.
+export const users = mysqlTable('users', {
+  id: serial('id').primaryKey(),
+  username: varchar('username', { length: 64 }).notNull(),
+  // utf8mb4_bin: uniqueness compares exactly what the app normalised, so `é` and `e` never collide.
+  email: varchar('email', { length: 254 }).notNull().unique('users_email_unique'),
+  pass_word: varchar('pass_word', { length: 255 }).notNull(),
+  createdAt: datetime('created_at', { mode: 'date' }).notNull().default(sql`CURRENT_TIMESTAMP`),
+})
+
+// Keyed by SHA-256 of the session id, never the raw id, so a leaked table cannot be replayed as cookies.
+export const sessions = mysqlTable(
+  'sessions',
+  {
+    idHash: char('id_hash', { length: 64 }).primaryKey(),
+    userId: bigint('user_id', { mode: 'number', unsigned: true }).notNull(),
+    createdAt: datetime('created_at', { mode: 'date' }).notNull(),
+    expiresAt: datetime('expires_at', { mode: 'date' }).notNull(),
+  },
+  (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt)],
+)
+
+export type User = typeof users.$inferSelect
