@@ -1,0 +1,46 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest()
+}
+
+// Comparing digests keeps the comparison constant-time even when the lengths differ.
+function same(a: string, expected: Buffer): boolean {
+  return timingSafeEqual(digest(a), expected)
+}
+
+function decodeComponent(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch (err) {
+    if (err instanceof URIError) return value
+    throw err
+  }
+}
+
+/**
+ * Builds a checker for `Authorization: Basic …` headers. `@planetscale/database` sends the user and
+ * password still percent-encoded (it reads them from `URL.username`/`URL.password`) while other clients
+ * send them decoded, so both spellings are accepted.
+ */
+export function basicAuth(user: string, password: string): (header: string | undefined) => boolean {
+  const expectedUser = digest(user)
+  const expectedPassword = digest(password)
+  // The driver sends the same header on every request: remember the last accepted one.
+  let accepted: Buffer | undefined
+  return (header) => {
+    if (!header || !header.startsWith('Basic ')) return false
+    if (accepted && same(header, accepted)) return true
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    if (colon < 0) return false
+    const u = decoded.slice(0, colon)
+    const p = decoded.slice(colon + 1)
+    // Evaluate every comparison so timing does not reveal which part matched.
+    const userOk = same(u, expectedUser) || same(decodeComponent(u), expectedUser)
+    const passwordOk = same(p, expectedPassword) || same(decodeComponent(p), expectedPassword)
+    if (!(userOk && passwordOk)) return false
+    accepted = digest(header)
+    return true
+  }
+}

@@ -1,0 +1,200 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { basicAuth } from './auth'
+import { readJson } from './body'
+import { HttpError } from './errors'
+import { createGatewayPool, parseMysqlUrl } from './pool'
+import { Sessions } from './sessions'
+
+export interface GatewayOptions {
+  /** `mysql://user:pass@host:port[/database]` of the server behind the gateway. */
+  mysqlUrl: string
+  /** Basic-auth credentials clients must present (the user and password of `DATABASE_URL`). */
+  user: string
+  password: string
+  /** Default database; defaults to the path of `mysqlUrl`. PlanetScale discards the URL path. */
+  database?: string
+  /** 0 (default) picks a free port. The gateway binds 127.0.0.1 only. */
+  port?: number
+  log?: (line: string) => void
+  /** MySQL connections shared by sessionless statements and open transactions (default 16). */
+  poolSize?: number
+  /** Roll back a transaction idle this long (default 20 000 ms, Vitess's transaction timeout). */
+  sessionIdleTimeoutMs?: number
+  /** Largest accepted request body (default 8 MiB, below MariaDB's 16 MiB max_allowed_packet). */
+  maxBodyBytes?: number
+}
+
+export interface Gateway {
+  /** `http://127.0.0.1:PORT`, without credentials. */
+  url: string
+  port: number
+  /** Pinned transactions currently open. */
+  readonly openTransactions: number
+  /** Stops accepting requests, finishes in-flight ones, rolls back open transactions. Idempotent. */
+  close(): Promise<void>
+}
+
+const EXECUTE = '/psdb.v1alpha1.Database/Execute'
+const CREATE_SESSION = '/psdb.v1alpha1.Database/CreateSession'
+const DRAIN_TIMEOUT_MS = 5000
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body)
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(json),
+  })
+  res.end(json)
+}
+
+function sendError(res: ServerResponse, err: HttpError): void {
+  send(res, err.status, { error: { code: err.code, message: err.message } })
+}
+
+/**
+ * Starts a server speaking PlanetScale's HTTP API (`@planetscale/database`) over a MySQL server, and
+ * resolves once it accepts requests. Fails fast when MySQL or the database is unreachable.
+ */
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  const log = opts.log ?? (() => {})
+  const database = opts.database ?? parseMysqlUrl(opts.mysqlUrl).database
+  if (!database)
+    throw new Error('startGateway: no database (pass `database` or put it in mysqlUrl)')
+  const maxBody = opts.maxBodyBytes ?? 8 * 1024 * 1024
+  const authorized = basicAuth(opts.user, opts.password)
+  const pool = createGatewayPool({ mysqlUrl: opts.mysqlUrl, database, size: opts.poolSize ?? 16 })
+  await checkDatabase(pool, database, log).catch(async (err: unknown) => {
+    await pool.end()
+    throw err
+  })
+  const sessions = new Sessions({
+    pool,
+    database,
+    user: opts.user,
+    idleTimeoutMs: opts.sessionIdleTimeoutMs ?? 20_000,
+    log,
+  })
+
+  let closing = false
+  let inFlight = 0
+  let drained: (() => void) | undefined
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?', 1)[0]
+    if (path !== EXECUTE && path !== CREATE_SESSION) {
+      req.resume()
+      throw new HttpError(404, 'NOT_FOUND', `unknown path ${JSON.stringify(path).slice(0, 200)}`)
+    }
+    if (req.method !== 'POST') {
+      req.resume()
+      throw new HttpError(405, 'INVALID_ARGUMENT', `${path} accepts POST only`)
+    }
+    if (!authorized(req.headers.authorization)) {
+      req.resume()
+      throw new HttpError(401, 'UNAUTHENTICATED', 'invalid username or password')
+    }
+    const body = await readJson(req, maxBody)
+    if (closing) throw new HttpError(503, 'UNAVAILABLE', 'gateway is shutting down')
+    if (path === CREATE_SESSION) return send(res, 200, { session: sessions.create() })
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new HttpError(400, 'INVALID_ARGUMENT', 'request body must be a JSON object')
+    }
+    const { query, session } = body as { query?: unknown; session?: unknown }
+    if (typeof query !== 'string' || query.trim() === '') {
+      throw new HttpError(400, 'INVALID_ARGUMENT', 'missing "query": expected a non-empty string')
+    }
+    send(res, 200, await sessions.execute(query, session))
+  }
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    inFlight++
+    if (closing) res.setHeader('Connection', 'close')
+    route(req, res)
+      .catch((err: unknown) => {
+        if (err instanceof HttpError) return sendError(res, err)
+        log(
+          `gateway: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        )
+        if (!res.headersSent)
+          sendError(res, new HttpError(500, 'INTERNAL', 'internal gateway error'))
+        else res.destroy()
+      })
+      .finally(() => {
+        if (--inFlight === 0) drained?.()
+      })
+  })
+  // Longer than undici's keep-alive so the client, not the server, closes idle sockets: a server-side
+  // close racing a new request is what produces sporadic "socket hang up" errors.
+  server.keepAliveTimeout = 65_000
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    else socket.destroy()
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  }).catch(async (err: unknown) => {
+    await pool.end()
+    throw err
+  })
+  const port = (server.address() as AddressInfo).port
+  const url = `http://127.0.0.1:${port}`
+  log(`gateway: ${url} -> ${database} (user ${opts.user})`)
+
+  let closed: Promise<void> | undefined
+  async function close(): Promise<void> {
+    closing = true
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeIdleConnections()
+    if (inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        drained = resolve
+        setTimeout(resolve, DRAIN_TIMEOUT_MS).unref()
+      })
+    }
+    await sessions.close()
+    server.closeAllConnections()
+    await stopped
+    await pool.end()
+    log('gateway: stopped')
+  }
+
+  return {
+    url,
+    port,
+    get openTransactions() {
+      return sessions.openTransactions
+    },
+    close: () => (closed ??= close()),
+  }
+}
+
+async function checkDatabase(
+  pool: ReturnType<typeof createGatewayPool>,
+  database: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const conn = await pool.acquire()
+  try {
+    const charset = await new Promise<string>((resolve, reject) =>
+      conn.query('SELECT @@character_set_database', (err, rows) =>
+        err
+          ? reject(err)
+          : resolve(
+              String((rows as Array<Record<string, unknown>>)[0]?.['@@character_set_database']),
+            ),
+      ),
+    )
+    // Tables take the database's default charset: anything else breaks 4-byte UTF-8 (errno 1366).
+    if (charset !== 'utf8mb4') {
+      log(`gateway: warning: database ${database} has default charset ${charset}, expected utf8mb4`)
+    }
+  } finally {
+    conn.release()
+  }
+}
