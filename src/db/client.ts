@@ -1,0 +1,37 @@
+import { Client } from '@planetscale/database'
+import { drizzle } from 'drizzle-orm/planetscale-serverless'
+import * as schema from './schema'
+
+/** Builds the request's database handle; the driver speaks HTTP, so there is no pool to keep. */
+export function createDb(databaseUrl: string) {
+  return drizzle({ client: new Client({ url: databaseUrl }), schema })
+}
+
+export type Database = ReturnType<typeof createDb>
+
+/** Walks `cause` chains (drizzle wraps driver errors) and returns every error in it. */
+function errorChain(err: unknown): unknown[] {
+  const chain: unknown[] = []
+  for (let e = err; e && chain.length < 8; e = (e as { cause?: unknown }).cause) chain.push(e)
+  return chain
+}
+
+/** True for a MySQL duplicate-key error; the errno text is the one signal PlanetScale and MySQL share. */
+export function isDuplicateKey(err: unknown): boolean {
+  return errorChain(err).some((e) => {
+    const body = (e as { body?: { message?: string } }).body
+    return /\(errno 1062\)/.test(body?.message ?? (e as Error).message ?? '')
+  })
+}
+
+/**
+ * True when the database could not be reached or refused us (network failure, 5xx, bad credentials),
+ * as opposed to an SQL error, which the driver reports with status 400.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  return errorChain(err).some((e) => {
+    const name = (e as Error)?.name
+    if (name === 'DatabaseError') return (e as { status?: number }).status !== 400
+    return name === 'UnknownError' || (e instanceof TypeError && name === 'TypeError' && e !== err)
+  })
+}

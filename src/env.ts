@@ -1,0 +1,33 @@
+import type { Database } from './db/client'
+import type { Config } from './config'
+import type { AuthSession } from './auth/sessions'
+
+/** Every binding and secret the Worker reads. Documented for operators in `.dev.vars.example`. */
+export interface Bindings {
+  /** `https://USER:PASSWORD@HOST` of the PlanetScale database (locally: the dev gateway). Secret. */
+  DATABASE_URL: string
+  /** Seals the session cookie; at least 32 characters. Secret; required outside local development. */
+  SESSION_SECRET?: string
+  /** `production` (default, from wrangler.toml), `development` or `test`. */
+  ENVIRONMENT?: string
+  /** bcrypt cost factor; default 10, below 10 refused in production. */
+  BCRYPT_COST?: string
+  /** Minimum password length in code points; default 15, at least 8. */
+  PASSWORD_MIN_LENGTH?: string
+  /** Idle session timeout in seconds; default 86400 (24 hours). */
+  SESSION_IDLE_SECONDS?: string
+  /** Absolute session lifetime in seconds; default 2592000 (30 days). */
+  SESSION_ABSOLUTE_SECONDS?: string
+}
+
+export interface Variables {
+  config: Config
+  db: Database
+  /** The signed-in user's session, set by `loadSession` when a valid session cookie was sent. */
+  auth: AuthSession | null
+}
+
+export interface AppEnv {
+  Bindings: Bindings
+  Variables: Variables
+}

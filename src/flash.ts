@@ -1,0 +1,30 @@
+import type { Context } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { cookiePolicy } from './auth/sessions'
+
+/** A one-shot notice carried across a redirect, so anonymous pages need no session to show it. */
+export type Flash = { notice: 'created'; email: string } | { notice: 'signed_out' }
+
+const FLASH_COOKIE = 'flash'
+const FLASH_MAX_AGE = 120
+
+export function setFlash(c: Context, flash: Flash) {
+  const { name, options } = cookiePolicy(c, FLASH_COOKIE, FLASH_MAX_AGE)
+  setCookie(c, name, JSON.stringify(flash), options)
+}
+
+/** Reads the notice, if any, and expires its cookie; anything malformed is ignored. */
+export function takeFlash(c: Context): Flash | undefined {
+  const { name, options } = cookiePolicy(c, FLASH_COOKIE)
+  const raw = getCookie(c, name, options.prefix)
+  if (raw === undefined) return undefined
+  deleteCookie(c, name, options)
+  try {
+    const value = JSON.parse(raw) as Partial<{ notice: string; email: unknown }>
+    if (value.notice === 'signed_out') return { notice: 'signed_out' }
+    if (value.notice === 'created' && typeof value.email === 'string' && value.email.length <= 254) {
+      return { notice: 'created', email: value.email }
+    }
+  } catch {}
+  return undefined
+}
