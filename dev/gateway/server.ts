@@ -5,6 +5,7 @@ import { readJson } from './body'
 import { HttpError } from './errors'
 import { createGatewayPool, parseMysqlUrl } from './pool'
 import { Sessions } from './sessions'
+import { mariadbCompatible } from './compat'
 
 export interface GatewayOptions {
   /** `mysql://user:pass@host:port[/database]` of the server behind the gateway. */
@@ -64,7 +65,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const maxBody = opts.maxBodyBytes ?? 8 * 1024 * 1024
   const authorized = basicAuth(opts.user, opts.password)
   const pool = createGatewayPool({ mysqlUrl: opts.mysqlUrl, database, size: opts.poolSize ?? 16 })
-  await checkDatabase(pool, database, log).catch(async (err: unknown) => {
+  const server = await checkDatabase(pool, database, log).catch(async (err: unknown) => {
     await pool.end()
     throw err
   })
@@ -73,6 +74,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     database,
     user: opts.user,
     idleTimeoutMs: opts.sessionIdleTimeoutMs ?? 20_000,
+    rewrite: server.mariadb ? mariadbCompatible : undefined,
     log,
   })
 
@@ -107,7 +109,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     send(res, 200, await sessions.execute(query, session))
   }
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  const http = createServer({ keepAlive: true }, (req, res) => {
     inFlight++
     if (closing) res.setHeader('Connection', 'close')
     route(req, res)
@@ -126,31 +128,31 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   })
   // Longer than undici's keep-alive so the client, not the server, closes idle sockets: a server-side
   // close racing a new request is what produces sporadic "socket hang up" errors.
-  server.keepAliveTimeout = 65_000
-  server.on('clientError', (_err, socket) => {
+  http.keepAliveTimeout = 65_000
+  http.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
     else socket.destroy()
   })
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject)
+    http.once('error', reject)
+    http.listen(opts.port ?? 0, '127.0.0.1', () => {
+      http.off('error', reject)
       resolve()
     })
   }).catch(async (err: unknown) => {
     await pool.end()
     throw err
   })
-  const port = (server.address() as AddressInfo).port
+  const port = (http.address() as AddressInfo).port
   const url = `http://127.0.0.1:${port}`
   log(`gateway: ${url} -> ${database} (user ${opts.user})`)
 
   let closed: Promise<void> | undefined
   async function close(): Promise<void> {
     closing = true
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
-    server.closeIdleConnections()
+    const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
+    http.closeIdleConnections()
     if (inFlight > 0) {
       await new Promise<void>((resolve) => {
         drained = resolve
@@ -158,7 +160,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       })
     }
     await sessions.close()
-    server.closeAllConnections()
+    http.closeAllConnections()
     await stopped
     await pool.end()
     log('gateway: stopped')
@@ -174,26 +176,26 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 }
 
+/** Checks the database is reachable and utf8mb4, and tells whether the server is MariaDB. */
 async function checkDatabase(
   pool: ReturnType<typeof createGatewayPool>,
   database: string,
   log: (line: string) => void,
-): Promise<void> {
+): Promise<{ mariadb: boolean }> {
   const conn = await pool.acquire()
   try {
-    const charset = await new Promise<string>((resolve, reject) =>
-      conn.query('SELECT @@character_set_database', (err, rows) =>
-        err
-          ? reject(err)
-          : resolve(
-              String((rows as Array<Record<string, unknown>>)[0]?.['@@character_set_database']),
-            ),
+    const row = await new Promise<Record<string, unknown>>((resolve, reject) =>
+      conn.query('SELECT @@character_set_database AS charset, VERSION() AS version', (err, rows) =>
+        err ? reject(err) : resolve((rows as Array<Record<string, unknown>>)[0] ?? {}),
       ),
     )
     // Tables take the database's default charset: anything else breaks 4-byte UTF-8 (errno 1366).
-    if (charset !== 'utf8mb4') {
-      log(`gateway: warning: database ${database} has default charset ${charset}, expected utf8mb4`)
+    if (row.charset !== 'utf8mb4') {
+      log(
+        `gateway: warning: database ${database} has default charset ${String(row.charset)}, expected utf8mb4`,
+      )
     }
+    return { mariadb: /mariadb/i.test(String(row.version)) }
   } finally {
     conn.release()
   }

@@ -23,6 +23,8 @@ export interface SessionOptions {
   user: string
   /** Roll back and unpin a transaction left idle this long (Vitess's default is 20 s). */
   idleTimeoutMs: number
+  /** Adapts a statement to the server's dialect before it runs (see compat.ts). */
+  rewrite?: (sql: string) => string
   log: (line: string) => void
 }
 
@@ -84,7 +86,11 @@ export class Sessions {
   private readonly pinned = new Map<string, Pinned>()
   private closed = false
 
-  constructor(private readonly opts: SessionOptions) {}
+  private readonly rewrite: (sql: string) => string
+
+  constructor(private readonly opts: SessionOptions) {
+    this.rewrite = opts.rewrite ?? ((sql) => sql)
+  }
 
   /** Number of sessions holding a pinned connection (for tests and diagnostics). */
   get openTransactions(): number {
@@ -154,7 +160,7 @@ export class Sessions {
     }
     let outcome: Outcome
     try {
-      outcome = await runStatement(conn, sql)
+      outcome = await runStatement(conn, this.rewrite(sql))
     } catch (err) {
       if (isFatal(err)) conn.destroy()
       else conn.release()
@@ -196,7 +202,7 @@ export class Sessions {
     clearTimeout(entry.timer)
     let outcome: Outcome
     try {
-      outcome = await runStatement(entry.conn, sql)
+      outcome = await runStatement(entry.conn, this.rewrite(sql))
     } catch (err) {
       if (isFatal(err)) {
         this.lose(entry, 'the MySQL connection was lost', false)

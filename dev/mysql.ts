@@ -1,0 +1,341 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { delimiter, dirname, join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import mysql from 'mysql2/promise'
+
+const run = promisify(execFile)
+
+export interface PrivateMysqlOptions {
+  /** Data directory (created and initialised on first use). Socket, pid file and error log live in it. */
+  dataDir: string
+  log?: (line: string) => void
+}
+
+export interface PrivateMysql {
+  /** `mysql://root@127.0.0.1:PORT` (no database). */
+  url: string
+  port: number
+  /** Stops the server (graceful shutdown). Idempotent. */
+  stop(): Promise<void>
+}
+
+interface ServerBinary {
+  server: string
+  flavor: 'mariadb' | 'mysql'
+  installDb?: string
+}
+
+const SEARCH_DIRS = [
+  '/usr/sbin',
+  '/usr/local/sbin',
+  '/usr/local/bin',
+  '/opt/homebrew/bin',
+  '/opt/homebrew/sbin',
+  '/usr/local/mysql/bin',
+]
+
+const INSTALL_HINT =
+  'No MariaDB or MySQL server binary (mariadbd or mysqld) was found on PATH or in ' +
+  `${SEARCH_DIRS.join(', ')}.\n` +
+  'Install one, e.g. `sudo apt-get install mariadb-server` (Debian/Ubuntu), ' +
+  '`sudo dnf install mariadb-server` (Fedora) or `brew install mariadb` (macOS),\n' +
+  'or point MYSQL_URL at an existing server: MYSQL_URL=mysql://user:pass@127.0.0.1:3306'
+
+function findExecutable(names: string[]): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SEARCH_DIRS]
+  for (const name of names) {
+    for (const dir of dirs) {
+      const candidate = join(dir, name)
+      if (existsSync(candidate)) return candidate
+    }
+  }
+  return undefined
+}
+
+/** Locates the MariaDB or MySQL server on this machine, or throws naming what to install. */
+export async function findServerBinary(): Promise<ServerBinary> {
+  const server = process.env.MYSQLD ?? findExecutable(['mariadbd', 'mysqld'])
+  if (!server) throw new Error(INSTALL_HINT)
+  const { stdout } = await run(server, ['--version'])
+  if (/mariadb/i.test(stdout)) {
+    const installDb = findExecutable(['mariadb-install-db', 'mysql_install_db'])
+    if (!installDb)
+      throw new Error(`${server} is MariaDB but mariadb-install-db is missing.\n${INSTALL_HINT}`)
+    return { server, flavor: 'mariadb', installDb }
+  }
+  return { server, flavor: 'mysql' }
+}
+
+// Small footprint and fast start: a development database, not a durable one.
+function commonArgs(flavor: ServerBinary['flavor']): string[] {
+  const args = [
+    '--character-set-server=utf8mb4',
+    '--collation-server=utf8mb4_unicode_ci',
+    '--innodb-buffer-pool-size=16M',
+    '--innodb-log-file-size=8M',
+    '--innodb-flush-log-at-trx-commit=2',
+    '--performance-schema=OFF',
+    '--skip-name-resolve',
+    '--max-connections=200',
+  ]
+  if (flavor === 'mysql') args.push('--mysqlx=OFF', '--skip-log-bin')
+  // The server refuses to run as root unless told to.
+  if (process.getuid?.() === 0) args.push('--user=root')
+  return args
+}
+
+async function initialise(
+  bin: ServerBinary,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<void> {
+  // Initialise beside the target and rename, so an interrupted first run never leaves a half-made dir.
+  const staging = `${dataDir}.init-${process.pid}`
+  await rm(staging, { recursive: true, force: true })
+  const started = performance.now()
+  try {
+    if (bin.flavor === 'mariadb') {
+      await run(bin.installDb!, [
+        '--no-defaults',
+        `--datadir=${staging}`,
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+        ...commonArgs(bin.flavor),
+      ])
+    } else {
+      await run(bin.server, [
+        '--no-defaults',
+        '--initialize-insecure',
+        `--datadir=${staging}`,
+        ...commonArgs(bin.flavor),
+      ])
+    }
+    await rmdir(dataDir).catch(() => {}) // an empty placeholder (mkdtemp) may exist
+    await rename(staging, dataDir)
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true })
+    throw new Error(`initialising ${dataDir} failed: ${(err as Error).message}`)
+  }
+  log(`mysql: initialised ${dataDir} in ${Math.round(performance.now() - started)} ms`)
+}
+
+async function isInitialised(dataDir: string): Promise<boolean> {
+  if (existsSync(join(dataDir, 'mysql'))) return true
+  const entries = await readdir(dataDir).catch(() => null)
+  if (entries && entries.length > 0) {
+    throw new Error(`${dataDir} is neither empty nor a MySQL data directory; refusing to touch it`)
+  }
+  return false
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    // /proc/PID/stat: "pid (comm) state ppid …"; comm may contain spaces, so split after the ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  } catch {
+    return undefined
+  }
+}
+
+function commandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')
+  } catch {
+    return undefined
+  }
+}
+
+async function waitForExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (alive(pid)) {
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return true
+}
+
+/**
+ * Clears what a previous run left: a stale pid file or socket is removed; a server still running on
+ * this data dir is stopped if orphaned (its supervising shell is gone), else reported as in use.
+ */
+async function clearLeftovers(
+  dataDir: string,
+  pidFile: string,
+  socket: string,
+  log: (line: string) => void,
+) {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim())
+  if (pid > 0 && alive(pid)) {
+    const cmd = commandLine(pid)
+    if (cmd === undefined || cmd.includes(dataDir)) {
+      const parent = parentOf(pid)
+      const supervisor = parent ? commandLine(parent) : undefined
+      const orphaned = parent === 1 || (cmd !== undefined && !supervisor?.includes(dataDir))
+      if (!orphaned) {
+        throw new Error(
+          `a server (pid ${pid}) is already running on ${dataDir}: stop the other dev/test run, or use another data dir`,
+        )
+      }
+      log(`mysql: stopping orphaned server pid ${pid} on ${dataDir}`)
+      process.kill(pid, 'SIGTERM')
+      if (!(await waitForExit(pid, 30_000))) process.kill(pid, 'SIGKILL')
+      await waitForExit(pid, 5_000)
+    }
+  }
+  await unlink(pidFile).catch(() => {})
+  await unlink(socket).catch(() => {})
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolvePort(port))
+    })
+  })
+}
+
+// Unix socket paths are limited to ~104 bytes; deep temp dirs fall back to a short path in /tmp.
+function socketPath(dataDir: string): string {
+  const inside = join(dataDir, 'mysqld.sock')
+  if (Buffer.byteLength(inside) < 100) return inside
+  const hash = createHash('sha256').update(dataDir).digest('hex').slice(0, 16)
+  return join(tmpdir(), `edge-auth-mysqld-${hash}.sock`)
+}
+
+// The server runs under a tiny shell that holds the read end of a pipe from this process. When this
+// process exits for any reason, even SIGKILL, the pipe closes, `read` returns and the shell stops the
+// server; the server also stops when `stop()` closes the pipe. `detached` keeps a terminal's Ctrl-C
+// away from the server, so this process decides the shutdown order.
+const SUPERVISOR = [
+  'exec 3<&0',
+  '"$@" </dev/null &',
+  'server=$!',
+  '(read -r _ <&3; kill -TERM "$server" 2>/dev/null) &',
+  'watcher=$!',
+  'wait "$server"',
+  'status=$?',
+  'kill "$watcher" 2>/dev/null',
+  'exit "$status"',
+].join('\n')
+
+async function tail(file: string, lines = 15): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '')
+  return text.trim().split('\n').slice(-lines).join('\n')
+}
+
+async function waitUntilReady(port: number, child: ChildProcess, errorLog: string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  let exited = child.exitCode !== null
+  child.once('exit', () => (exited = true))
+  for (;;) {
+    if (exited) throw new Error(`the MySQL server exited during start-up:\n${await tail(errorLog)}`)
+    try {
+      const conn = await mysql.createConnection({
+        host: '127.0.0.1',
+        port,
+        user: 'root',
+        connectTimeout: 1000,
+      })
+      await conn.end()
+      return
+    } catch {
+      if (Date.now() > deadline)
+        throw new Error(`the MySQL server did not start within 60 s:\n${await tail(errorLog)}`)
+      await new Promise((r) => setTimeout(r, 25))
+    }
+  }
+}
+
+/**
+ * Starts a private MariaDB/MySQL server on a free 127.0.0.1 port with its data in `dataDir`
+ * (initialised on first use), stopped by `stop()` or when this process ends. Reads no option files
+ * and never touches another server on the machine.
+ */
+export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<PrivateMysql> {
+  const log = opts.log ?? (() => {})
+  const dataDir = resolve(opts.dataDir)
+  const bin = await findServerBinary()
+  await mkdir(dirname(dataDir), { recursive: true })
+  if (!(await isInitialised(dataDir))) await initialise(bin, dataDir, log)
+  if (!(await stat(dataDir)).isDirectory()) throw new Error(`${dataDir} is not a directory`)
+
+  const pidFile = join(dataDir, 'mysqld.pid')
+  const socket = socketPath(dataDir)
+  const errorLog = join(dataDir, 'mysqld.err')
+  await clearLeftovers(dataDir, pidFile, socket, log)
+
+  const started = performance.now()
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    const child = spawn(
+      '/bin/sh',
+      [
+        '-c',
+        SUPERVISOR,
+        'mysqld-supervisor',
+        bin.server,
+        '--no-defaults',
+        `--datadir=${dataDir}`,
+        `--socket=${socket}`,
+        `--pid-file=${pidFile}`,
+        `--log-error=${errorLog}`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        '--skip-networking=0',
+        ...commonArgs(bin.flavor),
+      ],
+      { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
+    )
+    child.stdin!.on('error', () => {}) // EPIPE if the shell died first; its exit is handled below
+    try {
+      await waitUntilReady(port, child, errorLog)
+    } catch (err) {
+      child.stdin!.end()
+      const portTaken = /address already in use|bind on tcp\/ip port/i.test((err as Error).message)
+      if (portTaken && attempt < 3) continue
+      throw err
+    }
+    log(
+      `mysql: ${bin.flavor} on 127.0.0.1:${port} (${dataDir}) ready in ${Math.round(performance.now() - started)} ms`,
+    )
+
+    let stopped: Promise<void> | undefined
+    const stop = (): Promise<void> =>
+      (stopped ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return
+        const exit = new Promise<void>((r) => child.once('exit', () => r()))
+        child.stdin!.end()
+        const timeout = setTimeout(() => {
+          try {
+            const pid = Number(readFileSync(pidFile, 'utf8').trim())
+            if (pid > 0) process.kill(pid, 'SIGKILL')
+          } catch {
+            child.kill('SIGKILL')
+          }
+        }, 30_000)
+        await exit
+        clearTimeout(timeout)
+        log(`mysql: stopped 127.0.0.1:${port}`)
+      })())
+    return { url: `mysql://root@127.0.0.1:${port}`, port, stop }
+  }
+}
