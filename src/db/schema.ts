@@ -1,10 +1,11 @@
 import { sql } from 'drizzle-orm'
-import { bigint, char, datetime, index, mysqlTable, serial, varchar } from 'drizzle-orm/mysql-core'
+import { bigint, char, datetime, index, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
 
 // Column names `id`, `username`, `email`, `pass_word` are the legacy app's, kept so its database can be
 // adopted in place. `pass_word` holds bcrypt hashes, or a legacy SHA-256 hex digest until next login.
 export const users = mysqlTable('users', {
-  id: serial('id').primaryKey(),
+  // Not serial(): drizzle-kit writes `serial AUTO_INCREMENT`, which MariaDB's grammar rejects.
+  id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
   username: varchar('username', { length: 64 }).notNull(),
   // utf8mb4_bin: uniqueness compares exactly what the app normalised, so `é` and `e` never collide.
   email: varchar('email', { length: 254 }).notNull().unique('users_email_unique'),
