@@ -13,13 +13,14 @@ export function logEvent(level: 'info' | 'warn' | 'error', event: string, fields
 
 /** What may be logged of an error: its class, a database error code and errno, not its message. */
 export function describeError(err: unknown): Fields {
-  const fields: Fields = { error: err instanceof Error ? err.name : typeof err }
+  const names: string[] = []
+  const fields: Fields = {}
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    names.push(e instanceof Error ? e.name : typeof e)
     const body = (e as { body?: { code?: string; message?: string } }).body
     if (body?.code) fields.code = body.code
     const errno = /\(errno (\d+)\)/.exec(body?.message ?? '')?.[1]
     if (errno) fields.errno = Number(errno)
-    if (depth > 0 && e instanceof Error) fields.cause = e.name
   }
-  return fields
+  return { error: names.join(' < '), ...fields }
 }

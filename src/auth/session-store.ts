@@ -45,10 +45,14 @@ export class DatabaseSessionStore implements Store {
     return new Date(Math.min(idle, absolute))
   }
 
-  /** Sliding the idle expiry costs a write, so it moves only once half the idle window has passed. */
+  /**
+   * Sliding the idle expiry costs a write, so it moves only once less than half the idle window is
+   * left, and only if the absolute lifetime lets it move at all.
+   */
   shouldSlide(row: SessionRow): boolean {
+    const left = row.expiresAt.getTime() - this.now.getTime()
     const gain = this.nextExpiry(row.createdAt).getTime() - row.expiresAt.getTime()
-    return gain >= (this.config.sessionIdleSeconds * 1000) / 2
+    return left < (this.config.sessionIdleSeconds * 1000) / 2 && gain >= 1000
   }
 
   async getSessionById(sessionId?: string): Promise<SessionData | null> {

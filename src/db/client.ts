@@ -2,9 +2,24 @@ import { Client } from '@planetscale/database'
 import { drizzle } from 'drizzle-orm/planetscale-serverless'
 import * as schema from './schema'
 
+/** The database could not be reached at all (DNS, refused connection, reset). */
+export class DatabaseUnreachableError extends Error {
+  override name = 'DatabaseUnreachableError'
+}
+
+// The driver lets a failed fetch escape as whatever the runtime throws (workerd: a plain Error);
+// tag it so it can be told apart from a bug.
+const taggedFetch: typeof fetch = async (input, init) => {
+  try {
+    return await fetch(input, init)
+  } catch (err) {
+    throw new DatabaseUnreachableError('database request failed', { cause: err })
+  }
+}
+
 /** Builds the request's database handle; the driver speaks HTTP, so there is no pool to keep. */
 export function createDb(databaseUrl: string) {
-  return drizzle({ client: new Client({ url: databaseUrl }), schema })
+  return drizzle({ client: new Client({ url: databaseUrl, fetch: taggedFetch }), schema })
 }
 
 export type Database = ReturnType<typeof createDb>
@@ -30,8 +45,9 @@ export function isDuplicateKey(err: unknown): boolean {
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   return errorChain(err).some((e) => {
+    if (e instanceof DatabaseUnreachableError) return true
     const name = (e as Error)?.name
     if (name === 'DatabaseError') return (e as { status?: number }).status !== 400
-    return name === 'UnknownError' || (e instanceof TypeError && name === 'TypeError' && e !== err)
+    return name === 'UnknownError'
   })
 }

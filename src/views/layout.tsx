@@ -1,3 +1,4 @@
+import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
 
 // No settle delay and no injected indicator <style>: htmx then never writes inline styles, which the
@@ -6,7 +7,9 @@ const HTMX_CONFIG = '{"includeIndicatorCSS":false,"defaultSettleDelay":0}'
 
 export function Layout(props: { title: string; children: Child }) {
   return (
-    <html lang="en">
+    <>
+      {raw('<!DOCTYPE html>')}
+      <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -22,6 +25,7 @@ export function Layout(props: { title: string; children: Child }) {
         </header>
         <main id="main">{props.children}</main>
       </body>
-    </html>
+      </html>
+    </>
   )
 }

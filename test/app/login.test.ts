@@ -1,0 +1,106 @@
+import { eq } from 'drizzle-orm'
+import bcrypt from 'bcryptjs'
+import { describe, expect, it } from 'vitest'
+import { users } from '../../src/db/schema'
+import { callApp, cookieFrom, db, get, PASSWORD, post, SESSION, signedIn, signup, uniqueEmail } from './helpers'
+
+async function sha256Hex(text: string) {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+describe('POST /login', () => {
+  it('answers a wrong password and an unknown email alike: 400 "Invalid credentials"', async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    const wrong = await post('/login', { email, password: 'not the password at all' })
+    const unknown = await post('/login', { email: uniqueEmail(), password: PASSWORD })
+    expect(wrong.status).toBe(400)
+    expect(unknown.status).toBe(400)
+    const [a, b] = [await wrong.text(), await unknown.text()]
+    expect(a).toContain('Invalid credentials')
+    expect(a.replace(/value="[^"]*"/, '')).toBe(b.replace(/value="[^"]*"/, ''))
+    expect(a).toContain(`value="${email}"`)
+    expect(wrong.headers.getSetCookie()).toEqual([])
+    expect(unknown.headers.getSetCookie()).toEqual([])
+  })
+
+  it('never verifies a password past 72 bytes against its truncated prefix', async () => {
+    const email = uniqueEmail()
+    const password = 'p'.repeat(72)
+    await signup({ email, password })
+    const longer = await post('/login', { email, password: `${password}extra` })
+    expect(longer.status).toBe(400)
+  })
+
+  it('signs in with a fresh __Host- session cookie and sends the person to /welcome', async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    const res = await post('/login', { email: email.toUpperCase(), password: PASSWORD })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('Location')).toBe('/welcome')
+    const cookies = res.headers.getSetCookie()
+    expect(cookies).toHaveLength(1)
+    const cookie = cookies[0]!
+    expect(cookie).toMatch(/^__Host-session=Fe26\.2\*/)
+    expect(cookie).toContain('Path=/')
+    expect(cookie).toContain('Secure')
+    expect(cookie).toContain('HttpOnly')
+    expect(cookie).toContain('SameSite=Lax')
+    expect(cookie).toContain('Max-Age=2592000')
+    expect(cookie).not.toMatch(/Domain=/i)
+  })
+
+  it('with htmx, answers 204 and HX-Location to /welcome', async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    const res = await post('/login', { email, password: PASSWORD }, { mode: 'htmx' })
+    expect(res.status).toBe(204)
+    expect(JSON.parse(res.headers.get('HX-Location') ?? '{}')).toEqual({ path: '/welcome' })
+    expect(cookieFrom(res, SESSION)).toBeDefined()
+  })
+
+  it('rotates the session id at login and ends the old session (ASVS 7.2.4)', async () => {
+    const first = await signedIn('First')
+    const email = uniqueEmail()
+    await signup({ username: 'Second', email })
+    const res = await post('/login', { email, password: PASSWORD }, { cookie: first.cookie })
+    const second = cookieFrom(res, SESSION)
+    expect(second).toBeDefined()
+    expect(second).not.toBe(first.cookie)
+    expect(res.headers.getSetCookie()).toHaveLength(1)
+    expect((await get('/welcome', { cookie: first.cookie })).status).toBe(303)
+    expect(await (await get('/welcome', { cookie: second })).text()).toContain('Welcome, Second')
+  })
+
+  it('answers empty fields with 422 and field messages', async () => {
+    const res = await post('/login', { email: '', password: '' }, { mode: 'htmx' })
+    expect(res.status).toBe(422)
+    const html = await res.text()
+    expect(html).toContain('Enter your email address.')
+    expect(html).toContain('Enter your password.')
+  })
+
+  it('verifies a legacy SHA-256 password once and replaces it with bcrypt', async () => {
+    const email = uniqueEmail('legacy')
+    await db().insert(users).values({ username: 'Legacy', email, pass_word: await sha256Hex('legacy pass') })
+    const res = await post('/login', { email, password: 'legacy pass' })
+    expect(res.status).toBe(303)
+    const [row] = await db().select().from(users).where(eq(users.email, email))
+    expect(row?.pass_word).toMatch(/^\$2b\$04\$/)
+    expect((await post('/login', { email, password: 'legacy pass' })).status).toBe(303)
+    expect((await post('/login', { email, password: 'wrong' })).status).toBe(400)
+  })
+
+  it('rehashes a bcrypt hash below the configured cost at the next login', async () => {
+    const email = uniqueEmail('lowcost')
+    const password = 'an old low cost passphrase'
+    await db().insert(users).values({ username: 'Low', email, pass_word: bcrypt.hashSync(password, 4) })
+    const body = new URLSearchParams({ email, password })
+    const res = await callApp('/login', { BCRYPT_COST: '5' }, { method: 'POST', body })
+    expect(res.status).toBe(303)
+    const [row] = await db().select().from(users).where(eq(users.email, email))
+    expect(row?.pass_word).toMatch(/^\$2b\$05\$/)
+    expect(bcrypt.compareSync(password, row!.pass_word)).toBe(true)
+  })
+})

@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url'
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
+import { defineConfig } from 'vitest/config'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+// The real app in workerd, configured from wrangler.toml, talking to the real gateway and MySQL that
+// global-setup.ts starts; only the database URL and test-speed settings are injected.
+export default defineConfig({
+  root,
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      main: './src/index.tsx',
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          DATABASE_URL: inject('databaseUrl'),
+          SESSION_SECRET: 'test-secret-that-is-at-least-32-characters-long',
+          ENVIRONMENT: 'test',
+          BCRYPT_COST: '4',
+        },
+      },
+    })),
+  ],
+  test: {
+    name: 'app',
+    include: ['test/app/**/*.test.{ts,tsx}'],
+    globalSetup: ['test/app/global-setup.ts'],
+    testTimeout: 20_000,
+  },
+})
