@@ -2,16 +2,15 @@ import { fileURLToPath } from 'node:url'
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
+const fromRoot = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url))
 
 // The real app in workerd, configured from wrangler.toml, talking to the real gateway and MySQL that
 // global-setup.ts starts; only the database URL and test-speed settings are injected.
 export default defineConfig({
-  root,
   plugins: [
     cloudflareTest(({ inject }) => ({
-      main: './src/index.tsx',
-      wrangler: { configPath: './wrangler.toml' },
+      main: fromRoot('src/index.tsx'),
+      wrangler: { configPath: fromRoot('wrangler.toml') },
       miniflare: {
         bindings: {
           DATABASE_URL: inject('databaseUrl'),
@@ -24,8 +23,9 @@ export default defineConfig({
   ],
   test: {
     name: 'app',
-    include: ['test/app/**/*.test.{ts,tsx}'],
-    globalSetup: ['test/app/global-setup.ts'],
+    dir: fromRoot('test/app'),
+    include: ['**/*.test.{ts,tsx}'],
+    globalSetup: [fromRoot('test/app/global-setup.ts')],
     testTimeout: 20_000,
   },
 })
