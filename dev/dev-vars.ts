@@ -19,11 +19,14 @@ export function readDevVars(path: string): Record<string, string> {
 export function ensureDevVars(path: string): { created: boolean } {
   const vars = readDevVars(path)
   const additions: string[] = []
-  if (!vars.SESSION_SECRET) additions.push(`SESSION_SECRET=${randomBytes(32).toString('base64url')}`)
+  if (!vars.SESSION_SECRET)
+    additions.push(`SESSION_SECRET=${randomBytes(32).toString('base64url')}`)
   if (!vars.ENVIRONMENT) additions.push('ENVIRONMENT=development')
   if (additions.length === 0) return { created: false }
   const before = existsSync(path) ? readFileSync(path, 'utf8') : ''
-  const header = before ? '' : '# Local secrets for wrangler dev; never committed. See .dev.vars.example.\n'
+  const header = before
+    ? ''
+    : '# Local secrets for wrangler dev; never committed. See .dev.vars.example.\n'
   const separator = before && !before.endsWith('\n') ? '\n' : ''
   writeFileSync(path, `${before}${separator}${header}${additions.join('\n')}\n`, { mode: 0o600 })
   return { created: true }

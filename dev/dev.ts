@@ -21,7 +21,11 @@ async function main() {
   if (databaseUrl) {
     log('dev: using DATABASE_URL from the environment (run `npm run db:migrate` for its schema)')
   } else {
-    log(process.env.MYSQL_URL ? 'dev: using MYSQL_URL' : 'dev: starting the private MySQL in .data/mysql')
+    log(
+      process.env.MYSQL_URL
+        ? 'dev: using MYSQL_URL'
+        : 'dev: starting the private MySQL in .data/mysql',
+    )
     stack = await startStack({ log })
     databaseUrl = stack.databaseUrl
   }

@@ -43,7 +43,8 @@ export function getConfig(env: Bindings): Config {
   let sessionSecret = env.SESSION_SECRET ?? ''
   if (sessionSecret.length === 0 && !production) sessionSecret = devSecret ??= randomSecret()
   // Iron (the cookie seal) needs a 32-character password; below that every seal throws.
-  if (sessionSecret.length < 32) throw new ConfigError('SESSION_SECRET must be at least 32 characters')
+  if (sessionSecret.length < 32)
+    throw new ConfigError('SESSION_SECRET must be at least 32 characters')
 
   // OWASP Password Storage Cheat Sheet: bcrypt work factor of at least 10 (ASVS 11.4.2).
   const bcryptCost = intVar(env, 'BCRYPT_COST', 10, production ? 10 : 4, 15)

@@ -40,7 +40,10 @@ export function onError(err: Error, c: Context) {
     // The message names the setting, never its value.
     logEvent('error', 'config_error', { message: err.message })
   } else {
-    logEvent('error', 'unhandled_error', { ...describeError(err), path: new URL(c.req.url).pathname })
+    logEvent('error', 'unhandled_error', {
+      ...describeError(err),
+      path: new URL(c.req.url).pathname,
+    })
   }
   return errorPage(c, 500)
 }

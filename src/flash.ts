@@ -22,7 +22,11 @@ export function takeFlash(c: Context): Flash | undefined {
   try {
     const value = JSON.parse(raw) as Partial<{ notice: string; email: unknown }>
     if (value.notice === 'signed_out') return { notice: 'signed_out' }
-    if (value.notice === 'created' && typeof value.email === 'string' && value.email.length <= 254) {
+    if (
+      value.notice === 'created' &&
+      typeof value.email === 'string' &&
+      value.email.length <= 254
+    ) {
       return { notice: 'created', email: value.email }
     }
   } catch {}

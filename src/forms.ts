@@ -30,7 +30,8 @@ export function normaliseEmail(raw: string): string {
 function emailError(email: string): string | undefined {
   if (email === '') return 'Enter your email address.'
   if (email.length > EMAIL_MAX) return `Use at most ${EMAIL_MAX} characters.`
-  if (!EMAIL_SHAPE.test(email) || UNPRINTABLE.test(email)) return 'Enter an email like name@example.com.'
+  if (!EMAIL_SHAPE.test(email) || UNPRINTABLE.test(email))
+    return 'Enter an email like name@example.com.'
   return undefined
 }
 

@@ -81,7 +81,10 @@ export async function verifyPassword(
   }
   if (!storedHash || !fitsBcrypt) {
     // A password past 72 bytes can never have been set here; comparing it would verify its prefix.
-    bcrypt.compareSync(normalised.slice(0, BCRYPT_MAX_BYTES), DUMMY_HASHES[cost] ?? DUMMY_HASHES[10]!)
+    bcrypt.compareSync(
+      normalised.slice(0, BCRYPT_MAX_BYTES),
+      DUMMY_HASHES[cost] ?? DUMMY_HASHES[10]!,
+    )
     return { ok: false, needsRehash: false }
   }
   const ok = bcrypt.compareSync(normalised, storedHash)

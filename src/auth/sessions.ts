@@ -54,7 +54,12 @@ function fullName(policy: CookiePolicy) {
  * Keep only what the browser needs: the final cookie after a rotation, nothing for an unchanged
  * session, and an expired one where a stale cookie was sent.
  */
-function settleCookies(c: Context<AppEnv>, policy: CookiePolicy, keepLast: boolean, clear: boolean) {
+function settleCookies(
+  c: Context<AppEnv>,
+  policy: CookiePolicy,
+  keepLast: boolean,
+  clear: boolean,
+) {
   const prefix = `${fullName(policy)}=`
   const all = c.res.headers.getSetCookie()
   const ours = all.filter((h) => h.startsWith(prefix))

@@ -10,7 +10,9 @@ export const users = mysqlTable('users', {
   // utf8mb4_bin: uniqueness compares exactly what the app normalised, so `é` and `e` never collide.
   email: varchar('email', { length: 254 }).notNull().unique('users_email_unique'),
   pass_word: varchar('pass_word', { length: 255 }).notNull(),
-  createdAt: datetime('created_at', { mode: 'date' }).notNull().default(sql`CURRENT_TIMESTAMP`),
+  createdAt: datetime('created_at', { mode: 'date' })
+    .notNull()
+    .default(sql`CURRENT_TIMESTAMP`),
 })
 
 // Keyed by SHA-256 of the session id, never the raw id, so a leaked table cannot be replayed as cookies.
@@ -22,7 +24,10 @@ export const sessions = mysqlTable(
     createdAt: datetime('created_at', { mode: 'date' }).notNull(),
     expiresAt: datetime('expires_at', { mode: 'date' }).notNull(),
   },
-  (t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt)],
+  (t) => [
+    index('sessions_user_id_idx').on(t.userId),
+    index('sessions_expires_at_idx').on(t.expiresAt),
+  ],
 )
 
 export type User = typeof users.$inferSelect

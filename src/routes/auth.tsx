@@ -36,7 +36,12 @@ authRoutes.post('/signup', async (c) => {
     render(
       c,
       'Create an account',
-      <SignupCard values={kept} errors={errs} failure={failure} passwordMinLength={config.passwordMinLength} />,
+      <SignupCard
+        values={kept}
+        errors={errs}
+        failure={failure}
+        passwordMinLength={config.passwordMinLength}
+      />,
       status,
     )
   if (Object.keys(errors).length > 0) return card(422, 'Check the highlighted fields.')
@@ -65,7 +70,12 @@ authRoutes.post('/login', sessions(true), async (c) => {
   const check = await verifyPassword(values.password, user?.passwordHash, config.bcryptCost)
   if (!user || !check.ok) {
     logEvent('info', 'login', { outcome: 'failure', reason: user ? 'password' : 'unknown_email' })
-    return render(c, 'Sign in', <LoginCard email={values.email} failure={INVALID_CREDENTIALS} />, 400)
+    return render(
+      c,
+      'Sign in',
+      <LoginCard email={values.email} failure={INVALID_CREDENTIALS} />,
+      400,
+    )
   }
   if (check.needsRehash) {
     // Legacy SHA-256 or a cost below today's: replace while the plain password is at hand.

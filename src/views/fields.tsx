@@ -57,7 +57,13 @@ export function Alert(props: { kind: 'error' | 'success'; children: Child }) {
  */
 export function HxForm(props: { action: string; label: string; children: Child }) {
   return (
-    <form method="post" action={props.action} hx-post={props.action} hx-target="#main" aria-label={props.label}>
+    <form
+      method="post"
+      action={props.action}
+      hx-post={props.action}
+      hx-target="#main"
+      aria-label={props.label}
+    >
       {props.children}
     </form>
   )

@@ -10,21 +10,21 @@ export function Layout(props: { title: string; children: Child }) {
     <>
       {raw('<!DOCTYPE html>')}
       <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="htmx-config" content={HTMX_CONFIG} />
-        <title>{props.title}</title>
-        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-        <link rel="stylesheet" href="/css/app.css" />
-        <script src="/js/htmx.min.js" defer></script>
-      </head>
-      <body>
-        <header class="brand">
-          <a href="/">edge-auth</a>
-        </header>
-        <main id="main">{props.children}</main>
-      </body>
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="htmx-config" content={HTMX_CONFIG} />
+          <title>{props.title}</title>
+          <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+          <link rel="stylesheet" href="/css/app.css" />
+          <script src="/js/htmx.min.js" defer></script>
+        </head>
+        <body>
+          <header class="brand">
+            <a href="/">edge-auth</a>
+          </header>
+          <main id="main">{props.children}</main>
+        </body>
       </html>
     </>
   )

@@ -13,14 +13,21 @@ export function isPartial(c: Context): boolean {
 
 /** Whether htmx made this request (including history restores), so redirects must be HX-Location. */
 export function isHtmx(c: Context): boolean {
-  return c.req.header('HX-Request') === 'true' || c.req.header('HX-History-Restore-Request') === 'true'
+  return (
+    c.req.header('HX-Request') === 'true' || c.req.header('HX-History-Restore-Request') === 'true'
+  )
 }
 
 /**
  * Answers with `content` as #main's fragment for partial htmx requests, or as a whole page. The same
  * URL serves both, so caches must key on the headers that decide it.
  */
-export function render(c: Context, title: string, content: Content, status: ContentfulStatusCode = 200) {
+export function render(
+  c: Context,
+  title: string,
+  content: Content,
+  status: ContentfulStatusCode = 200,
+) {
   c.header('Vary', 'HX-Request, HX-Request-Type, HX-History-Restore-Request')
   const fullTitle = `${title} · edge-auth`
   if (isPartial(c)) {

@@ -1,12 +1,22 @@
 import { eq } from 'drizzle-orm'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { sessions, users } from '../../src/db/schema'
-import { callApp, cookieFrom, db, PASSWORD, SESSION, signup, signedIn, uniqueEmail } from './helpers'
+import {
+  callApp,
+  cookieFrom,
+  db,
+  PASSWORD,
+  SESSION,
+  signup,
+  signedIn,
+  uniqueEmail,
+} from './helpers'
 
 /** Counts the driver's HTTP calls to the gateway: one per SQL statement outside transactions. */
 function countDatabaseCalls() {
   const spy = vi.spyOn(globalThis, 'fetch')
-  return () => spy.mock.calls.filter(([url]) => String(url).includes('/psdb.v1alpha1.Database/')).length
+  return () =>
+    spy.mock.calls.filter(([url]) => String(url).includes('/psdb.v1alpha1.Database/')).length
 }
 
 afterEach(() => vi.restoreAllMocks())
@@ -46,7 +56,11 @@ describe('database work per request', () => {
   it('a logout is one DELETE', async () => {
     const { cookie } = await signedIn()
     const calls = countDatabaseCalls()
-    const res = await callApp('/logout', {}, { method: 'POST', cookie, body: new URLSearchParams() })
+    const res = await callApp(
+      '/logout',
+      {},
+      { method: 'POST', cookie, body: new URLSearchParams() },
+    )
     expect(res.status).toBe(303)
     expect(calls()).toBe(1)
   })
@@ -57,13 +71,19 @@ describe('session timeouts', () => {
     const { email, cookie } = await signedIn()
     const before = await userSession(email)
     // More than half of the 60-second idle window left: no write.
-    await db().update(sessions).set({ expiresAt: new Date(Date.now() + 50_000) }).where(eq(sessions.idHash, before.idHash))
+    await db()
+      .update(sessions)
+      .set({ expiresAt: new Date(Date.now() + 50_000) })
+      .where(eq(sessions.idHash, before.idHash))
     let calls = countDatabaseCalls()
     expect((await callApp('/welcome', { SESSION_IDLE_SECONDS: '60' }, { cookie })).status).toBe(200)
     expect(calls()).toBe(1)
     vi.restoreAllMocks()
     // Less than half left: one read and one write that moves the expiry a full window ahead.
-    await db().update(sessions).set({ expiresAt: new Date(Date.now() + 10_000) }).where(eq(sessions.idHash, before.idHash))
+    await db()
+      .update(sessions)
+      .set({ expiresAt: new Date(Date.now() + 10_000) })
+      .where(eq(sessions.idHash, before.idHash))
     calls = countDatabaseCalls()
     expect((await callApp('/welcome', { SESSION_IDLE_SECONDS: '60' }, { cookie })).status).toBe(200)
     expect(calls()).toBe(2)
@@ -74,7 +94,10 @@ describe('session timeouts', () => {
   it('ends a session idle past its expiry (ASVS 7.3.1)', async () => {
     const { email, cookie } = await signedIn()
     const row = await userSession(email)
-    await db().update(sessions).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(sessions.idHash, row.idHash))
+    await db()
+      .update(sessions)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(sessions.idHash, row.idHash))
     const res = await callApp('/welcome', {}, { cookie })
     expect(res.status).toBe(303)
     expect(cookieFrom(res, SESSION)).toBe(`${SESSION}=`)
@@ -86,14 +109,19 @@ describe('session timeouts', () => {
     const createdAt = new Date(Date.now() - 2 * 3600_000)
     await db().update(sessions).set({ createdAt }).where(eq(sessions.idHash, row.idHash))
     expect((await callApp('/welcome', {}, { cookie })).status).toBe(200)
-    expect((await callApp('/welcome', { SESSION_ABSOLUTE_SECONDS: '3600' }, { cookie })).status).toBe(303)
+    expect(
+      (await callApp('/welcome', { SESSION_ABSOLUTE_SECONDS: '3600' }, { cookie })).status,
+    ).toBe(303)
   })
 
   it('never slides past the absolute lifetime', async () => {
     const { email, cookie } = await signedIn()
     const row = await userSession(email)
     const createdAt = new Date(Date.now() - 3000_000)
-    await db().update(sessions).set({ createdAt, expiresAt: new Date(Date.now() + 1000) }).where(eq(sessions.idHash, row.idHash))
+    await db()
+      .update(sessions)
+      .set({ createdAt, expiresAt: new Date(Date.now() + 1000) })
+      .where(eq(sessions.idHash, row.idHash))
     await callApp('/welcome', { SESSION_ABSOLUTE_SECONDS: '3600' }, { cookie })
     const after = await userSession(email)
     expect(after.expiresAt.getTime()).toBeLessThanOrEqual(createdAt.getTime() + 3600_000)

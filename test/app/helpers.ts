@@ -40,7 +40,12 @@ export function post(path: string, fields: Record<string, string>, opts: Sent = 
   return send('POST', path, fields, opts)
 }
 
-export function send(method: string, path: string, fields: Record<string, string>, opts: Sent = {}) {
+export function send(
+  method: string,
+  path: string,
+  fields: Record<string, string>,
+  opts: Sent = {},
+) {
   const headers = requestHeaders(opts)
   if (!headers.has('Origin')) headers.set('Origin', ORIGIN)
   headers.set('Content-Type', 'application/x-www-form-urlencoded')

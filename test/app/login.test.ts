@@ -2,7 +2,18 @@ import { eq } from 'drizzle-orm'
 import bcrypt from 'bcryptjs'
 import { describe, expect, it } from 'vitest'
 import { users } from '../../src/db/schema'
-import { callApp, cookieFrom, db, get, PASSWORD, post, SESSION, signedIn, signup, uniqueEmail } from './helpers'
+import {
+  callApp,
+  cookieFrom,
+  db,
+  get,
+  PASSWORD,
+  post,
+  SESSION,
+  signedIn,
+  signup,
+  uniqueEmail,
+} from './helpers'
 
 async function sha256Hex(text: string) {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
@@ -83,7 +94,9 @@ describe('POST /login', () => {
 
   it('verifies a legacy SHA-256 password once and replaces it with bcrypt', async () => {
     const email = uniqueEmail('legacy')
-    await db().insert(users).values({ username: 'Legacy', email, pass_word: await sha256Hex('legacy pass') })
+    await db()
+      .insert(users)
+      .values({ username: 'Legacy', email, pass_word: await sha256Hex('legacy pass') })
     const res = await post('/login', { email, password: 'legacy pass' })
     expect(res.status).toBe(303)
     const [row] = await db().select().from(users).where(eq(users.email, email))
@@ -95,7 +108,9 @@ describe('POST /login', () => {
   it('rehashes a bcrypt hash below the configured cost at the next login', async () => {
     const email = uniqueEmail('lowcost')
     const password = 'an old low cost passphrase'
-    await db().insert(users).values({ username: 'Low', email, pass_word: bcrypt.hashSync(password, 4) })
+    await db()
+      .insert(users)
+      .values({ username: 'Low', email, pass_word: bcrypt.hashSync(password, 4) })
     const body = new URLSearchParams({ email, password })
     const res = await callApp('/login', { BCRYPT_COST: '5' }, { method: 'POST', body })
     expect(res.status).toBe(303)

@@ -6,9 +6,13 @@ const DEAD_DATABASE = 'http://user:pass@127.0.0.1:9'
 
 describe('request guards', () => {
   it('refuses a cross-site form post (CSRF origin check) with a 403 page', async () => {
-    const res = await post('/login', { email: 'a@example.com', password: PASSWORD }, {
-      headers: { Origin: 'https://evil.example' },
-    })
+    const res = await post(
+      '/login',
+      { email: 'a@example.com', password: PASSWORD },
+      {
+        headers: { Origin: 'https://evil.example' },
+      },
+    )
     expect(res.status).toBe(403)
     expect(await res.text()).toContain('This form must be sent from this site.')
   })
@@ -31,7 +35,11 @@ describe('request guards', () => {
   })
 
   it('caps form bodies with a 413 page', async () => {
-    const res = await post('/signup', { username: 'x'.repeat(20_000), email: uniqueEmail(), password: PASSWORD })
+    const res = await post('/signup', {
+      username: 'x'.repeat(20_000),
+      email: uniqueEmail(),
+      password: PASSWORD,
+    })
     expect(res.status).toBe(413)
     expect(await res.text()).toContain('That form was too large to accept.')
   })
@@ -50,7 +58,11 @@ describe('failures', () => {
 
   it('answers 503 as the #main fragment for htmx', async () => {
     const body = new URLSearchParams({ email: uniqueEmail(), password: PASSWORD })
-    const res = await callApp('/login', { DATABASE_URL: DEAD_DATABASE }, { method: 'POST', body, mode: 'htmx' })
+    const res = await callApp(
+      '/login',
+      { DATABASE_URL: DEAD_DATABASE },
+      { method: 'POST', body, mode: 'htmx' },
+    )
     expect(res.status).toBe(503)
     expect(await res.text()).not.toContain('<html')
   })
@@ -64,7 +76,11 @@ describe('failures', () => {
 
   it('refuses to run in production without a SESSION_SECRET of 32 characters', async () => {
     for (const secret of ['', 'too-short']) {
-      const res = await callApp('/', { ENVIRONMENT: 'production', SESSION_SECRET: secret, BCRYPT_COST: '10' })
+      const res = await callApp('/', {
+        ENVIRONMENT: 'production',
+        SESSION_SECRET: secret,
+        BCRYPT_COST: '10',
+      })
       expect(res.status).toBe(500)
       expect(await res.text()).not.toContain('SESSION_SECRET')
     }

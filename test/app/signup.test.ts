@@ -6,7 +6,11 @@ import { cookieFrom, db, FLASH, get, PASSWORD, post, signup, uniqueEmail } from 
 describe('POST /signup', () => {
   it('creates the user with a bcrypt hash and lands on login with a notice and the email', async () => {
     const email = uniqueEmail()
-    const res = await post('/signup', { username: ' Ada ', email: `  ${email.toUpperCase()} `, password: PASSWORD })
+    const res = await post('/signup', {
+      username: ' Ada ',
+      email: `  ${email.toUpperCase()} `,
+      password: PASSWORD,
+    })
     expect(res.status).toBe(303)
     expect(res.headers.get('Location')).toBe('/')
     const flash = cookieFrom(res, FLASH)
@@ -26,7 +30,11 @@ describe('POST /signup', () => {
   })
 
   it('with htmx, answers 204 and HX-Location instead of a redirect fetch would follow', async () => {
-    const res = await post('/signup', { username: 'Bo', email: uniqueEmail(), password: PASSWORD }, { mode: 'htmx' })
+    const res = await post(
+      '/signup',
+      { username: 'Bo', email: uniqueEmail(), password: PASSWORD },
+      { mode: 'htmx' },
+    )
     expect(res.status).toBe(204)
     expect(JSON.parse(res.headers.get('HX-Location') ?? '{}')).toEqual({ path: '/' })
     expect(res.headers.get('Location')).toBeNull()
@@ -35,7 +43,11 @@ describe('POST /signup', () => {
   it('refuses a taken email with 409, whatever its case or surrounding spaces', async () => {
     const email = uniqueEmail()
     await signup({ email })
-    const res = await post('/signup', { username: 'Other', email: ` ${email.toUpperCase()}`, password: PASSWORD })
+    const res = await post('/signup', {
+      username: 'Other',
+      email: ` ${email.toUpperCase()}`,
+      password: PASSWORD,
+    })
     expect(res.status).toBe(409)
     const html = await res.text()
     expect(html).toContain('An account with this email already exists')
@@ -46,12 +58,20 @@ describe('POST /signup', () => {
   it('keeps accented emails distinct from unaccented ones (utf8mb4_bin)', async () => {
     const tag = uniqueEmail('accent').split('@')[0]
     await signup({ email: `${tag}-e@example.com` })
-    const res = await post('/signup', { username: 'E', email: `${tag}-é@example.com`, password: PASSWORD })
+    const res = await post('/signup', {
+      username: 'E',
+      email: `${tag}-é@example.com`,
+      password: PASSWORD,
+    })
     expect(res.status).toBe(303)
   })
 
   it('answers each invalid field with 422, a message next to it, and the other values kept', async () => {
-    const res = await post('/signup', { username: '', email: 'not-an-email', password: 'short' }, { mode: 'htmx' })
+    const res = await post(
+      '/signup',
+      { username: '', email: 'not-an-email', password: 'short' },
+      { mode: 'htmx' },
+    )
     expect(res.status).toBe(422)
     const html = await res.text()
     expect(html).not.toContain('<html')
@@ -80,18 +100,34 @@ describe('POST /signup', () => {
   })
 
   it('refuses common passwords and ones that contain the username', async () => {
-    const common = await post('/signup', { username: 'C', email: uniqueEmail(), password: 'passwordpassword' })
+    const common = await post('/signup', {
+      username: 'C',
+      email: uniqueEmail(),
+      password: 'passwordpassword',
+    })
     expect(common.status).toBe(422)
     expect(await common.text()).toContain('too common')
-    const own = await post('/signup', { username: 'margaret', email: uniqueEmail(), password: 'margaret-is-my-name-here' })
+    const own = await post('/signup', {
+      username: 'margaret',
+      email: uniqueEmail(),
+      password: 'margaret-is-my-name-here',
+    })
     expect(own.status).toBe(422)
     expect(await own.text()).toContain('Do not use your username or email')
   })
 
   it('refuses usernames with control characters and over 64 characters', async () => {
-    const ctrl = await post('/signup', { username: 'a\u0000b', email: uniqueEmail(), password: PASSWORD })
+    const ctrl = await post('/signup', {
+      username: 'a\u0000b',
+      email: uniqueEmail(),
+      password: PASSWORD,
+    })
     expect(ctrl.status).toBe(422)
-    const long = await post('/signup', { username: 'n'.repeat(65), email: uniqueEmail(), password: PASSWORD })
+    const long = await post('/signup', {
+      username: 'n'.repeat(65),
+      email: uniqueEmail(),
+      password: PASSWORD,
+    })
     expect(long.status).toBe(422)
     expect(await long.text()).toContain('Use at most 64 characters.')
   })

@@ -8,7 +8,10 @@ import { cookieFrom, db, FLASH, get, post, SESSION, signedIn } from './helpers'
 
 async function sessionCount(email: string) {
   const [user] = await db().select({ id: users.id }).from(users).where(eq(users.email, email))
-  const [row] = await db().select({ n: count() }).from(sessions).where(eq(sessions.userId, user!.id))
+  const [row] = await db()
+    .select({ n: count() })
+    .from(sessions)
+    .where(eq(sessions.userId, user!.id))
   return Number(row?.n)
 }
 

@@ -1,0 +1,41 @@
+import type { TestProject } from 'vitest/node'
+import { startStack } from '../../dev/stack'
+import { startWorker } from '../../dev/worker'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string
+  }
+}
+
+/** A private MySQL, the gateway and `wrangler dev` with the production defaults (bcrypt cost 10). */
+export default async function setup(project: TestProject) {
+  const stack = await startStack({
+    dataDir: `.data/test-browser-${process.pid}`,
+    database: 'edge_auth_browser',
+    fresh: true,
+  })
+  const lines: string[] = []
+  const worker = await startWorker({
+    port: 0,
+    // Every setting is given with --var, so a developer's .dev.vars cannot change what is tested.
+    vars: {
+      DATABASE_URL: stack.databaseUrl,
+      SESSION_SECRET: 'browser-test-secret-at-least-32-characters',
+      ENVIRONMENT: 'development',
+      BCRYPT_COST: '10',
+      PASSWORD_MIN_LENGTH: '15',
+      SESSION_IDLE_SECONDS: '86400',
+      SESSION_ABSOLUTE_SECONDS: '2592000',
+    },
+    log: (line) => lines.push(line),
+  }).catch(async (err: unknown) => {
+    await stack.stop()
+    throw new Error(`${String(err)}\n${lines.slice(-30).join('\n')}`)
+  })
+  project.provide('baseUrl', worker.url)
+  return async () => {
+    await worker.stop()
+    await stack.stop()
+  }
+}
