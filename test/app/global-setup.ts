@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node'
-import { startStack } from '../../dev/stack'
+import { startTestStack } from '../test-stack'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -9,11 +9,7 @@ declare module 'vitest' {
 
 /** A private MySQL and gateway for the workerd tests, on a fresh database, stopped afterwards. */
 export default async function setup(project: TestProject) {
-  const stack = await startStack({
-    dataDir: `.data/test-app-${process.pid}`,
-    database: 'edge_auth_test',
-    fresh: true,
-  })
+  const stack = await startTestStack('app', 'edge_auth_test')
   project.provide('databaseUrl', stack.databaseUrl)
-  return () => stack.stop()
+  return stack.stop
 }

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node'
-import { startStack } from '../../dev/stack'
 import { startWorker } from '../../dev/worker'
+import { startTestStack } from '../test-stack'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,11 +10,7 @@ declare module 'vitest' {
 
 /** A private MySQL, the gateway and `wrangler dev` with the production defaults (bcrypt cost 10). */
 export default async function setup(project: TestProject) {
-  const stack = await startStack({
-    dataDir: `.data/test-browser-${process.pid}`,
-    database: 'edge_auth_browser',
-    fresh: true,
-  })
+  const stack = await startTestStack('browser', 'edge_auth_browser')
   const lines: string[] = []
   const worker = await startWorker({
     port: 0,

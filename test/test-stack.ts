@@ -1,0 +1,24 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startStack, type Stack } from '../dev/stack'
+
+const dataRoot = fileURLToPath(new URL('../.data', import.meta.url))
+
+/**
+ * A private MySQL on a throw-away data dir under .data/, a fresh database, the gateway and the
+ * migrations; `stop()` also removes the data dir. Each test project gets its own, so projects and
+ * a developer's `npm run dev` never share state.
+ */
+export async function startTestStack(tag: string, database: string): Promise<Stack> {
+  await mkdir(dataRoot, { recursive: true })
+  const dataDir = await mkdtemp(join(dataRoot, `test-${tag}-`))
+  const removeDir = () => rm(dataDir, { recursive: true, force: true })
+  try {
+    const stack = await startStack({ dataDir, database, fresh: true })
+    return { ...stack, stop: () => stack.stop().finally(removeDir) }
+  } catch (err) {
+    await removeDir()
+    throw err
+  }
+}
