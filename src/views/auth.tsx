@@ -33,6 +33,7 @@ export function LoginCard(props: {
           type="password"
           error={errors.password}
           autocomplete="current-password"
+          autofocus={Boolean(props.email) && !errors.email}
         />
         <button type="submit">Sign in</button>
       </HxForm>

@@ -9,6 +9,7 @@ interface FieldProps {
   hint?: string
   autocomplete: string
   maxlength?: number
+  autofocus?: boolean
 }
 
 /** A labelled input whose error is announced and tied to it (aria-describedby, aria-invalid). */
@@ -30,6 +31,7 @@ export function Field(props: FieldProps) {
         value={props.value}
         autocomplete={props.autocomplete}
         maxlength={props.maxlength}
+        autofocus={props.autofocus}
         required
         aria-invalid={props.error ? 'true' : undefined}
         aria-describedby={described.length ? described.join(' ') : undefined}
