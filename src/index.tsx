@@ -3,6 +3,7 @@ import { csrf } from 'hono/csrf'
 import { getConfig } from './config'
 import { createDb } from './db/client'
 import { purgeExpiredSessions } from './db/sessions'
+import { purgeThrottles } from './db/throttles'
 import type { AppEnv, Bindings } from './env'
 import { notFound, onError } from './errors'
 import { context, formsOnly, headers, limitBody } from './middleware'
@@ -24,10 +25,13 @@ app.onError(onError)
 
 export default {
   fetch: app.fetch,
-  /** Cron trigger: expired session rows are dead weight; logins never read them. */
-  async scheduled(_controller: ScheduledController, env: Bindings) {
+  /** Cron trigger: expired sessions and old throttle windows are dead weight nothing reads. */
+  async scheduled(_controller: ScheduledController, env: Bindings, _ctx: ExecutionContext) {
     getConfig(env)
-    await purgeExpiredSessions(createDb(env.DATABASE_URL), new Date())
-    logEvent('info', 'sessions_purged', {})
+    const db = createDb(env.DATABASE_URL)
+    const now = new Date()
+    await purgeExpiredSessions(db, now)
+    await purgeThrottles(db, new Date(now.getTime() - 24 * 3600_000))
+    logEvent('info', 'purged', {})
   },
 } satisfies ExportedHandler<Bindings>

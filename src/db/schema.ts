@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, char, datetime, index, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import { bigint, char, datetime, index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
 
 // Column names `id`, `username`, `email`, `pass_word` are the legacy app's, kept so its database can be
 // adopted in place. `pass_word` holds bcrypt hashes, or a legacy SHA-256 hex digest until next login.
@@ -28,6 +28,19 @@ export const sessions = mysqlTable(
     index('sessions_user_id_idx').on(t.userId),
     index('sessions_expires_at_idx').on(t.expiresAt),
   ],
+)
+
+// Failed logins per key (an email and client address pair, or a client address alone), counted in a
+// fixed window; keys are hashed so the table holds no emails or addresses.
+export const loginThrottles = mysqlTable(
+  'login_throttles',
+  {
+    keyHash: char('key_hash', { length: 64 }).primaryKey(),
+    failures: int('failures', { unsigned: true }).notNull(),
+    windowStartedAt: datetime('window_started_at', { mode: 'date' }).notNull(),
+    blockedUntil: datetime('blocked_until', { mode: 'date' }),
+  },
+  (t) => [index('login_throttles_window_idx').on(t.windowStartedAt)],
 )
 
 export type User = typeof users.$inferSelect

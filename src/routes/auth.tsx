@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import { hashPassword, verifyPassword } from '../auth/passwords'
 import { endSession, sessions, startSession } from '../auth/sessions'
+import { loginThrottle } from '../auth/throttle'
 import { isDuplicateKey } from '../db/client'
 import { findUserByEmail, insertUser, updatePasswordHash } from '../db/users'
 import type { AppEnv } from '../env'
@@ -66,9 +67,20 @@ authRoutes.post('/login', sessions(true), async (c) => {
   if (Object.keys(errors).length > 0) {
     return render(c, 'Sign in', <LoginCard email={values.email} errors={errors} />, 422)
   }
-  const user = await findUserByEmail(db, values.email)
+  const throttle = await loginThrottle(c, values.email)
+  // Both reads at once: the throttle costs a statement but no extra round-trip time.
+  const [blocked, user] = await Promise.all([throttle.check(), findUserByEmail(db, values.email)])
+  if (blocked.until) {
+    const seconds = Math.ceil((blocked.until.getTime() - Date.now()) / 1000)
+    const minutes = Math.max(1, Math.ceil(seconds / 60))
+    c.header('Retry-After', String(Math.max(1, seconds)))
+    logEvent('warn', 'login', { outcome: 'throttled' })
+    const message = `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
+    return render(c, 'Sign in', <LoginCard email={values.email} failure={message} />, 429)
+  }
   const check = await verifyPassword(values.password, user?.passwordHash, config.bcryptCost)
   if (!user || !check.ok) {
+    await throttle.failed()
     logEvent('info', 'login', { outcome: 'failure', reason: user ? 'password' : 'unknown_email' })
     return render(
       c,
@@ -77,6 +89,7 @@ authRoutes.post('/login', sessions(true), async (c) => {
       400,
     )
   }
+  await throttle.succeeded(blocked.known)
   if (check.needsRehash) {
     // Legacy SHA-256 or a cost below today's: replace while the plain password is at hand.
     await updatePasswordHash(db, user.id, hashPassword(values.password, config.bcryptCost))

@@ -43,14 +43,14 @@ describe('database work per request', () => {
     expect(calls()).toBe(1)
   })
 
-  it('a login reads the user and inserts the session: two calls', async () => {
+  it('a login reads the user and its throttle (in parallel) and inserts the session', async () => {
     const email = uniqueEmail()
     await signup({ email })
     const calls = countDatabaseCalls()
     const body = new URLSearchParams({ email, password: PASSWORD })
     const res = await callApp('/login', {}, { method: 'POST', body })
     expect(res.status).toBe(303)
-    expect(calls()).toBe(2)
+    expect(calls()).toBe(3)
   })
 
   it('a logout is one DELETE', async () => {
