@@ -16,6 +16,37 @@ afterAll(async () => {
 const marker = (page: Page) => page.evaluate(() => (window as { marker?: string }).marker)
 const path = (page: Page) => new URL(page.url()).pathname
 
+async function signIn(page: Page, password: string) {
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
+/**
+ * From the signup page: sign up, fail once, sign in, see the welcome page and sign out, checking
+ * what the person sees at each step. The same steps serve the htmx and the plain-form modes.
+ */
+async function journey(page: Page, username: string, email: string) {
+  await page.getByLabel('Username').fill(username)
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.getByText('Account created. Sign in with your new password.').waitFor()
+  expect(path(page)).toBe('/')
+  expect(await page.getByLabel('Email').inputValue()).toBe(email)
+
+  await signIn(page, 'not the password')
+  await page.getByText('Invalid credentials').waitFor()
+
+  await signIn(page, PASSWORD)
+  await page.getByRole('heading', { name: `Welcome, ${username}` }).waitFor()
+  expect(path(page)).toBe('/welcome')
+  expect(await page.title()).toBe('Welcome · edge-auth')
+
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByText('You are signed out.').waitFor()
+  expect(path(page)).toBe('/')
+}
+
 describe('with JavaScript: htmx partial-page flow', () => {
   it('signs up, logs in, welcomes and logs out without a full page load', async () => {
     const context = await browser.newContext()
@@ -43,25 +74,7 @@ describe('with JavaScript: htmx partial-page flow', () => {
     expect(await page.getByLabel('Username').inputValue()).toBe('Grace <Hopper>')
     expect(await page.getByLabel('Password').inputValue()).toBe('')
 
-    await page.getByLabel('Password').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Create account' }).click()
-    await page.getByText('Account created. Sign in with your new password.').waitFor()
-    expect(path(page)).toBe('/')
-    expect(await page.getByLabel('Email').inputValue()).toBe(email)
-
-    await page.getByLabel('Password').fill('not the password')
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByText('Invalid credentials').waitFor()
-
-    await page.getByLabel('Password').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('heading', { name: 'Welcome, Grace <Hopper>' }).waitFor()
-    expect(path(page)).toBe('/welcome')
-    expect(await page.title()).toBe('Welcome · edge-auth')
-
-    await page.getByRole('button', { name: 'Sign out' }).click()
-    await page.getByText('You are signed out.').waitFor()
-    expect(path(page)).toBe('/')
+    await journey(page, 'Grace <Hopper>', email)
 
     expect(await marker(page)).toBe('alive')
     expect(documentLoads()).toBe(1)
@@ -75,16 +88,7 @@ describe('with JavaScript: htmx partial-page flow', () => {
     const email = uniqueEmail('back')
     await page.goto(`${base}/signup`)
     await page.waitForFunction(() => 'htmx' in window)
-    await page.getByLabel('Username').fill('Back')
-    await page.getByLabel('Email').fill(email)
-    await page.getByLabel('Password').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Create account' }).click()
-    await page.getByText('Account created').waitFor()
-    await page.getByLabel('Password').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('heading', { name: 'Welcome, Back' }).waitFor()
-    await page.getByRole('button', { name: 'Sign out' }).click()
-    await page.getByText('You are signed out.').waitFor()
+    await journey(page, 'Back', email)
 
     // htmx restores /welcome by fetching it; the server refuses with HX-Location (replace) to /.
     const refused = page.waitForResponse((r) => new URL(r.url()).pathname === '/welcome')
@@ -112,26 +116,7 @@ describe('without JavaScript: plain forms and full pages', () => {
     await page.goto(`${base}/`)
     await page.getByRole('link', { name: 'Create an account' }).click()
     await page.waitForURL(`${base}/signup`)
-    await page.getByLabel('Username').fill('Plain')
-    await page.getByLabel('Email').fill(email)
-    await page.getByLabel('Password').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Create account' }).click()
-    await page.getByText('Account created').waitFor()
-    expect(path(page)).toBe('/')
-    expect(await page.getByLabel('Email').inputValue()).toBe(email)
-
-    await page.getByLabel('Password').fill('not the password')
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByText('Invalid credentials').waitFor()
-
-    await page.getByLabel('Password').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByRole('heading', { name: 'Welcome, Plain' }).waitFor()
-    expect(path(page)).toBe('/welcome')
-
-    await page.getByRole('button', { name: 'Sign out' }).click()
-    await page.getByText('You are signed out.').waitFor()
-    expect(path(page)).toBe('/')
+    await journey(page, 'Plain', email)
 
     await page.goto(`${base}/welcome`)
     expect(path(page)).toBe('/')
