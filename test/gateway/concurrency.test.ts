@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { describe, expect, inject, it } from 'vitest'
 import { migrateDatabase } from '../../dev/migrate'
-import { inject } from 'vitest'
 import { client } from './helpers'
 
 describe('load', () => {
@@ -20,8 +20,13 @@ describe('migrations', () => {
     await migrateDatabase(inject('databaseUrl'), new URL('../../drizzle', import.meta.url).pathname)
     const c = client()
     const tables = (await c.execute('SHOW TABLES')).rows.map((r) => Object.values(r as object)[0])
-    expect(tables).toEqual(expect.arrayContaining(['users', 'sessions', '__drizzle_migrations']))
+    expect(tables).toEqual(
+      expect.arrayContaining(['users', 'sessions', 'login_throttles', '__drizzle_migrations']),
+    )
+    const journal = JSON.parse(
+      readFileSync(new URL('../../drizzle/meta/_journal.json', import.meta.url), 'utf8'),
+    ) as { entries: unknown[] }
     const { rows } = await c.execute('SELECT COUNT(*) AS n FROM __drizzle_migrations')
-    expect(rows).toEqual([{ n: '1' }])
+    expect(rows).toEqual([{ n: String(journal.entries.length) }])
   })
 })
