@@ -45,7 +45,8 @@ function isHeader(value: unknown): value is ResultSetHeader {
  */
 export function runStatement(conn: PoolConnection, sql: string): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    conn.query({ sql, typeCast: false, rowsAsArray: true }, (err, rows, fields) => {
+    // The pool sets typeCast: false and rowsAsArray: true for every query (see pool.ts).
+    conn.query(sql, (err, rows, fields) => {
       if (err) return reject(err)
       if (isHeader(rows)) return resolve(okResult(rows))
       let set = rows as unknown[]

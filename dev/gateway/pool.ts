@@ -48,6 +48,7 @@ export function parseMysqlUrl(mysqlUrl: string): {
 /**
  * Creates the gateway's mysql2 pool. Every new connection gets utf8mb4, UTC and the sql_mode first;
  * `acquire` waits for that setup, so no statement ever runs on a half-configured connection.
+ * Results come raw (`typeCast: false`) and as arrays (`rowsAsArray`) unless a query says otherwise.
  * (mysql2's `resetOnRelease` is not used: it would wipe the time zone.)
  */
 export function createGatewayPool(opts: PoolOptions): GatewayPool {
@@ -65,6 +66,10 @@ export function createGatewayPool(opts: PoolOptions): GatewayPool {
     connectionLimit: opts.size,
     maxIdle: opts.size,
     enableKeepAlive: true,
+    // What every statement of the gateway wants (see execute.ts), set once here: a per-query options
+    // object costs mysql2 an options merge on every query.
+    typeCast: false,
+    rowsAsArray: true,
   })
   const ready = new WeakMap<object, Promise<void>>()
   pool.on('connection', (conn) => {

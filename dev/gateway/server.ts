@@ -40,12 +40,16 @@ const EXECUTE = '/psdb.v1alpha1.Database/Execute'
 const CREATE_SESSION = '/psdb.v1alpha1.Database/CreateSession'
 const DRAIN_TIMEOUT_MS = 5000
 
+// Replies are written with one writeHead carrying a flat header list, and the body as a string, which
+// Node sends together with the head in a single write.
 function send(res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body)
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(json),
-  })
+  res.writeHead(status, [
+    'Content-Type',
+    'application/json',
+    'Content-Length',
+    String(Buffer.byteLength(json)),
+  ])
   res.end(json)
 }
 
@@ -82,49 +86,100 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let inFlight = 0
   let drained: (() => void) | undefined
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?', 1)[0]
+  function finished(): void {
+    if (--inFlight === 0) drained?.()
+  }
+
+  function fail(res: ServerResponse, err: unknown): void {
+    if (err instanceof HttpError) return sendError(res, err)
+    log(
+      `gateway: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    )
+    if (!res.headersSent) sendError(res, new HttpError(500, 'INTERNAL', 'internal gateway error'))
+    else res.destroy()
+  }
+
+  // Checks what can be checked before the body arrives; returns the path, or the refusal.
+  function admit(req: IncomingMessage): string | HttpError {
+    const target = req.url ?? '/'
+    const query = target.indexOf('?')
+    const path = query < 0 ? target : target.slice(0, query)
     if (path !== EXECUTE && path !== CREATE_SESSION) {
-      req.resume()
-      throw new HttpError(404, 'NOT_FOUND', `unknown path ${JSON.stringify(path).slice(0, 200)}`)
+      return new HttpError(404, 'NOT_FOUND', `unknown path ${JSON.stringify(path).slice(0, 200)}`)
     }
     if (req.method !== 'POST') {
-      req.resume()
-      throw new HttpError(405, 'INVALID_ARGUMENT', `${path} accepts POST only`)
+      return new HttpError(405, 'INVALID_ARGUMENT', `${path} accepts POST only`)
     }
     if (!authorized(req.headers.authorization)) {
-      req.resume()
-      throw new HttpError(401, 'UNAUTHENTICATED', 'invalid username or password')
+      return new HttpError(401, 'UNAUTHENTICATED', 'invalid username or password')
     }
-    const body = await readJson(req, maxBody)
-    if (closing) throw new HttpError(503, 'UNAVAILABLE', 'gateway is shutting down')
-    if (path === CREATE_SESSION) return send(res, 200, { session: sessions.create() })
+    return path
+  }
+
+  // The statement of an Execute body, or the refusal.
+  function statement(body: unknown): { query: string; session: unknown } | HttpError {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new HttpError(400, 'INVALID_ARGUMENT', 'request body must be a JSON object')
+      return new HttpError(400, 'INVALID_ARGUMENT', 'request body must be a JSON object')
     }
     const { query, session } = body as { query?: unknown; session?: unknown }
     if (typeof query !== 'string' || query.trim() === '') {
-      throw new HttpError(400, 'INVALID_ARGUMENT', 'missing "query": expected a non-empty string')
+      return new HttpError(400, 'INVALID_ARGUMENT', 'missing "query": expected a non-empty string')
     }
-    send(res, 200, await sessions.execute(query, session))
+    return { query, session }
   }
 
-  const http = createServer({ keepAlive: true }, (req, res) => {
+  // Callbacks and one promise per request (the statement's), not an async chain: this is the hot path.
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = admit(req)
+    if (path instanceof HttpError) {
+      req.resume()
+      sendError(res, path)
+      return finished()
+    }
+    readJson(req, maxBody, (err, body) => {
+      if (err) {
+        fail(res, err)
+        return finished()
+      }
+      if (closing) {
+        sendError(res, new HttpError(503, 'UNAVAILABLE', 'gateway is shutting down'))
+        return finished()
+      }
+      if (path === CREATE_SESSION) {
+        send(res, 200, { session: sessions.create() })
+        return finished()
+      }
+      const stmt = statement(body)
+      if (stmt instanceof HttpError) {
+        sendError(res, stmt)
+        return finished()
+      }
+      sessions.execute(stmt.query, stmt.session).then(
+        (reply) => {
+          try {
+            send(res, 200, reply)
+          } catch (sendErr) {
+            fail(res, sendErr)
+          }
+          finished()
+        },
+        (execErr: unknown) => {
+          fail(res, execErr)
+          finished()
+        },
+      )
+    })
+  }
+
+  const http = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
     inFlight++
     if (closing) res.setHeader('Connection', 'close')
-    route(req, res)
-      .catch((err: unknown) => {
-        if (err instanceof HttpError) return sendError(res, err)
-        log(
-          `gateway: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-        )
-        if (!res.headersSent)
-          sendError(res, new HttpError(500, 'INTERNAL', 'internal gateway error'))
-        else res.destroy()
-      })
-      .finally(() => {
-        if (--inFlight === 0) drained?.()
-      })
+    try {
+      handle(req, res)
+    } catch (err) {
+      fail(res, err)
+      finished()
+    }
   })
   // Longer than undici's keep-alive so the client, not the server, closes idle sockets: a server-side
   // close racing a new request is what produces sporadic "socket hang up" errors.
@@ -185,8 +240,14 @@ async function checkDatabase(
   const conn = await pool.acquire()
   try {
     const row = await new Promise<Record<string, unknown>>((resolve, reject) =>
-      conn.query('SELECT @@character_set_database AS charset, VERSION() AS version', (err, rows) =>
-        err ? reject(err) : resolve((rows as Array<Record<string, unknown>>)[0] ?? {}),
+      conn.query(
+        {
+          sql: 'SELECT @@character_set_database AS charset, VERSION() AS version',
+          typeCast: true,
+          rowsAsArray: false,
+        },
+        (err, rows) =>
+          err ? reject(err) : resolve((rows as Array<Record<string, unknown>>)[0] ?? {}),
       ),
     )
     // Tables take the database's default charset: anything else breaks 4-byte UTF-8 (errno 1366).

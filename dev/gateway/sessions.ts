@@ -54,7 +54,8 @@ function inTransaction(status: number): boolean {
 const LEADING_COMMENTS = /^(?:\s+|\/\*[\s\S]*?\*\/|(?:--\s|#)[^\n]*(?:\n|$))*/
 
 function keyword(sql: string): string {
-  const rest = sql.replace(LEADING_COMMENTS, '')
+  // Most statements start with their keyword: skip the comment scan for them.
+  const rest = /^[a-z]/i.test(sql) ? sql : sql.replace(LEADING_COMMENTS, '')
   const match = /^[a-z]+(?:\s+temporary)?/i.exec(rest)
   return match ? match[0].toLowerCase().replace(/\s+/g, ' ') : ''
 }
