@@ -100,7 +100,7 @@ authRoutes.post('/login', sessions(true), async (c) => {
 })
 
 authRoutes.get('/welcome', sessions(), (c) => {
-  // Authenticated pages must not be kept by the browser or shown again by Back after logout.
+  // ASVS 14.3.2: authenticated pages must not be kept by the browser or shown again by Back.
   c.header('Cache-Control', 'no-store')
   const auth = c.var.auth
   if (!auth) return navigate(c, '/')
