@@ -2,20 +2,6 @@ import type { IncomingMessage } from 'node:http'
 import { HttpError } from './errors'
 
 /**
- * The first value of a header, as `req.headers[name]` has it for headers Node keeps one of
- * (Authorization, Content-Length), read from the raw list: `req.headers` builds an object of every
- * header on first access, on every request. `name` is lower case.
- */
-export function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const raw = req.rawHeaders
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const key = raw[i]!
-    if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1]
-  }
-  return undefined
-}
-
-/**
  * Reads a request body as JSON, refusing more than `limit` bytes, and calls `done` once: with the
  * value, or with an HttpError (or the stream's error when the client went away). On an oversized
  * body the rest is drained rather than the socket destroyed, so the client still reads the 413 reply.
@@ -26,7 +12,7 @@ export function readJson(
   limit: number,
   done: (err: Error | undefined, body?: unknown) => void,
 ): void {
-  const declared = Number(firstHeader(req, 'content-length'))
+  const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > limit) {
     req.resume()
     done(new HttpError(413, 'RESOURCE_EXHAUSTED', `request body exceeds ${limit} bytes`))

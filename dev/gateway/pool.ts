@@ -19,8 +19,6 @@ export interface PoolOptions {
 /** A pool whose connections are all set up for the gateway before first use. */
 export interface GatewayPool {
   pool: Pool
-  /** A connection, set up, through a callback (the path of every sessionless statement). */
-  take(done: (err: Error | null, conn?: PoolConnection) => void): void
   acquire(): Promise<PoolConnection>
   end(): Promise<void>
 }
@@ -72,9 +70,6 @@ export function createGatewayPool(opts: PoolOptions): GatewayPool {
     // object costs mysql2 an options merge on every query.
     typeCast: false,
     rowsAsArray: true,
-    // Values come raw, so the time zone mysql2 would convert dates with is never used; a fixed one
-    // spares it re-reading process.env.TZ for every result with a DATE, DATETIME or TIMESTAMP column.
-    timezone: 'Z',
   })
   const ready = new WeakMap<object, Promise<void>>()
   pool.on('connection', (conn) => {
@@ -85,28 +80,26 @@ export function createGatewayPool(opts: PoolOptions): GatewayPool {
       }),
     )
   })
-  const take = (done: (err: Error | null, conn?: PoolConnection) => void): void => {
-    pool.getConnection((err, conn) => {
-      if (err) return done(err)
-      const setup = ready.get(conn)
-      if (!setup) return done(null, conn)
-      setup.then(
-        () => {
-          ready.delete(conn)
-          done(null, conn)
-        },
-        (setupErr: Error) => {
-          conn.destroy()
-          done(setupErr)
-        },
-      )
-    })
-  }
   return {
     pool,
-    take,
     acquire: () =>
-      new Promise((resolve, reject) => take((err, conn) => (err ? reject(err) : resolve(conn!)))),
+      new Promise((resolve, reject) => {
+        pool.getConnection((err, conn) => {
+          if (err) return reject(err)
+          const setup = ready.get(conn)
+          if (!setup) return resolve(conn)
+          setup.then(
+            () => {
+              ready.delete(conn)
+              resolve(conn)
+            },
+            (setupErr: unknown) => {
+              conn.destroy()
+              reject(setupErr)
+            },
+          )
+        })
+      }),
     end: () => new Promise((resolve) => pool.end(() => resolve())),
   }
 }

@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { PoolConnection } from 'mysql2'
 import { sqlError, type ErrorContext, type PsError } from './errors'
-import {
-  runStatement,
-  runStatementCb,
-  stringifyFields,
-  type Outcome,
-  type PsResult,
-} from './execute'
+import { runStatement, type Outcome, type PsResult } from './execute'
 import type { GatewayPool } from './pool'
 
 /** The opaque session the driver echoes back on its next request. */
@@ -21,40 +15,6 @@ export interface ExecuteReply {
   result?: PsResult
   error?: PsError
   timing: number
-}
-
-/** Receives the reply to a statement, or an unexpected (non-SQL) error. */
-export type ReplyCallback = (err: unknown, reply?: ExecuteReply) => void
-
-function stringifyResult(result: PsResult): string {
-  let json = '{'
-  let sep = ''
-  if (result.rowsAffected !== undefined) {
-    json += `"rowsAffected":${JSON.stringify(result.rowsAffected)}`
-    sep = ','
-  }
-  if (result.insertId !== undefined) {
-    json += `${sep}"insertId":${JSON.stringify(result.insertId)}`
-    sep = ','
-  }
-  if (result.fields !== undefined) {
-    json += `${sep}"fields":${stringifyFields(result.fields)}`
-    sep = ','
-  }
-  if (result.rows !== undefined) json += `${sep}"rows":${JSON.stringify(result.rows)}`
-  return `${json}}`
-}
-
-/**
- * `JSON.stringify(reply)`, byte for byte, with the fields metadata of a result taken from the copy
- * serialised once per result shape (see execute.ts).
- */
-export function stringifyReply(reply: ExecuteReply): string {
-  const vitess = reply.session.vitessSession
-  let json = `{"session":{"vitessSession":{"id":${JSON.stringify(vitess.id)},"inTransaction":${vitess.inTransaction ? 'true' : 'false'}}}`
-  if (reply.result !== undefined) json += `,"result":${stringifyResult(reply.result)}`
-  if (reply.error !== undefined) json += `,"error":${JSON.stringify(reply.error)}`
-  return `${json},"timing":${JSON.stringify(reply.timing)}}`
 }
 
 export interface SessionOptions {
@@ -92,19 +52,6 @@ function inTransaction(status: number): boolean {
 }
 
 const LEADING_COMMENTS = /^(?:\s+|\/\*[\s\S]*?\*\/|(?:--\s|#)[^\n]*(?:\n|$))*/
-
-// SELECT, by far the most frequent statement, skips the keyword scan below.
-function isSelect(sql: string): boolean {
-  return (
-    sql.length > 6 &&
-    (sql.charCodeAt(0) | 32) === 115 && // s
-    (sql.charCodeAt(1) | 32) === 101 && // e
-    (sql.charCodeAt(2) | 32) === 108 && // l
-    (sql.charCodeAt(3) | 32) === 101 && // e
-    (sql.charCodeAt(4) | 32) === 99 && // c
-    (sql.charCodeAt(5) | 32) === 116 // t
-  )
-}
 
 function keyword(sql: string): string {
   // Most statements start with their keyword: skip the comment scan for them.
@@ -156,39 +103,21 @@ export class Sessions {
     return { vitessSession: { id: randomUUID(), inTransaction: false } }
   }
 
-  /**
-   * Executes one statement for the session the client sent (or a new one) and calls `done` once: with
-   * the reply (SQL errors included), or with an unexpected error. Callbacks rather than promises on
-   * the sessionless path, which is that of nearly every statement.
-   */
-  execute(sql: string, session: unknown, done: ReplyCallback): void {
+  /** Executes one statement for the session the client sent (or a new one). Never rejects. */
+  async execute(sql: string, session: unknown): Promise<ExecuteReply> {
     const started = performance.now()
     const claimed = parseSession(session)
     const id = claimed.id ?? randomUUID()
-    const finish: ReplyCallback = (err, reply) => {
-      if (reply) reply.timing = (performance.now() - started) / 1000
-      done(err, reply)
-    }
-    const entry = this.pinned.get(id)
-    if (entry) {
-      this.enqueue(entry, () => this.runPinned(entry, sql)).then(
-        (reply) => finish(undefined, reply),
-        (err: unknown) => finish(err),
-      )
-    } else if (claimed.inTransaction) {
-      finish(undefined, this.lostTransaction(id, sql, undefined))
-    } else {
-      this.runPooled(id, sql, finish)
-    }
+    const reply = await this.dispatch(id, claimed.inTransaction, sql)
+    reply.timing = (performance.now() - started) / 1000
+    return reply
   }
 
   private dispatch(id: string, claimsTransaction: boolean, sql: string): Promise<ExecuteReply> {
     const entry = this.pinned.get(id)
     if (entry) return this.enqueue(entry, () => this.runPinned(entry, sql))
     if (claimsTransaction) return Promise.resolve(this.lostTransaction(id, sql, undefined))
-    return new Promise((resolve, reject) =>
-      this.runPooled(id, sql, (err, reply) => (err ? reject(err) : resolve(reply!))),
-    )
+    return this.runPooled(id, sql)
   }
 
   private enqueue(entry: Pinned, run: () => Promise<ExecuteReply>): Promise<ExecuteReply> {
@@ -218,47 +147,31 @@ export class Sessions {
     }
   }
 
-  private runPooled(id: string, sql: string, done: ReplyCallback): void {
-    if (this.closed) return done(undefined, this.unavailable(id, sql))
-    this.opts.pool.take((acquireErr, conn) => {
-      if (acquireErr || !conn) {
-        return done(undefined, {
-          session: this.reply(id, false),
-          error: sqlError(acquireErr ?? {}, this.context(sql)),
-          timing: 0,
-        })
+  private async runPooled(id: string, sql: string): Promise<ExecuteReply> {
+    if (this.closed) return this.unavailable(id, sql)
+    let conn: PoolConnection
+    try {
+      conn = await this.opts.pool.acquire()
+    } catch (err) {
+      return {
+        session: this.reply(id, false),
+        error: sqlError(err as object, this.context(sql)),
+        timing: 0,
       }
-      const failed = (err: unknown): void => {
-        if (isFatal(err)) conn.destroy()
-        else conn.release()
-        done(undefined, {
-          session: this.reply(id, false),
-          error: sqlError((err ?? {}) as object, this.context(sql)),
-          timing: 0,
-        })
+    }
+    let outcome: Outcome
+    try {
+      outcome = await runStatement(conn, this.rewrite(sql))
+    } catch (err) {
+      if (isFatal(err)) conn.destroy()
+      else conn.release()
+      return {
+        session: this.reply(id, false),
+        error: sqlError(err as object, this.context(sql)),
+        timing: 0,
       }
-      let text: string
-      try {
-        text = this.rewrite(sql)
-      } catch (err) {
-        return failed(err)
-      }
-      runStatementCb(conn, text, (err, outcome) => {
-        if (err || !outcome) return failed(err)
-        done(undefined, this.settlePooled(id, sql, conn, outcome))
-      })
-    })
-  }
-
-  // After a sessionless statement: pin the connection when the statement opened a transaction,
-  // else hand it back (or drop it, when the statement changed its session state).
-  private settlePooled(
-    id: string,
-    sql: string,
-    conn: PoolConnection,
-    outcome: Outcome,
-  ): ExecuteReply {
-    const tainting = !isSelect(sql) && SESSION_CHANGING.has(keyword(sql))
+    }
+    const tainting = SESSION_CHANGING.has(keyword(sql))
     // A pooled connection is never in a transaction, and a result set cannot start one.
     if (outcome.serverStatus !== undefined && inTransaction(outcome.serverStatus)) {
       if (this.closed) {
