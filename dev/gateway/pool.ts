@@ -70,6 +70,9 @@ export function createGatewayPool(opts: PoolOptions): GatewayPool {
     // object costs mysql2 an options merge on every query.
     typeCast: false,
     rowsAsArray: true,
+    // Values arrive raw, so this changes none; it spares mysql2 a process.env.TZ read per result with
+    // a date column.
+    timezone: 'Z',
   })
   const ready = new WeakMap<object, Promise<void>>()
   pool.on('connection', (conn) => {
