@@ -50,7 +50,7 @@ export const formsOnly = createMiddleware<AppEnv>(async (c, next) => {
 })
 
 /** Forms here are a few short fields; 8 KiB leaves room and keeps bcrypt and parsing cheap. */
-export const FORM_BODY_LIMIT = 8 * 1024
+const FORM_BODY_LIMIT = 8 * 1024
 
 export const limitBody = bodyLimit({
   maxSize: FORM_BODY_LIMIT,

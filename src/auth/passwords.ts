@@ -3,7 +3,7 @@ import { COMMON_PASSWORDS } from './common-passwords'
 import { DUMMY_HASHES } from './dummy-hashes'
 
 /** bcrypt reads at most 72 bytes; bcryptjs silently ignores the rest. */
-export const BCRYPT_MAX_BYTES = 72
+const BCRYPT_MAX_BYTES = 72
 
 const encoder = new TextEncoder()
 const LEGACY_SHA256 = /^[0-9a-f]{64}$/i

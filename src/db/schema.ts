@@ -42,5 +42,3 @@ export const loginThrottles = mysqlTable(
   },
   (t) => [index('login_throttles_window_idx').on(t.windowStartedAt)],
 )
-
-export type User = typeof users.$inferSelect

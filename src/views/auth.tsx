@@ -1,6 +1,6 @@
 import type { FieldErrors, LoginInput, SignupInput } from '../forms'
 import type { Flash } from '../flash'
-import { Alert, Field, HxForm, HxLink } from './fields'
+import { Alert, EmailField, Field, HxForm, HxLink } from './fields'
 
 export function LoginCard(props: {
   email?: string
@@ -18,15 +18,7 @@ export function LoginCard(props: {
       {props.flash?.notice === 'signed_out' && <Alert kind="success">You are signed out.</Alert>}
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
       <HxForm action="/login" label="Sign in">
-        <Field
-          name="email"
-          label="Email"
-          type="email"
-          value={props.email}
-          error={errors.email}
-          autocomplete="username"
-          maxlength={254}
-        />
+        <EmailField value={props.email} error={errors.email} autocomplete="username" />
         <Field
           name="password"
           label="Password"
@@ -65,15 +57,7 @@ export function SignupCard(props: {
           autocomplete="nickname"
           maxlength={64}
         />
-        <Field
-          name="email"
-          label="Email"
-          type="email"
-          value={values.email}
-          error={errors.email}
-          autocomplete="email"
-          maxlength={254}
-        />
+        <EmailField value={values.email} error={errors.email} autocomplete="email" />
         <Field
           name="password"
           label="Password"

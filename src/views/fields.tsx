@@ -79,3 +79,18 @@ export function HxLink(props: { href: string; children: Child }) {
     </a>
   )
 }
+
+/** The email field of both forms; only what the browser should autofill differs. */
+export function EmailField(props: { value?: string; error?: string; autocomplete: string }) {
+  return (
+    <Field
+      name="email"
+      label="Email"
+      type="email"
+      value={props.value}
+      error={props.error}
+      autocomplete={props.autocomplete}
+      maxlength={254}
+    />
+  )
+}
