@@ -31,12 +31,29 @@ function errorChain(err: unknown): unknown[] {
   return chain
 }
 
-/** True for a MySQL duplicate-key error; the errno text is the one signal PlanetScale and MySQL share. */
-export function isDuplicateKey(err: unknown): boolean {
+/** True when MySQL reported this errno; the `(errno N)` text is what PlanetScale and MySQL share. */
+export function hasErrno(err: unknown, errno: number): boolean {
+  const marker = `(errno ${errno})`
   return errorChain(err).some((e) => {
     const body = (e as { body?: { message?: string } }).body
-    return /\(errno 1062\)/.test(body?.message ?? (e as Error).message ?? '')
+    return (body?.message ?? (e as Error).message ?? '').includes(marker)
   })
+}
+
+export const isDuplicateKey = (err: unknown) => hasErrno(err, 1062)
+
+/**
+ * Runs a single-statement write again when InnoDB picked it as a deadlock victim (errno 1213), as
+ * MySQL's manual advises; concurrent upserts of one new key can deadlock on its gap lock.
+ */
+export async function retryOnDeadlock<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write()
+    } catch (err) {
+      if (attempt >= attempts || !hasErrno(err, 1213)) throw err
+    }
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { and, inArray, lt, sql } from 'drizzle-orm'
-import type { Database } from './client'
+import { retryOnDeadlock, type Database } from './client'
 import { loginThrottles } from './schema'
 
 export interface ThrottleRule {
@@ -32,16 +32,18 @@ export async function recordFailure(db: Database, rules: ThrottleRule[], now: Da
   for (const rule of rules) {
     const windowStart = new Date(now.getTime() - rule.windowSeconds * 1000)
     const blockEnd = new Date(now.getTime() + rule.blockSeconds * 1000)
-    await db
-      .insert(loginThrottles)
-      .values({ keyHash: rule.keyHash, failures: 1, windowStartedAt: now, blockedUntil: null })
-      .onDuplicateKeyUpdate({
-        set: {
-          failures: sql`if(${loginThrottles.windowStartedAt} < ${windowStart}, 1, ${loginThrottles.failures} + 1)`,
-          windowStartedAt: sql`if(${loginThrottles.windowStartedAt} < ${windowStart}, ${now}, ${loginThrottles.windowStartedAt})`,
-          blockedUntil: sql`if(${loginThrottles.failures} >= ${rule.limit}, ${blockEnd}, ${loginThrottles.blockedUntil})`,
-        },
-      })
+    const upsert = () =>
+      db
+        .insert(loginThrottles)
+        .values({ keyHash: rule.keyHash, failures: 1, windowStartedAt: now, blockedUntil: null })
+        .onDuplicateKeyUpdate({
+          set: {
+            failures: sql`if(${loginThrottles.windowStartedAt} < ${windowStart}, 1, ${loginThrottles.failures} + 1)`,
+            windowStartedAt: sql`if(${loginThrottles.windowStartedAt} < ${windowStart}, ${now}, ${loginThrottles.windowStartedAt})`,
+            blockedUntil: sql`if(${loginThrottles.failures} >= ${rule.limit}, ${blockEnd}, ${loginThrottles.blockedUntil})`,
+          },
+        })
+    await retryOnDeadlock(upsert)
   }
 }
 

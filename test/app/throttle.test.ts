@@ -55,7 +55,10 @@ describe('login throttling (ASVS 6.3.1)', () => {
       post('/login', { email, password: 'x' }, { headers }),
     )
     const statuses = (await Promise.all(attempts)).map((r) => r.status)
-    expect(statuses.every((s) => s === 400)).toBe(true)
+    // Attempts that finish early may already block later ones; none may fail otherwise.
+    expect(statuses.filter((s) => s !== 400 && s !== 429)).toEqual([])
+    expect(statuses.filter((s) => s === 400).length).toBeGreaterThanOrEqual(5)
+    // Were increments lost (read-modify-write races), eight failures could count as one.
     expect((await post('/login', { email, password: 'x' }, { headers })).status).toBe(429)
   })
 
