@@ -1,3 +1,5 @@
+import { errorChain } from './error-chain'
+
 type Fields = Record<string, string | number | boolean | undefined>
 
 /**
@@ -15,7 +17,7 @@ export function logEvent(level: 'info' | 'warn' | 'error', event: string, fields
 export function describeError(err: unknown): Fields {
   const names: string[] = []
   const fields: Fields = {}
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of errorChain(err, 5)) {
     names.push(e instanceof Error ? e.name : typeof e)
     const body = (e as { body?: { code?: string; message?: string } }).body
     if (body?.code) fields.code = body.code

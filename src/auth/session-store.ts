@@ -1,5 +1,6 @@
 import type { SessionData, Store } from 'hono-sessions'
 import type { Config } from '../config'
+import { sha256Hex } from './digest'
 import type { Database } from '../db/client'
 import {
   deleteSession,
@@ -9,13 +10,8 @@ import {
   type SessionRow,
 } from '../db/sessions'
 
-const encoder = new TextEncoder()
-
 /** Hex SHA-256 of a session id: the table never holds a token that could be replayed as a cookie. */
-export async function hashSessionId(sessionId: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(sessionId))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
-}
+export const hashSessionId = sha256Hex
 
 function userIdOf(data: SessionData): number | undefined {
   const value = data._data?.['userId']?.value

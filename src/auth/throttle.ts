@@ -1,8 +1,8 @@
 import type { Context } from 'hono'
 import { blockedUntil, clearThrottles, recordFailure, type ThrottleRule } from '../db/throttles'
 import type { AppEnv } from '../env'
+import { hmacSha256Hex } from './digest'
 
-const encoder = new TextEncoder()
 const MINUTE = 60
 
 // ASVS 6.3.1 / NIST SP 800-63B-4 3.2.2: slow guessing without letting anyone lock an owner out.
@@ -11,30 +11,19 @@ const MINUTE = 60
 const PER_ACCOUNT_AND_ADDRESS = { limit: 5, windowSeconds: 15 * MINUTE, blockSeconds: 15 * MINUTE }
 const PER_ADDRESS = { limit: 50, windowSeconds: 15 * MINUTE, blockSeconds: 15 * MINUTE }
 
-async function keyHash(secret: string, key: string): Promise<string> {
-  // Keyed, so the table cannot be reversed into emails and addresses by guessing.
-  const hmacKey = await crypto.subtle.importKey(
-    'raw',
-    encoder.encode(secret),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  )
-  const mac = await crypto.subtle.sign('HMAC', hmacKey, encoder.encode(key))
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, '0')).join('')
-}
-
 /** Login throttling for one attempt: check before verifying, then record the outcome. */
 export async function loginThrottle(c: Context<AppEnv>, email: string) {
   const { db, config } = c.var
   // Cloudflare sets CF-Connecting-IP and clients cannot override it on the edge.
   const address = c.req.header('CF-Connecting-IP') ?? 'unknown'
+  // Keyed, so the table cannot be reversed into emails and addresses by guessing.
+  const keyHash = await hmacSha256Hex(config.sessionSecret)
   const rules: ThrottleRule[] = [
     {
-      keyHash: await keyHash(config.sessionSecret, `pair\n${email}\n${address}`),
+      keyHash: await keyHash(`pair\n${email}\n${address}`),
       ...PER_ACCOUNT_AND_ADDRESS,
     },
-    { keyHash: await keyHash(config.sessionSecret, `address\n${address}`), ...PER_ADDRESS },
+    { keyHash: await keyHash(`address\n${address}`), ...PER_ADDRESS },
   ]
   const now = new Date()
   return {

@@ -1,6 +1,6 @@
 import { Client } from '@planetscale/database'
 import { drizzle } from 'drizzle-orm/planetscale-serverless'
-import * as schema from './schema'
+import { errorChain } from '../error-chain'
 
 /** The database could not be reached at all (DNS, refused connection, reset). */
 export class DatabaseUnreachableError extends Error {
@@ -19,17 +19,12 @@ const taggedFetch: typeof fetch = async (input, init) => {
 
 /** Builds the request's database handle; the driver speaks HTTP, so there is no pool to keep. */
 export function createDb(databaseUrl: string) {
-  return drizzle({ client: new Client({ url: databaseUrl, fetch: taggedFetch }), schema })
+  // No `schema`: it only serves the relational query API, which this app does not use, and drizzle
+  // would rebuild its relation map on every request.
+  return drizzle({ client: new Client({ url: databaseUrl, fetch: taggedFetch }) })
 }
 
 export type Database = ReturnType<typeof createDb>
-
-/** Walks `cause` chains (drizzle wraps driver errors) and returns every error in it. */
-function errorChain(err: unknown): unknown[] {
-  const chain: unknown[] = []
-  for (let e = err; e && chain.length < 8; e = (e as { cause?: unknown }).cause) chain.push(e)
-  return chain
-}
 
 /** True when MySQL reported this errno; the `(errno N)` text is what PlanetScale and MySQL share. */
 export function hasErrno(err: unknown, errno: number): boolean {

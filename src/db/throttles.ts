@@ -29,7 +29,7 @@ export async function blockedUntil(db: Database, keyHashes: string[], now: Date)
  * the assignments left to right, each seeing the ones before it.
  */
 export async function recordFailure(db: Database, rules: ThrottleRule[], now: Date) {
-  for (const rule of rules) {
+  const record = async (rule: ThrottleRule) => {
     const windowStart = new Date(now.getTime() - rule.windowSeconds * 1000)
     const blockEnd = new Date(now.getTime() + rule.blockSeconds * 1000)
     const upsert = () =>
@@ -45,6 +45,8 @@ export async function recordFailure(db: Database, rules: ThrottleRule[], now: Da
         })
     await retryOnDeadlock(upsert)
   }
+  // Different keys, so the statements do not contend: one round trip of latency, not one per key.
+  await Promise.all(rules.map(record))
 }
 
 /** Forgets the failures of these keys (after a successful login from the same place). */

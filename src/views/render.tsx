@@ -12,7 +12,7 @@ function isPartial(c: Context): boolean {
 }
 
 /** Whether htmx made this request (including history restores), so redirects must be HX-Location. */
-export function isHtmx(c: Context): boolean {
+function isHtmx(c: Context): boolean {
   return (
     c.req.header('HX-Request') === 'true' || c.req.header('HX-History-Restore-Request') === 'true'
   )

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm'
 import bcrypt from 'bcryptjs'
 import { describe, expect, it } from 'vitest'
+import { sha256Hex } from '../../src/auth/digest'
 import { users } from '../../src/db/schema'
 import {
   callApp,
@@ -14,11 +15,6 @@ import {
   signup,
   uniqueEmail,
 } from './helpers'
-
-async function sha256Hex(text: string) {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
-}
 
 describe('POST /login', () => {
   it('answers a wrong password and an unknown email alike: 400 "Invalid credentials"', async () => {
