@@ -1,17 +1,33 @@
 import type { Bindings } from './env'
 
+export type Environment = 'production' | 'development' | 'test'
+
 export interface Config {
+  environment: Environment
   production: boolean
   sessionSecret: string
+  /** True when no SESSION_SECRET was given and a per-isolate one stands in (development only). */
+  sessionSecretIsFallback: boolean
   bcryptCost: number
   passwordMinLength: number
   sessionIdleSeconds: number
   sessionAbsoluteSeconds: number
+  /** Every database call gives up after this long and the request answers 503. */
+  databaseTimeoutMs: number
+  /** Have I Been Pwned range API base URL, or '' when the check is off. */
+  pwnedPasswordsUrl: string
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }
+
+const ENVIRONMENTS: readonly string[] = ['production', 'development', 'test']
+// The placeholder `.dev.vars.example` ships with: copying the example must not make a working secret.
+const PLACEHOLDER_SECRET = 'replace-with-at-least-32-random-characters'
+// bcryptjs takes about 100 ms of CPU per compare at cost 10 and doubles per step; a login may hash
+// and compare once each, so the cost must leave both inside the Worker's CPU limit.
+const BCRYPT_MS_AT_COST_10 = 100
 
 const parsed = new WeakMap<Bindings, Config>()
 // Random numbers may not be drawn at module scope in workerd, so the development fallback secret is
@@ -33,30 +49,50 @@ function randomSecret(): string {
   return btoa(String.fromCharCode(...bytes))
 }
 
+function maxBcryptCost(cpuLimitMs: number): number {
+  let cost = 10
+  while (2 * BCRYPT_MS_AT_COST_10 * 2 ** (cost + 1 - 10) <= cpuLimitMs) cost += 1
+  return cost
+}
+
 /** Reads and checks the Worker's configuration once per `env` object; throws `ConfigError`. */
 export function getConfig(env: Bindings): Config {
   const cached = parsed.get(env)
   if (cached) return cached
-  const production = (env.ENVIRONMENT ?? 'production') === 'production'
+  const environment = env.ENVIRONMENT ?? 'production'
+  // Exact names only: a typo such as `prod` must not switch on development fallbacks.
+  if (!ENVIRONMENTS.includes(environment)) {
+    throw new ConfigError('ENVIRONMENT must be production, development or test')
+  }
+  const production = environment === 'production'
   if (!env.DATABASE_URL) throw new ConfigError('DATABASE_URL is not set')
 
   let sessionSecret = env.SESSION_SECRET ?? ''
-  if (sessionSecret.length === 0 && !production) sessionSecret = devSecret ??= randomSecret()
+  const sessionSecretIsFallback = sessionSecret === '' && environment === 'development'
+  if (sessionSecretIsFallback) sessionSecret = devSecret ??= randomSecret()
   // Iron (the cookie seal) needs a 32-character password; below that every seal throws.
-  if (sessionSecret.length < 32)
-    throw new ConfigError('SESSION_SECRET must be at least 32 characters')
+  if (sessionSecret.length < 32 || sessionSecret === PLACEHOLDER_SECRET) {
+    throw new ConfigError('SESSION_SECRET must be at least 32 random characters')
+  }
 
-  // OWASP Password Storage Cheat Sheet: bcrypt work factor of at least 10 (ASVS 11.4.2).
-  const bcryptCost = intVar(env, 'BCRYPT_COST', 10, production ? 10 : 4, 15)
+  const cpuLimitMs = intVar(env, 'CPU_LIMIT_MS', 1000, 50, 300_000)
+  // OWASP Password Storage Cheat Sheet: bcrypt work factor of at least 10 (ASVS 11.4.2); lower
+  // costs only where they are asked for by name, for tests and local development.
+  const bcryptCost = intVar(env, 'BCRYPT_COST', 10, production ? 10 : 4, maxBcryptCost(cpuLimitMs))
+  const pwned = env.PWNED_PASSWORDS_URL ?? 'https://api.pwnedpasswords.com'
   const config: Config = {
+    environment: environment as Environment,
     production,
     sessionSecret,
+    sessionSecretIsFallback,
     bcryptCost,
     // NIST SP 800-63B-4 3.1.1.2: 15 for single-factor passwords; ASVS 6.2.1 allows 8 at the least.
     passwordMinLength: intVar(env, 'PASSWORD_MIN_LENGTH', 15, 8, 64),
     // ASVS 7.3.1 idle and 7.3.2 absolute timeouts.
     sessionIdleSeconds: intVar(env, 'SESSION_IDLE_SECONDS', 86_400, 60, 31_536_000),
     sessionAbsoluteSeconds: intVar(env, 'SESSION_ABSOLUTE_SECONDS', 2_592_000, 60, 31_536_000),
+    databaseTimeoutMs: intVar(env, 'DATABASE_TIMEOUT_MS', 5000, 100, 60_000),
+    pwnedPasswordsUrl: pwned === 'off' ? '' : pwned.replace(/\/+$/, ''),
   }
   parsed.set(env, config)
   return config

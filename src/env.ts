@@ -1,6 +1,6 @@
 import type { Database } from './db/client'
 import type { Config } from './config'
-import type { AuthSession } from './auth/sessions'
+import type { LiveSession } from './auth/sessions'
 
 /** Every binding and secret the Worker reads. Documented for operators in `.dev.vars.example`. */
 export interface Bindings {
@@ -8,7 +8,7 @@ export interface Bindings {
   DATABASE_URL: string
   /** Seals the session cookie; at least 32 characters. Secret; required outside local development. */
   SESSION_SECRET?: string
-  /** `production` (default, from wrangler.toml), `development` or `test`. */
+  /** Exactly `production` (default, from wrangler.toml), `development` or `test`. */
   ENVIRONMENT?: string
   /** bcrypt cost factor; default 10, below 10 refused in production. */
   BCRYPT_COST?: string
@@ -18,13 +18,19 @@ export interface Bindings {
   SESSION_IDLE_SECONDS?: string
   /** Absolute session lifetime in seconds; default 2592000 (30 days). */
   SESSION_ABSOLUTE_SECONDS?: string
+  /** Keep equal to `[limits] cpu_ms` in wrangler.toml: BCRYPT_COST must fit inside it. Default 1000. */
+  CPU_LIMIT_MS?: string
+  /** Every database call gives up after this many milliseconds (503 page); default 5000. */
+  DATABASE_TIMEOUT_MS?: string
+  /** Have I Been Pwned range API; default https://api.pwnedpasswords.com, `off` to skip the check. */
+  PWNED_PASSWORDS_URL?: string
 }
 
 export interface Variables {
   config: Config
   db: Database
-  /** The signed-in user's session, set by `loadSession` when a valid session cookie was sent. */
-  auth: AuthSession | null
+  /** The signed-in user's session, set by `withSession` when a live session cookie was sent. */
+  auth: LiveSession | null
 }
 
 export interface AppEnv {

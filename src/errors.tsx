@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { ThrottleUnavailableError } from './auth/throttle'
 import { ConfigError } from './config'
 import { isDatabaseUnavailable } from './db/client'
 import { describeError, logEvent } from './log'
@@ -31,7 +32,8 @@ export function onError(err: Error, c: Context) {
     if (status >= 500) logEvent('error', 'http_exception', { status })
     return errorPage(c, status)
   }
-  if (isDatabaseUnavailable(err)) {
+  // A reservation that could not be written refuses the attempt like an outage does (ASVS 6.3.1).
+  if (isDatabaseUnavailable(err) || err instanceof ThrottleUnavailableError) {
     logEvent('error', 'database_unavailable', describeError(err))
     c.header('Retry-After', '30')
     return errorPage(c, 503)

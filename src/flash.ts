@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
-import { cookiePolicy } from './auth/sessions'
+import { cookiePolicy } from './session-cookie'
 
 /** A one-shot notice carried across a redirect, so anonymous pages need no session to show it. */
 export type Flash = { notice: 'created'; email: string } | { notice: 'signed_out' }

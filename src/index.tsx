@@ -6,15 +6,16 @@ import { purgeExpiredSessions } from './db/sessions'
 import { purgeThrottles } from './db/throttles'
 import type { AppEnv, Bindings } from './env'
 import { notFound, onError } from './errors'
-import { context, formsOnly, headers, limitBody } from './middleware'
+import { context, formsOnly, headers, httpsOnly, limitBody } from './middleware'
 import { authRoutes } from './routes/auth'
 import { logEvent } from './log'
 
 export const app = new Hono<AppEnv>()
 
-// Order matters: headers on every answer (errors included), then refuse what is not a same-origin
-// form before reading a byte of it, then config and database for the routes.
+// Order matters: headers on every answer (errors included), plain http sent to https, then refuse
+// what is not a same-origin form before reading a byte of it, then config and database.
 app.use(headers)
+app.use(httpsOnly)
 app.use(formsOnly)
 app.use(csrf())
 app.use(limitBody)
@@ -27,11 +28,11 @@ export default {
   fetch: app.fetch,
   /** Cron trigger: expired sessions and old throttle windows are dead weight nothing reads. */
   async scheduled(_controller: ScheduledController, env: Bindings, _ctx: ExecutionContext) {
-    getConfig(env)
-    const db = createDb(env.DATABASE_URL)
+    const config = getConfig(env)
+    const db = createDb(env.DATABASE_URL, config.databaseTimeoutMs)
     const now = new Date()
-    await purgeExpiredSessions(db, now)
+    const sessions = await purgeExpiredSessions(db, now)
     await purgeThrottles(db, new Date(now.getTime() - 24 * 3600_000))
-    logEvent('info', 'purged', {})
+    logEvent('info', 'purged', { sessions })
   },
 } satisfies ExportedHandler<Bindings>

@@ -2,15 +2,34 @@ import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
 import { secureHeaders } from 'hono/secure-headers'
-import { getConfig } from './config'
+import { ConfigError, getConfig } from './config'
 import { createDb } from './db/client'
 import type { AppEnv } from './env'
+import { isLoopback } from './request-info'
 
-/** Checked config and a per-request database handle (the driver is HTTP: nothing to pool). */
+/** Checked config and the database handle (the driver is HTTP: nothing to pool). */
 export const context = createMiddleware<AppEnv>(async (c, next) => {
   const config = getConfig(c.env)
+  // A development stand-in secret is per isolate and unknown to anyone: fine on a developer's own
+  // machine, never on a host other people reach.
+  if (config.sessionSecretIsFallback && !isLoopback(new URL(c.req.url).hostname)) {
+    throw new ConfigError('SESSION_SECRET is required on hosts other than localhost')
+  }
   c.set('config', config)
-  c.set('db', createDb(c.env.DATABASE_URL))
+  c.set('db', createDb(c.env.DATABASE_URL, config.databaseTimeoutMs))
+  await next()
+})
+
+/**
+ * ASVS 12.2.1: plain http is only for a developer's own machine; anything else is sent to https
+ * before a byte of it is read (308 keeps the method and body of a form post).
+ */
+export const httpsOnly = createMiddleware<AppEnv>(async (c, next) => {
+  const url = new URL(c.req.url)
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    url.protocol = 'https:'
+    return c.redirect(url.toString(), 308)
+  }
   await next()
 })
 
@@ -30,6 +49,8 @@ export const headers = secureHeaders({
   },
   referrerPolicy: 'same-origin',
   crossOriginEmbedderPolicy: false,
+  // ASVS 3.4.1: a year, subdomains included, so no page of the site is ever fetched over http.
+  strictTransportSecurity: 'max-age=31536000; includeSubDomains',
 })
 
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data']

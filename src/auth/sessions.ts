@@ -1,132 +1,122 @@
-import type { Context } from 'hono'
-import { deleteCookie, getCookie } from 'hono/cookie'
-import { createMiddleware } from 'hono/factory'
-import type { CookieOptions } from 'hono/utils/cookie'
-import { decrypt, sessionMiddleware, type Session } from 'hono-sessions'
-import { deleteSession } from '../db/sessions'
-import type { AppEnv } from '../env'
-import { DatabaseSessionStore, hashSessionId } from './session-store'
+import { encodeBase64urlNoPadding } from '@oslojs/encoding'
+import { decrypt, encrypt } from 'hono-sessions'
+import type { Config } from '../config'
+import type { Database } from '../db/client'
+import {
+  deleteSession,
+  deleteUserSessions,
+  findLiveSession,
+  insertSession,
+  touchSession,
+  trimUserSessions,
+} from '../db/sessions'
+import { sha256Hex } from './digest'
 
-export interface AuthSession {
+/** A signed-in request's session: who it is and the row's id hash (never the id itself). */
+export interface LiveSession {
+  idHash: string
   userId: number
   username: string
+  email: string
+  createdAt: Date
 }
 
-declare module 'hono' {
-  interface ContextVariableMap {
-    session: Session
-    session_key_rotation: boolean
+/** Where a session was started, for the account's session list (ASVS 7.5.2). */
+export interface SessionOrigin {
+  userAgent: string
+  location: string
+}
+
+/** Live sessions one user may hold; starting another ends the oldest (documented in README). */
+export const MAX_SESSIONS_PER_USER = 20
+// Pilcrow's session guide: refresh a session's expiry and last-seen time about once an hour, not on
+// every request, so a signed-in page costs one read.
+const TOUCH_AFTER_MS = 3600_000
+
+/** Hex SHA-256 of a session id: the table never holds a token that could be replayed as a cookie. */
+export const hashSessionId = sha256Hex
+
+function nextExpiry(config: Config, createdAt: Date, now: Date): Date {
+  const idle = now.getTime() + config.sessionIdleSeconds * 1000
+  const absolute = createdAt.getTime() + config.sessionAbsoluteSeconds * 1000
+  return new Date(Math.min(idle, absolute))
+}
+
+/**
+ * Loads the session a sealed cookie names. A cookie that fails the seal's HMAC names nothing and
+ * costs no database call; a live session costs one read, plus an hourly write that slides the idle
+ * expiry (ASVS 7.3.1) within the absolute lifetime (ASVS 7.3.2). Database errors propagate: an
+ * outage must answer 503, never look like "signed out".
+ */
+export async function loadSession(
+  db: Database,
+  config: Config,
+  sealed: string,
+  now = new Date(),
+): Promise<LiveSession | null> {
+  const idHash = await sessionIdHashOf(config, sealed)
+  if (!idHash) return null
+  const row = await findLiveSession(db, idHash, now, config.sessionAbsoluteSeconds)
+  if (!row) return null
+  const expiresAt = nextExpiry(config, row.createdAt, now)
+  const stale = now.getTime() - row.lastSeenAt.getTime() >= TOUCH_AFTER_MS
+  const idleHalfGone =
+    row.expiresAt.getTime() - now.getTime() < (config.sessionIdleSeconds * 1000) / 2
+  if ((stale || idleHalfGone) && expiresAt.getTime() - row.expiresAt.getTime() >= 1000) {
+    await touchSession(db, idHash, expiresAt, now)
+  }
+  return {
+    idHash,
+    userId: row.userId,
+    username: row.username,
+    email: row.email,
+    createdAt: row.createdAt,
   }
 }
 
-interface CookiePolicy {
-  name: string
-  options: CookieOptions
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
-
 /**
- * `__Host-` prefix, Secure, HttpOnly, SameSite=Lax, Path=/ (ASVS 3.3.1, 3.3.2, 3.3.4). Plain-http
- * loopback (wrangler dev) drops Secure and with it the prefix, which requires Secure, so the cookie
- * still works in browsers that do not treat http://localhost as secure.
+ * Starts a session for `userId` under a fresh 256-bit id from the CSPRNG (ASVS 7.2.3, 7.2.4) and
+ * returns the sealed value for the cookie. The user's oldest sessions beyond the cap end in the
+ * same round trip.
  */
-export function cookiePolicy(c: Context, name: string, maxAge?: number): CookiePolicy {
-  const url = new URL(c.req.url)
-  const secure = url.protocol === 'https:' || !LOOPBACK.has(url.hostname)
-  const options: CookieOptions = { path: '/', httpOnly: true, sameSite: 'Lax', secure, maxAge }
-  if (secure) options.prefix = 'host'
-  return { name, options }
+export async function startSession(
+  db: Database,
+  config: Config,
+  userId: number,
+  origin: SessionOrigin,
+  now = new Date(),
+): Promise<{ sealed: string; idHash: string }> {
+  const id = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)))
+  const idHash = await hashSessionId(id)
+  await Promise.all([
+    insertSession(db, {
+      idHash,
+      userId,
+      createdAt: now,
+      expiresAt: nextExpiry(config, now, now),
+      userAgent: origin.userAgent.slice(0, 255),
+      location: origin.location.slice(0, 100),
+    }),
+    trimUserSessions(db, userId, MAX_SESSIONS_PER_USER - 1),
+  ])
+  return { sealed: await encrypt(config.sessionSecret, id), idHash }
 }
 
-const SESSION_COOKIE = 'session'
-
-function sessionCookie(c: Context<AppEnv>) {
-  return cookiePolicy(c, SESSION_COOKIE, c.var.config.sessionAbsoluteSeconds)
-}
-
-function fullName(policy: CookiePolicy) {
-  return policy.options.prefix === 'host' ? `__Host-${policy.name}` : policy.name
-}
-
-/**
- * hono-sessions re-seals and sets the cookie on every request it handles, and twice on rotation.
- * Keep only what the browser needs: the final cookie after a rotation, nothing for an unchanged
- * session, and an expired one where a stale cookie was sent.
- */
-function settleCookies(
-  c: Context<AppEnv>,
-  policy: CookiePolicy,
-  keepLast: boolean,
-  clear: boolean,
-) {
-  const prefix = `${fullName(policy)}=`
-  const all = c.res.headers.getSetCookie()
-  const ours = all.filter((h) => h.startsWith(prefix))
-  if (ours.length === 0 && !clear) return
-  c.res.headers.delete('Set-Cookie')
-  for (const h of all) if (!h.startsWith(prefix)) c.res.headers.append('Set-Cookie', h)
-  if (keepLast && ours.length > 0) c.res.headers.append('Set-Cookie', ours[ours.length - 1]!)
-  else if (clear) deleteCookie(c, policy.name, policy.options)
+/** Ends one session on the server, so a copied cookie stops working (ASVS 7.4.1). */
+export async function endSession(db: Database, idHash: string): Promise<void> {
+  await deleteSession(db, idHash)
 }
 
 /**
- * Loads the signed-in user into `c.var.auth`. Without a session cookie it does nothing at all (no
- * database call, no cookie), unless `always` is set for the one route that may start a session.
- * A live session costs one read; the idle expiry is written back only when it must move.
+ * Ends every session of a user (deletion, password reset: ASVS 7.4.2, 7.4.3), or every one but the
+ * current (`exceptIdHash`: "sign out everywhere else"). Returns how many ended.
  */
-export function sessions(always = false) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    const policy = sessionCookie(c)
-    const hadCookie = getCookie(c, policy.name, policy.options.prefix) !== undefined
-    c.set('auth', null)
-    if (!hadCookie && !always) return next()
-
-    const store = new DatabaseSessionStore(c.var.db, c.var.config)
-    const middleware = sessionMiddleware({
-      store,
-      encryptionKey: c.var.config.sessionSecret,
-      expireAfterSeconds: c.var.config.sessionIdleSeconds,
-      autoExtendExpiration: false,
-      sessionCookieName: policy.name,
-      cookieOptions: policy.options,
-    })
-    await middleware(c, async () => {
-      const row = store.loaded
-      if (row) {
-        c.set('auth', { userId: row.userId, username: row.username })
-        if (store.shouldSlide(row)) c.get('session').touch()
-      }
-      await next()
-    })
-    const signedIn = c.var.session?.get('userId') != null
-    const rotated = signedIn && c.get('session_key_rotation') === true
-    settleCookies(c, policy, rotated, hadCookie && !signedIn)
-  })
+export function endAllSessions(db: Database, userId: number, exceptIdHash?: string) {
+  return deleteUserSessions(db, userId, exceptIdHash)
 }
 
-/**
- * Marks the request's session as signed in as `user` under a fresh id: hono-sessions deletes the old
- * session and issues a new id when the handler returns (ASVS 7.2.4).
- */
-export function startSession(c: Context<AppEnv>, user: AuthSession) {
-  c.get('session').set('userId', user.userId)
-  c.set('session_key_rotation', true)
-  c.set('auth', user)
-}
-
-/**
- * Ends the session named by the cookie on the server and expires the cookie with the same name,
- * prefix and path it was set with (ASVS 7.4.1). One statement: the id is unsealed here rather than
- * loaded through hono-sessions, which would read the row first.
- */
-export async function endSession(c: Context<AppEnv>) {
-  const policy = sessionCookie(c)
-  const sealed = getCookie(c, policy.name, policy.options.prefix)
-  if (sealed === undefined) return
-  const sessionId = await decrypt(c.var.config.sessionSecret, sealed).catch(() => undefined)
-  // A cookie that fails the seal names no session of ours; a database failure propagates, as the
-  // session was not ended.
-  if (typeof sessionId === 'string') await deleteSession(c.var.db, await hashSessionId(sessionId))
-  deleteCookie(c, policy.name, policy.options)
+/** The id hash a sealed cookie names, without a database call; null when it fails the seal. */
+export async function sessionIdHashOf(config: Config, sealed: string): Promise<string | null> {
+  const id = await decrypt(config.sessionSecret, sealed).catch(() => undefined)
+  return typeof id === 'string' ? hashSessionId(id) : null
 }

@@ -1,45 +1,112 @@
-import type { Context } from 'hono'
-import { blockedUntil, clearThrottles, recordFailure, type ThrottleRule } from '../db/throttles'
-import type { AppEnv } from '../env'
+import type { Database } from '../db/client'
+import {
+  forgetKeys,
+  latestBlock,
+  refundAttempt,
+  reserveAttempt,
+  type ThrottleRule,
+} from '../db/throttles'
+import { subscriberPrefix } from './addresses'
 import { hmacSha256Hex } from './digest'
 
 const MINUTE = 60
+const HOUR = 3600
 
 // ASVS 6.3.1 / NIST SP 800-63B-4 3.2.2: slow guessing without letting anyone lock an owner out.
-// Failures count per email *and* client address, so an attacker elsewhere cannot block the owner;
-// a looser per-address rule catches one address trying many emails (credential stuffing).
-const PER_ACCOUNT_AND_ADDRESS = { limit: 5, windowSeconds: 15 * MINUTE, blockSeconds: 15 * MINUTE }
-const PER_ADDRESS = { limit: 50, windowSeconds: 15 * MINUTE, blockSeconds: 15 * MINUTE }
+// Attempts count per email *and* subscriber (IPv4 address or IPv6 /64), so an attacker elsewhere
+// cannot block the owner; per subscriber across emails (credential stuffing); and per account from
+// anywhere, where past 10 attempts a day each further one waits twice as long as the last (1 s up
+// to a minute): a botnet gets at most about one guess a minute, the owner waits at most that.
+// After a success the account's and the pair's counts start over, and the shared ones get their
+// attempt back, so a household that signs in often is never slowed.
+const PAIR = { limit: 5, windowSeconds: 15 * MINUTE, kind: 'window', onSuccess: 'forget' } as const
+const SUBSCRIBER = {
+  limit: 50,
+  windowSeconds: 15 * MINUTE,
+  kind: 'window',
+  onSuccess: 'refund',
+} as const
+const ACCOUNT = {
+  limit: 10,
+  windowSeconds: 24 * HOUR,
+  kind: 'delay',
+  maxDelaySeconds: 60,
+  onSuccess: 'forget',
+} as const
+// ASVS 6.3.1 for account creation: each signup costs a bcrypt hash and makes a row.
+const SIGNUP = { limit: 10, windowSeconds: HOUR, kind: 'window', onSuccess: 'refund' } as const
 
-/** Login throttling for one attempt: check before verifying, then record the outcome. */
-export async function loginThrottle(c: Context<AppEnv>, email: string) {
-  const { db, config } = c.var
-  // Cloudflare sets CF-Connecting-IP and clients cannot override it on the edge.
-  const address = c.req.header('CF-Connecting-IP') ?? 'unknown'
-  // Keyed, so the table cannot be reversed into emails and addresses by guessing.
-  const keyHash = await hmacSha256Hex(config.sessionSecret)
-  const rules: ThrottleRule[] = [
-    {
-      keyHash: await keyHash(`pair\n${email}\n${address}`),
-      ...PER_ACCOUNT_AND_ADDRESS,
+/** A throttle rule with what a success does to its count. */
+export interface Rule extends ThrottleRule {
+  onSuccess: 'forget' | 'refund'
+}
+
+/** A reservation could not be written: the attempt is refused, never verified unthrottled. */
+export class ThrottleUnavailableError extends Error {
+  override name = 'ThrottleUnavailableError'
+}
+
+export type Reservation =
+  { allowed: true; rules: Rule[] } | { allowed: false; retryAfterSeconds: number }
+
+const signers = new Map<string, ReturnType<typeof hmacSha256Hex>>()
+
+/**
+ * Keyed hashes (HMAC-SHA-256 under the session secret, imported once per isolate) name throttle
+ * keys and audit-log clients, so neither the table nor the logs can be reversed by guessing.
+ */
+export function keyedHash(secret: string): ReturnType<typeof hmacSha256Hex> {
+  let signer = signers.get(secret)
+  if (!signer) signers.set(secret, (signer = hmacSha256Hex(secret)))
+  return signer
+}
+
+/** The rules for one sign-in attempt with this (normalised) email from this client address. */
+export async function loginRules(secret: string, email: string, address: string): Promise<Rule[]> {
+  const hash = await keyedHash(secret)
+  const subscriber = subscriberPrefix(address)
+  return Promise.all([
+    hash(`pair\n${email}\n${subscriber}`).then((keyHash) => ({ keyHash, ...PAIR })),
+    hash(`address\n${subscriber}`).then((keyHash) => ({ keyHash, ...SUBSCRIBER })),
+    hash(`account\n${email}`).then((keyHash) => ({ keyHash, ...ACCOUNT })),
+  ])
+}
+
+/** The rule for one account creation from this client address. */
+export async function signupRules(secret: string, address: string): Promise<Rule[]> {
+  const hash = await keyedHash(secret)
+  return [{ keyHash: await hash(`signup\n${subscriberPrefix(address)}`), ...SIGNUP }]
+}
+
+function refuses(rule: ThrottleRule, attempt: number) {
+  return attempt === 0 || (rule.kind === 'window' && attempt > rule.limit)
+}
+
+/**
+ * Reserves an attempt on every rule at once (one round trip). Refused when any rule is over its
+ * limit or blocked; the answer then says how long to wait. Throws `ThrottleUnavailableError` when
+ * the reservation cannot be written.
+ */
+export async function reserve(db: Database, rules: Rule[], now = new Date()): Promise<Reservation> {
+  const attempts = await Promise.all(rules.map((rule) => reserveAttempt(db, rule, now))).catch(
+    (err: unknown) => {
+      throw new ThrottleUnavailableError('throttle reservation failed', { cause: err })
     },
-    { keyHash: await keyHash(`address\n${address}`), ...PER_ADDRESS },
-  ]
-  const now = new Date()
-  return {
-    /** Reads both keys; `until` is set while either is blocked. */
-    check: () =>
-      blockedUntil(
-        db,
-        rules.map((r) => r.keyHash),
-        now,
-      ),
-    failed: () => recordFailure(db, rules, now),
-    /** A success from this address clears its email's count, but not the address-wide one. */
-    succeeded: (known: string[]) =>
-      clearThrottles(
-        db,
-        known.filter((k) => k === rules[0]!.keyHash),
-      ),
-  }
+  )
+  const refused = rules.filter((rule, i) => refuses(rule, attempts[i]!))
+  if (refused.length === 0) return { allowed: true, rules }
+  const until = await latestBlock(
+    db,
+    refused.map((r) => r.keyHash),
+    now,
+  )
+  const seconds = until ? Math.ceil((until.getTime() - now.getTime()) / 1000) : 1
+  return { allowed: false, retryAfterSeconds: Math.max(1, seconds) }
+}
+
+/** Settles a reservation whose attempt succeeded (see each rule's `onSuccess`). */
+export async function succeeded(db: Database, rules: Rule[]) {
+  const keys = (what: Rule['onSuccess']) =>
+    rules.filter((r) => r.onSuccess === what).map((r) => r.keyHash)
+  await Promise.all([forgetKeys(db, keys('forget')), refundAttempt(db, keys('refund'))])
 }

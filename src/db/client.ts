@@ -1,38 +1,60 @@
-import { Client } from '@planetscale/database'
+import { Client, DatabaseError } from '@planetscale/database'
 import { drizzle } from 'drizzle-orm/planetscale-serverless'
 import { errorChain } from '../error-chain'
 
-/** The database could not be reached at all (DNS, refused connection, reset). */
+/** The database could not be reached, refused the connection, or did not answer in time. */
 export class DatabaseUnreachableError extends Error {
   override name = 'DatabaseUnreachableError'
 }
 
-// The driver lets a failed fetch escape as whatever the runtime throws (workerd: a plain Error);
-// tag it so it can be told apart from a bug.
-const taggedFetch: typeof fetch = async (input, init) => {
-  try {
-    return await fetch(input, init)
-  } catch (err) {
-    throw new DatabaseUnreachableError('database request failed', { cause: err })
+/**
+ * The driver lets a failed fetch escape as whatever the runtime throws (workerd: a plain Error), and
+ * a database that stops answering would hold the request open: bound every call and tag failures so
+ * they can be told apart from bugs.
+ */
+function boundedFetch(timeoutMs: number): typeof fetch {
+  return async (input, init) => {
+    const signal = AbortSignal.timeout(timeoutMs)
+    try {
+      return await fetch(input, { ...init, signal })
+    } catch (err) {
+      throw new DatabaseUnreachableError('database request failed', { cause: err })
+    }
   }
 }
 
-/** Builds the request's database handle; the driver speaks HTTP, so there is no pool to keep. */
-export function createDb(databaseUrl: string) {
-  // No `schema`: it only serves the relational query API, which this app does not use, and drizzle
-  // would rebuild its relation map on every request.
-  return drizzle({ client: new Client({ url: databaseUrl, fetch: taggedFetch }) })
+// The driver's Client keeps no state between statements (each execute opens a new Connection), so
+// one per URL and timeout serves every request of the isolate; drizzle's wrapper is built once too.
+const handles = new Map<string, ReturnType<typeof build>>()
+
+function build(databaseUrl: string, timeoutMs: number) {
+  // No `schema`: it only serves the relational query API, which this app does not use.
+  return drizzle({ client: new Client({ url: databaseUrl, fetch: boundedFetch(timeoutMs) }) })
+}
+
+/** The database handle for this URL, built once per isolate; every call is bounded by `timeoutMs`. */
+export function createDb(databaseUrl: string, timeoutMs = 5000) {
+  const key = `${timeoutMs} ${databaseUrl}`
+  let db = handles.get(key)
+  if (!db) handles.set(key, (db = build(databaseUrl, timeoutMs)))
+  return db
 }
 
 export type Database = ReturnType<typeof createDb>
 
+/**
+ * The message MySQL (through PlanetScale) gave for a failed statement. Only the driver's own error
+ * body is read: drizzle's `Error.message` carries the query's parameters, which hold user input.
+ */
+function databaseMessages(err: unknown): string[] {
+  return errorChain(err)
+    .filter((e): e is DatabaseError => e instanceof DatabaseError)
+    .map((e) => e.body?.message ?? '')
+}
+
 /** True when MySQL reported this errno; the `(errno N)` text is what PlanetScale and MySQL share. */
 export function hasErrno(err: unknown, errno: number): boolean {
-  const marker = `(errno ${errno})`
-  return errorChain(err).some((e) => {
-    const body = (e as { body?: { message?: string } }).body
-    return (body?.message ?? (e as Error).message ?? '').includes(marker)
-  })
+  return databaseMessages(err).some((m) => m.includes(`(errno ${errno})`))
 }
 
 export const isDuplicateKey = (err: unknown) => hasErrno(err, 1062)
@@ -51,15 +73,26 @@ export async function retryOnDeadlock<T>(write: () => Promise<T>, attempts = 3):
   }
 }
 
+// What PlanetScale (Vitess) says when the MySQL behind it is down or failing over, and the MySQL
+// errors that mean the same: lock wait timeout, too many connections, server gone.
+const UNAVAILABLE_MARKERS = ['code = Unavailable', 'code = DeadlineExceeded', 'code = Aborted']
+const UNAVAILABLE_ERRNOS = [1205, 1040, 2002, 2003, 2006, 2013]
+
 /**
- * True when the database could not be reached or refused us (network failure, 5xx, bad credentials),
- * as opposed to an SQL error, which the driver reports with status 400.
+ * True when the database could not answer (network failure, timeout, 5xx, bad credentials, a
+ * backend PlanetScale reports unavailable), as opposed to an SQL error in our own statement.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
   return errorChain(err).some((e) => {
     if (e instanceof DatabaseUnreachableError) return true
-    const name = (e as Error)?.name
-    if (name === 'DatabaseError') return (e as { status?: number }).status !== 400
-    return name === 'UnknownError'
+    if (e instanceof DatabaseError) {
+      const message = e.body?.message ?? ''
+      return (
+        e.status !== 400 ||
+        UNAVAILABLE_MARKERS.some((m) => message.includes(m)) ||
+        UNAVAILABLE_ERRNOS.some((n) => message.includes(`(errno ${n})`))
+      )
+    }
+    return false
   })
 }

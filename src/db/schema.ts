@@ -23,6 +23,12 @@ export const sessions = mysqlTable(
     userId: bigint('user_id', { mode: 'number', unsigned: true }).notNull(),
     createdAt: datetime('created_at', { mode: 'date' }).notNull(),
     expiresAt: datetime('expires_at', { mode: 'date' }).notNull(),
+    // What the account's session list shows (ASVS 7.5.2); refreshed at most hourly with the expiry.
+    lastSeenAt: datetime('last_seen_at', { mode: 'date' })
+      .notNull()
+      .default(sql`CURRENT_TIMESTAMP`),
+    userAgent: varchar('user_agent', { length: 255 }).notNull().default(''),
+    location: varchar('location', { length: 100 }).notNull().default(''),
   },
   (t) => [
     index('sessions_user_id_idx').on(t.userId),
@@ -30,8 +36,9 @@ export const sessions = mysqlTable(
   ],
 )
 
-// Failed logins per key (an email and client address pair, or a client address alone), counted in a
-// fixed window; keys are hashed so the table holds no emails or addresses.
+// Attempts per key (email + address, address, account, signup address), reserved before the password
+// is checked and refunded on success, counted in a fixed window; `blocked_until` holds a refusal or a
+// progressive delay. Keys are keyed hashes, so the table holds no emails or addresses.
 export const loginThrottles = mysqlTable(
   'login_throttles',
   {

@@ -1,68 +1,82 @@
 import { and, inArray, lt, sql } from 'drizzle-orm'
 import { retryOnDeadlock, type Database } from './client'
-import { loginThrottles } from './schema'
+import { loginThrottles as t } from './schema'
 
 export interface ThrottleRule {
   keyHash: string
-  /** Failures allowed in one window before the key is blocked. */
+  /** Attempts allowed in one window before the next are refused (`window`) or slowed (`delay`). */
   limit: number
   windowSeconds: number
-  blockSeconds: number
-}
-
-/** The latest `blocked_until` still in the future among these keys, if any. */
-export async function blockedUntil(db: Database, keyHashes: string[], now: Date) {
-  const rows = await db
-    .select({ keyHash: loginThrottles.keyHash, blockedUntil: loginThrottles.blockedUntil })
-    .from(loginThrottles)
-    .where(inArray(loginThrottles.keyHash, keyHashes))
-  const until = rows.map((r) => r.blockedUntil?.getTime() ?? 0).reduce((a, b) => Math.max(a, b), 0)
-  return {
-    until: until > now.getTime() ? new Date(until) : undefined,
-    known: rows.map((r) => r.keyHash),
-  }
+  /**
+   * `window`: over the limit, refuse until the window ends. `delay`: over the limit, each attempt
+   * makes the next wait twice as long as the one before, up to `maxDelaySeconds`; never a lockout.
+   */
+  kind: 'window' | 'delay'
+  maxDelaySeconds?: number
 }
 
 /**
- * Counts one failure for each key, atomically in SQL so parallel attempts cannot undercount: the
- * window restarts once it is over, and reaching the limit blocks the key. MySQL and MariaDB evaluate
- * the assignments left to right, each seeing the ones before it.
+ * Reserves one attempt for a key in a single atomic statement, before any password is checked, so a
+ * parallel burst cannot outrun the count. Returns the attempt's number in the window, or 0 when the
+ * key was already blocked (the attempt is then not counted, so a block is never extended by the
+ * attempts it refuses). The number travels back through LAST_INSERT_ID(expr), which MySQL, MariaDB
+ * and PlanetScale report as the statement's insert id. MySQL and MariaDB apply the assignments left
+ * to right, each seeing the ones before it.
  */
-export async function recordFailure(db: Database, rules: ThrottleRule[], now: Date) {
-  const record = async (rule: ThrottleRule) => {
-    const windowStart = new Date(now.getTime() - rule.windowSeconds * 1000)
-    const blockEnd = new Date(now.getTime() + rule.blockSeconds * 1000)
-    const upsert = () =>
-      db
-        .insert(loginThrottles)
-        .values({ keyHash: rule.keyHash, failures: 1, windowStartedAt: now, blockedUntil: null })
-        .onDuplicateKeyUpdate({
-          set: {
-            failures: sql`if(${loginThrottles.windowStartedAt} < ${windowStart}, 1, ${loginThrottles.failures} + 1)`,
-            windowStartedAt: sql`if(${loginThrottles.windowStartedAt} < ${windowStart}, ${now}, ${loginThrottles.windowStartedAt})`,
-            blockedUntil: sql`if(${loginThrottles.failures} >= ${rule.limit}, ${blockEnd}, ${loginThrottles.blockedUntil})`,
-          },
-        })
-    await retryOnDeadlock(upsert)
-  }
-  // Different keys, so the statements do not contend: one round trip of latency, not one per key.
-  await Promise.all(rules.map(record))
+export async function reserveAttempt(db: Database, rule: ThrottleRule, now: Date): Promise<number> {
+  const windowStart = new Date(now.getTime() - rule.windowSeconds * 1000)
+  const blocked = sql`${t.blockedUntil} > ${now}`
+  const blockEnd =
+    rule.kind === 'window'
+      ? sql`date_add(${t.windowStartedAt}, interval ${rule.windowSeconds} second)`
+      : sql`date_add(${now}, interval least(power(2, least(cast(${t.failures} as signed) - ${rule.limit} - 1, 20)), ${rule.maxDelaySeconds ?? 60}) second)`
+  const statement = sql`
+    insert into ${t} (key_hash, failures, window_started_at, blocked_until)
+    values (${rule.keyHash}, last_insert_id(1), ${now}, null)
+    on duplicate key update
+      failures = if(${blocked}, ${t.failures} + 0 * last_insert_id(0),
+        last_insert_id(if(${t.windowStartedAt} < ${windowStart}, 1, ${t.failures} + 1))),
+      window_started_at = if(${blocked}, ${t.windowStartedAt},
+        if(${t.failures} = 1, ${now}, ${t.windowStartedAt})),
+      blocked_until = if(${blocked}, ${t.blockedUntil},
+        if(${t.failures} > ${rule.limit}, ${blockEnd}, null))`
+  const result = await retryOnDeadlock(() => db.execute(statement))
+  return Number(result.insertId)
 }
 
-/** Forgets the failures of these keys (after a successful login from the same place). */
-export async function clearThrottles(db: Database, keyHashes: string[]) {
+/** The latest block still in force among these keys, if any. */
+export async function latestBlock(db: Database, keyHashes: string[], now: Date) {
+  const rows = await db
+    .select({ blockedUntil: t.blockedUntil })
+    .from(t)
+    .where(inArray(t.keyHash, keyHashes))
+  const until = Math.max(0, ...rows.map((r) => r.blockedUntil?.getTime() ?? 0))
+  return until > now.getTime() ? new Date(until) : undefined
+}
+
+/** Forgets these keys entirely (the account and its pair after a successful sign-in). */
+export async function forgetKeys(db: Database, keyHashes: string[]) {
   if (keyHashes.length === 0) return
-  await db.delete(loginThrottles).where(inArray(loginThrottles.keyHash, keyHashes))
+  await db.delete(t).where(inArray(t.keyHash, keyHashes))
+}
+
+/** Gives back one reserved attempt on each key (a success is not a guess). */
+export async function refundAttempt(db: Database, keyHashes: string[]) {
+  if (keyHashes.length === 0) return
+  await db
+    .update(t)
+    .set({ failures: sql`${t.failures} - 1` })
+    .where(and(inArray(t.keyHash, keyHashes), sql`${t.failures} > 0`))
 }
 
 /** Removes windows that ended long ago and carry no block. */
 export async function purgeThrottles(db: Database, before: Date) {
   await db
-    .delete(loginThrottles)
+    .delete(t)
     .where(
       and(
-        lt(loginThrottles.windowStartedAt, before),
-        sql`(${loginThrottles.blockedUntil} is null or ${loginThrottles.blockedUntil} < ${before})`,
+        lt(t.windowStartedAt, before),
+        sql`(${t.blockedUntil} is null or ${t.blockedUntil} < ${before})`,
       ),
     )
 }

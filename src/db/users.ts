@@ -5,7 +5,12 @@ import { users } from './schema'
 /** The user with this (already normalised) email, or undefined. */
 export async function findUserByEmail(db: Database, email: string) {
   const [user] = await db
-    .select({ id: users.id, username: users.username, passwordHash: users.pass_word })
+    .select({
+      id: users.id,
+      username: users.username,
+      email: users.email,
+      passwordHash: users.pass_word,
+    })
     .from(users)
     .where(eq(users.email, email))
     .limit(1)

@@ -1,13 +1,14 @@
 import { Hono, type Context } from 'hono'
 import { hashPassword, verifyPassword } from '../auth/passwords'
-import { endSession, sessions, startSession } from '../auth/sessions'
-import { loginThrottle } from '../auth/throttle'
+import { loginRules, reserve, signupRules, succeeded, type Reservation } from '../auth/throttle'
+import { audit } from '../audit'
 import { isDuplicateKey } from '../db/client'
 import { findUserByEmail, insertUser, updatePasswordHash } from '../db/users'
 import type { AppEnv } from '../env'
 import { setFlash, takeFlash } from '../flash'
 import { readLogin, readSignup } from '../forms'
-import { logEvent } from '../log'
+import { clientAddress } from '../request-info'
+import { signIn, signOut, withSession } from '../session-cookie'
 import { LoginCard, LogoutConfirmCard, SignupCard, WelcomeCard } from '../views/auth'
 import { navigate, render } from '../views/render'
 
@@ -16,14 +17,26 @@ export const authRoutes = new Hono<AppEnv>()
 // The legacy app's message and status, the same for an unknown email and a wrong password (ASVS 6.3.8).
 const INVALID_CREDENTIALS = 'Invalid credentials'
 
-authRoutes.get('/', sessions(), (c) => {
+/** The words and header for a refused reservation (429 with Retry-After). */
+function throttled(c: Context, refusal: Extract<Reservation, { allowed: false }>) {
+  const seconds = refusal.retryAfterSeconds
+  c.header('Retry-After', String(seconds))
+  if (seconds < 90) return `Too many attempts. Try again in ${seconds} seconds.`
+  const minutes = Math.ceil(seconds / 60)
+  return `Too many attempts. Try again in ${minutes} minutes.`
+}
+
+authRoutes.get('/', withSession, (c) => {
   if (c.var.auth) return navigate(c, '/welcome')
   const flash = takeFlash(c)
   const email = flash?.notice === 'created' ? flash.email : undefined
   return render(c, 'Sign in', <LoginCard flash={flash} email={email} />)
 })
 
-authRoutes.get('/signup', sessions(), (c) => {
+// A failed sign-in without JavaScript leaves /login in the address bar: reloading it must not 404.
+authRoutes.get('/login', (c) => navigate(c, '/'))
+
+authRoutes.get('/signup', withSession, (c) => {
   if (c.var.auth) return navigate(c, '/welcome')
   const min = c.var.config.passwordMinLength
   return render(c, 'Create an account', <SignupCard passwordMinLength={min} />)
@@ -33,7 +46,7 @@ authRoutes.post('/signup', async (c) => {
   const { config, db } = c.var
   const { values, errors } = readSignup(await c.req.parseBody(), config.passwordMinLength)
   const kept = { username: values.username, email: values.email }
-  const card = (status: 409 | 422, failure?: string, errs = errors) =>
+  const card = (status: 409 | 422 | 429, failure?: string, errs = errors) =>
     render(
       c,
       'Create an account',
@@ -47,59 +60,77 @@ authRoutes.post('/signup', async (c) => {
     )
   if (Object.keys(errors).length > 0) return card(422, 'Check the highlighted fields.')
 
+  // Throttle and look the email up before hashing: a taken address or a flood costs no bcrypt.
+  const rules = await signupRules(config.sessionSecret, clientAddress(c))
+  const [reservation, existing] = await Promise.all([
+    reserve(db, rules),
+    findUserByEmail(db, values.email),
+  ])
+  if (!reservation.allowed) {
+    await audit(c, 'signup', 'throttled')
+    return card(429, throttled(c, reservation), {})
+  }
+  const taken = 'An account with this email already exists. Sign in instead.'
+  if (existing) return card(409, taken, { email: taken })
+
   let userId: number
   try {
     const passwordHash = hashPassword(values.password, config.bcryptCost)
     userId = await insertUser(db, { ...kept, passwordHash })
   } catch (err) {
     if (!isDuplicateKey(err)) throw err
-    const taken = 'An account with this email already exists. Sign in instead.'
     return card(409, taken, { email: taken })
   }
-  logEvent('info', 'signup', { outcome: 'success', userId })
+  await audit(c, 'signup', 'success', { userId })
   setFlash(c, { notice: 'created', email: values.email })
   return navigate(c, '/')
 })
 
-authRoutes.post('/login', sessions(true), async (c) => {
+authRoutes.post('/login', async (c) => {
   const { config, db } = c.var
   const { values, errors } = readLogin(await c.req.parseBody())
-  if (Object.keys(errors).length > 0) {
-    return render(c, 'Sign in', <LoginCard email={values.email} errors={errors} />, 422)
-  }
-  const throttle = await loginThrottle(c, values.email)
-  // Both reads at once: the throttle costs a statement but no extra round-trip time.
-  const [blocked, user] = await Promise.all([throttle.check(), findUserByEmail(db, values.email)])
-  if (blocked.until) {
-    const seconds = Math.ceil((blocked.until.getTime() - Date.now()) / 1000)
-    const minutes = Math.max(1, Math.ceil(seconds / 60))
-    c.header('Retry-After', String(Math.max(1, seconds)))
-    logEvent('warn', 'login', { outcome: 'throttled' })
-    const message = `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
-    return render(c, 'Sign in', <LoginCard email={values.email} failure={message} />, 429)
+  const card = (status: 400 | 422 | 429, failure?: string) =>
+    render(
+      c,
+      'Sign in',
+      <LoginCard email={values.email} errors={errors} failure={failure} />,
+      status,
+    )
+  if (Object.keys(errors).length > 0) return card(422)
+
+  // The attempt is counted before the password is checked, so a parallel burst buys no extra
+  // guesses; both reads share one round trip.
+  const rules = await loginRules(config.sessionSecret, values.email, clientAddress(c))
+  const [reservation, user] = await Promise.all([
+    reserve(db, rules),
+    findUserByEmail(db, values.email),
+  ])
+  if (!reservation.allowed) {
+    await audit(c, 'login', 'throttled', { userId: user?.id })
+    return card(429, throttled(c, reservation))
   }
   const check = await verifyPassword(values.password, user?.passwordHash, config.bcryptCost)
   if (!user || !check.ok) {
-    await throttle.failed()
-    logEvent('info', 'login', { outcome: 'failure', reason: user ? 'password' : 'unknown_email' })
-    return render(
-      c,
-      'Sign in',
-      <LoginCard email={values.email} failure={INVALID_CREDENTIALS} />,
-      400,
-    )
+    await audit(c, 'login', 'failure', {
+      userId: user?.id,
+      reason: user ? 'password' : 'unknown_email',
+    })
+    return card(400, INVALID_CREDENTIALS)
   }
-  await throttle.succeeded(blocked.known)
-  if (check.needsRehash) {
-    // Legacy SHA-256 or a cost below today's: replace while the plain password is at hand.
-    await updatePasswordHash(db, user.id, hashPassword(values.password, config.bcryptCost))
-  }
-  startSession(c, { userId: user.id, username: user.username })
-  logEvent('info', 'login', { outcome: 'success', userId: user.id, rehashed: check.needsRehash })
+  // Second and last round trip: settle the throttle, upgrade a legacy or cheap hash while the
+  // password is at hand, and start the session.
+  await Promise.all([
+    succeeded(db, reservation.rules),
+    check.needsRehash
+      ? updatePasswordHash(db, user.id, hashPassword(values.password, config.bcryptCost))
+      : undefined,
+    signIn(c, user),
+  ])
+  await audit(c, 'login', 'success', { userId: user.id })
   return navigate(c, '/welcome')
 })
 
-authRoutes.get('/welcome', sessions(), (c) => {
+authRoutes.get('/welcome', withSession, (c) => {
   // ASVS 14.3.2: authenticated pages must not be kept by the browser or shown again by Back.
   c.header('Cache-Control', 'no-store')
   const auth = c.var.auth
@@ -109,20 +140,20 @@ authRoutes.get('/welcome', sessions(), (c) => {
 
 async function logout(c: Context<AppEnv>) {
   c.header('Cache-Control', 'no-store')
-  await endSession(c)
+  const userId = await signOut(c)
   setFlash(c, { notice: 'signed_out' })
-  logEvent('info', 'logout', {})
+  await audit(c, 'logout', 'success', { userId })
   return navigate(c, '/')
 }
 
 authRoutes.post('/logout', logout)
 
 authRoutes.get('/logout', async (c) => {
-  // GET is kept for the legacy app's links, but another site must not be able to sign people out
-  // with a link: cross-site, ask for a click on our own (CSRF-checked) button (ASVS 3.5).
-  if (c.req.header('Sec-Fetch-Site') === 'cross-site') {
-    c.header('Cache-Control', 'no-store')
-    return render(c, 'Sign out', <LogoutConfirmCard />)
-  }
-  return logout(c)
+  // GET is kept for the legacy app's links, but only this site's own pages (or a typed address)
+  // may sign people out with it; any other origin, a sibling subdomain, or a HEAD gets a button to
+  // press on this site, behind the CSRF check (ASVS 3.5.1, 3.5.3).
+  const site = c.req.header('Sec-Fetch-Site')
+  if (c.req.method === 'GET' && (site === 'same-origin' || site === 'none')) return logout(c)
+  c.header('Cache-Control', 'no-store')
+  return render(c, 'Sign out', <LogoutConfirmCard />)
 })

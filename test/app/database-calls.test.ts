@@ -12,11 +12,42 @@ import {
   uniqueEmail,
 } from './helpers'
 
+interface Call {
+  start: number
+  end: number
+}
+let recorded: Call[] = []
+
 /** Counts the driver's HTTP calls to the gateway: one per SQL statement outside transactions. */
 function countDatabaseCalls() {
-  const spy = vi.spyOn(globalThis, 'fetch')
-  return () =>
-    spy.mock.calls.filter(([url]) => String(url).includes('/psdb.v1alpha1.Database/')).length
+  recorded = []
+  const real = globalThis.fetch
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    if (!String(input instanceof Request ? input.url : input).includes('/psdb.v1alpha1.Database/'))
+      return real(input, init)
+    const call = { start: performance.now(), end: Infinity }
+    recorded.push(call)
+    try {
+      return await real(input, init)
+    } finally {
+      call.end = performance.now()
+    }
+  })
+  return () => recorded.length
+}
+
+/**
+ * Sequential round trips among the counted calls: the longest chain of calls each started after
+ * the one before it had answered. Calls made together in one Promise.all count once.
+ */
+function roundTrips(): number {
+  const depth = new Map<Call, number>()
+  const sorted = [...recorded].sort((a, b) => a.start - b.start)
+  for (const call of sorted) {
+    const before = sorted.filter((c) => c.end <= call.start).map((c) => depth.get(c) ?? 1)
+    depth.set(call, 1 + Math.max(0, ...before))
+  }
+  return Math.max(0, ...depth.values())
 }
 
 afterEach(() => vi.restoreAllMocks())
@@ -29,40 +60,62 @@ async function userSession(email: string) {
 
 describe('database work per request', () => {
   it('anonymous pages make no call', async () => {
-    const calls = countDatabaseCalls()
+    const count = countDatabaseCalls()
     await callApp('/', {})
     await callApp('/signup', {})
-    expect(calls()).toBe(0)
+    expect(count()).toBe(0)
   })
 
   it('an authenticated page reads once and writes nothing', async () => {
     const { cookie } = await signedIn()
-    const calls = countDatabaseCalls()
+    const count = countDatabaseCalls()
     const res = await callApp('/welcome', {}, { cookie })
     expect(res.status).toBe(200)
-    expect(calls()).toBe(1)
+    expect(count()).toBe(1)
   })
 
-  it('a login reads the user and its throttle (in parallel) and inserts the session', async () => {
+  it('a login takes two round trips: reserve + read, then settle + start the session', async () => {
     const email = uniqueEmail()
     await signup({ email })
-    const calls = countDatabaseCalls()
+    const count = countDatabaseCalls()
     const body = new URLSearchParams({ email, password: PASSWORD })
     const res = await callApp('/login', {}, { method: 'POST', body })
     expect(res.status).toBe(303)
-    expect(calls()).toBe(3)
+    // 3 throttle reservations + the user; then forget, refund, session insert, session cap.
+    expect(count()).toBe(8)
+    expect(roundTrips()).toBe(2)
+  })
+
+  it('a wrong password takes one round trip: the attempt was counted before bcrypt ran', async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    const count = countDatabaseCalls()
+    const body = new URLSearchParams({ email, password: 'not the password at all' })
+    const res = await callApp('/login', {}, { method: 'POST', body })
+    expect(res.status).toBe(400)
+    expect(count()).toBe(4)
+    expect(roundTrips()).toBe(1)
+  })
+
+  it('a signup takes two round trips: reserve + look the email up, then insert', async () => {
+    const count = countDatabaseCalls()
+    const body = new URLSearchParams({ username: 'Al', email: uniqueEmail(), password: PASSWORD })
+    const res = await callApp('/signup', {}, { method: 'POST', body })
+    expect(res.status).toBe(303)
+    expect(count()).toBe(3)
+    expect(roundTrips()).toBe(2)
   })
 
   it('a logout is one DELETE', async () => {
     const { cookie } = await signedIn()
-    const calls = countDatabaseCalls()
+    const count = countDatabaseCalls()
     const res = await callApp(
       '/logout',
       {},
       { method: 'POST', cookie, body: new URLSearchParams() },
     )
     expect(res.status).toBe(303)
-    expect(calls()).toBe(1)
+    expect(count()).toBe(1)
   })
 })
 

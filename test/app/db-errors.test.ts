@@ -1,3 +1,4 @@
+import { DatabaseError } from '@planetscale/database'
 import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { hasErrno, isDuplicateKey, retryOnDeadlock } from '../../src/db/client'
@@ -17,11 +18,9 @@ describe('database error handling', () => {
   })
 
   it('retries a write InnoDB chose as a deadlock victim, and nothing else', async () => {
+    const message = 'Deadlock found (errno 1213) (sqlstate 40001)'
     const deadlock = new Error('wrapped', {
-      cause: {
-        name: 'DatabaseError',
-        body: { message: 'Deadlock found (errno 1213) (sqlstate 40001)' },
-      },
+      cause: new DatabaseError(message, 400, { code: 'UNKNOWN', message }),
     })
     let calls = 0
     const result = await retryOnDeadlock(async () => {
@@ -42,7 +41,8 @@ describe('database error handling', () => {
   })
 
   it('gives up after the last attempt', async () => {
-    const deadlock = new Error('(errno 1213)')
+    const message = 'Deadlock found (errno 1213) (sqlstate 40001)'
+    const deadlock = new DatabaseError(message, 400, { code: 'UNKNOWN', message })
     let calls = 0
     const err = await retryOnDeadlock(async () => {
       calls += 1
@@ -50,5 +50,14 @@ describe('database error handling', () => {
     }).catch((e: unknown) => e)
     expect(err).toBe(deadlock)
     expect(calls).toBe(3)
+  })
+
+  it('never reads an errno from free text, which carries user input', async () => {
+    // drizzle's messages quote the parameters: a username may say anything.
+    const err = new Error('Failed query: insert ... params: (errno 1062),x', {
+      cause: new Error('(errno 1062) (sqlstate 23000)'),
+    })
+    expect(isDuplicateKey(err)).toBe(false)
+    expect(hasErrno(err, 1213)).toBe(false)
   })
 })

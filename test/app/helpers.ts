@@ -22,8 +22,15 @@ export interface Sent {
   headers?: Record<string, string>
 }
 
+/** A client address of its own (an IPv6 /64 nobody else uses), so throttles never cross tests. */
+export function uniqueAddress() {
+  const group = () => Math.floor(Math.random() * 0x10000).toString(16)
+  return `2001:db8:${group()}:${group()}::1`
+}
+
 function requestHeaders(opts: Sent): Headers {
   const headers = new Headers(opts.headers)
+  if (!headers.has('CF-Connecting-IP')) headers.set('CF-Connecting-IP', uniqueAddress())
   if (opts.cookie) headers.set('Cookie', opts.cookie)
   if (opts.mode === 'htmx') {
     headers.set('HX-Request', 'true')
@@ -93,16 +100,17 @@ export async function signedIn(username = 'Ada') {
 export async function callApp(
   path: string,
   overrides: Partial<Record<string, string>>,
-  init: RequestInit & Sent = {},
+  init: RequestInit & Sent & { url?: string } = {},
 ): Promise<Response> {
   const { default: worker } = await import('../../src/index')
   const headers = requestHeaders(init)
   new Headers(init.headers).forEach((v, k) => headers.set(k, v))
+  const url = init.url ?? `${ORIGIN}${path}`
   if (init.method === 'POST') {
-    headers.set('Origin', ORIGIN)
+    headers.set('Origin', new URL(url).origin)
     headers.set('Content-Type', 'application/x-www-form-urlencoded')
   }
-  const request = new Request(`${ORIGIN}${path}`, { ...init, headers, redirect: 'manual' })
+  const request = new Request(url, { ...init, headers, redirect: 'manual' })
   const ctx = createExecutionContext()
   const res = await worker.fetch(request, { ...env, ...overrides } as typeof env, ctx)
   await waitOnExecutionContext(ctx)

@@ -92,8 +92,10 @@ describe('failures', () => {
     expect((await callApp('/', { ENVIRONMENT: 'production', BCRYPT_COST: '10' })).status).toBe(200)
   })
 
-  it('runs in development without a secret, on a per-isolate random one', async () => {
-    const res = await callApp('/', { ENVIRONMENT: 'development', SESSION_SECRET: '' })
-    expect(res.status).toBe(200)
+  it('runs in development without a secret on localhost only, on a per-isolate random one', async () => {
+    const dev = { ENVIRONMENT: 'development', SESSION_SECRET: '' }
+    expect((await callApp('/', dev, { url: 'http://localhost:8787/' })).status).toBe(200)
+    expect((await callApp('/', dev)).status).toBe(500)
+    expect((await callApp('/', { ENVIRONMENT: 'test', SESSION_SECRET: '' })).status).toBe(500)
   })
 })

@@ -2,7 +2,7 @@ import { count, eq } from 'drizzle-orm'
 import { env } from 'cloudflare:test'
 import { decrypt } from 'hono-sessions'
 import { describe, expect, it } from 'vitest'
-import { hashSessionId } from '../../src/auth/session-store'
+import { hashSessionId } from '../../src/auth/sessions'
 import { sessions, users } from '../../src/db/schema'
 import { cookieFrom, db, FLASH, get, post, SESSION, signedIn } from './helpers'
 
@@ -111,7 +111,8 @@ describe('logout', () => {
     const [row] = await db().select().from(sessions).where(eq(sessions.userId, user!.id))
     const sealed = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
     const sessionId = (await decrypt(env.SESSION_SECRET!, sealed)) as string
-    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/)
+    // 32 bytes from the CSPRNG, base64url: 256 bits (ASVS 7.2.3).
+    expect(sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(row?.idHash).toBe(await hashSessionId(sessionId))
     expect(row?.idHash).not.toContain(sessionId)
   })

@@ -1,0 +1,16 @@
+import type { Context } from 'hono'
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/** True for the hosts a developer's own machine answers on (wrangler dev, tests over http). */
+export function isLoopback(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || hostname.endsWith('.localhost')
+}
+
+/**
+ * The client's address as Cloudflare reports it (`CF-Connecting-IP`, which clients cannot set at
+ * the edge), or `unknown` when the request did not come through Cloudflare (local development).
+ */
+export function clientAddress(c: Context): string {
+  return c.req.header('CF-Connecting-IP')?.trim() || 'unknown'
+}
