@@ -89,7 +89,8 @@ export async function isPwned(
 
 /**
  * Fields for the log line of an unanswered check (ASVS 16.3.1): the reason and the API's host only;
- * never the password, its hash or the prefix sent, which would narrow the password down.
+ * never the password, its hash or the prefix sent, which would narrow the password down. Use as
+ * `onUnavailable: (r) => logEvent('warn', 'pwned_check_unavailable', pwnedUnavailableLogFields(r, url))`.
  */
 export function pwnedUnavailableLogFields(
   reason: PwnedUnavailableReason,
