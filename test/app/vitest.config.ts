@@ -25,7 +25,7 @@ export default defineConfig({
     name: 'app',
     dir: fromRoot('test/app'),
     include: ['**/*.test.{ts,tsx}'],
-    globalSetup: [fromRoot('test/app/global-setup.ts')],
+    globalSetup: [fromRoot('test/app/global-setup.ts'), fromRoot('test/app/pwned-setup.ts')],
     testTimeout: 20_000,
   },
 })
