@@ -1,3 +1,4 @@
+import { logEvent } from '../log'
 // Breached-password check against the Have I Been Pwned range API (ASVS 6.2.12, NIST SP 800-63B-4
 // 3.1.1.2), with k-anonymity: only the first 5 hex characters of the password's SHA-1 leave the
 // Worker; the suffixes that come back are compared here.
@@ -101,4 +102,26 @@ export function pwnedUnavailableLogFields(
     host = new URL(baseUrl).host
   } catch {}
   return { reason, host }
+}
+
+/**
+ * The message to show when a new password is in the breach corpus, or null (ASVS 6.2.12). An
+ * unanswered check fails open with a log line: an outage of the range API must not stop signups.
+ * `baseUrl` '' turns the check off.
+ */
+export async function breachedPasswordMessage(
+  password: string,
+  baseUrl: string,
+  timeoutMs = 2000,
+): Promise<string | null> {
+  if (!baseUrl) return null
+  const pwned = await isPwned(password, {
+    baseUrl,
+    timeoutMs,
+    onUnavailable: (r) =>
+      logEvent('warn', 'pwned_check_unavailable', pwnedUnavailableLogFields(r, baseUrl)),
+  })
+  return pwned === true
+    ? 'This password has appeared in a data breach, so attackers try it first. Choose another.'
+    : null
 }

@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono'
 import { hashPassword, verifyPassword } from '../auth/passwords'
+import { breachedPasswordMessage } from '../auth/pwned-passwords'
 import { loginRules, reserve, signupRules, succeeded, type Reservation } from '../auth/throttle'
 import { audit } from '../audit'
 import { isDuplicateKey } from '../db/client'
@@ -60,11 +61,13 @@ authRoutes.post('/signup', async (c) => {
     )
   if (Object.keys(errors).length > 0) return card(422, 'Check the highlighted fields.')
 
-  // Throttle and look the email up before hashing: a taken address or a flood costs no bcrypt.
+  // Throttle and look the email up before hashing: a taken address or a flood costs no bcrypt. The
+  // breached-password range check runs alongside, so it adds no round trip.
   const rules = await signupRules(config.sessionSecret, clientAddress(c))
-  const [reservation, existing] = await Promise.all([
+  const [reservation, existing, breached] = await Promise.all([
     reserve(db, rules),
     findUserByEmail(db, values.email),
+    breachedPasswordMessage(values.password, config.pwnedPasswordsUrl),
   ])
   if (!reservation.allowed) {
     await audit(c, 'signup', 'throttled')
@@ -72,6 +75,7 @@ authRoutes.post('/signup', async (c) => {
   }
   const taken = 'An account with this email already exists. Sign in instead.'
   if (existing) return card(409, taken, { email: taken })
+  if (breached) return card(422, 'Check the highlighted fields.', { password: breached })
 
   let userId: number
   try {

@@ -17,6 +17,7 @@ export default defineConfig({
           SESSION_SECRET: 'test-secret-that-is-at-least-32-characters-long',
           ENVIRONMENT: 'test',
           BCRYPT_COST: '4',
+          PWNED_PASSWORDS_URL: inject('pwnedUrl'),
         },
       },
     })),
