@@ -1,72 +1,161 @@
-import { checkNewPassword } from './auth/passwords'
+import type { Context, Env } from 'hono'
+import { validator } from 'hono/validator'
+import * as v from 'valibot'
+import { checkNewPassword, mentionsContext } from './auth/passwords'
+import type { AppEnv } from './env'
+import { EMAIL_MAX, USERNAME_MAX } from './limits'
 
 export type FieldErrors<K extends string> = Partial<Record<K, string>>
-type FormBody = Record<string, string | File | (string | File)[]>
 
-export interface SignupInput {
-  username: string
-  email: string
-  password: string
-}
-export type LoginInput = Omit<SignupInput, 'username'>
-
-const EMAIL_MAX = 254
-const USERNAME_MAX = 64
 // A pragmatic check: one @, no spaces, a dot in the domain. Deliverability is the mailbox's business.
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/u
-// Control and invisible formatting characters make names that look alike but differ.
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
-
-function text(body: FormBody, name: string): string {
-  const value = body[name]
-  return typeof value === 'string' ? value : ''
-}
+// Control characters, bidi overrides and isolates, and line separators make names that look alike
+// but differ. Format characters are refused too, except a zero-width joiner or a variation selector
+// after a visible character: emoji sequences such as 👩🏽‍💻 are made of them.
+const UNPRINTABLE = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u
+const EMOJI_GLUE = /(?<=[^\s\p{Cf}])[\u200D\uFE0E\uFE0F](?=[^\s\p{Cf}])/gu
 
 /** Trim, Unicode NFC, lower case: the one form an email is stored and looked up in. */
 export function normaliseEmail(raw: string): string {
   return raw.trim().normalize('NFC').toLowerCase()
 }
 
-function emailError(email: string): string | undefined {
-  if (email === '') return 'Enter your email address.'
-  if (email.length > EMAIL_MAX) return `Use at most ${EMAIL_MAX} characters.`
-  if (!EMAIL_SHAPE.test(email) || UNPRINTABLE.test(email))
-    return 'Enter an email like name@example.com.'
-  return undefined
+/** True when a name shows every character it holds: no controls, no stray format characters. */
+export function isVisibleName(name: string): boolean {
+  return !UNPRINTABLE.test(name) && !/\p{Cf}/u.test(name.replace(EMOJI_GLUE, ''))
 }
 
-/** Reads and checks the signup form; values are normalised, errors keyed by field. */
-export function readSignup(body: FormBody, passwordMinLength: number) {
-  const values: SignupInput = {
-    username: text(body, 'username').trim().normalize('NFC'),
-    email: normaliseEmail(text(body, 'email')),
-    password: text(body, 'password'),
-  }
-  const errors: FieldErrors<keyof SignupInput> = {}
-  const nameLength = [...values.username].length
-  if (nameLength === 0) errors.username = 'Choose a username.'
-  else if (nameLength > USERNAME_MAX) errors.username = `Use at most ${USERNAME_MAX} characters.`
-  else if (UNPRINTABLE.test(values.username)) errors.username = 'Use visible characters only.'
-  const email = emailError(values.email)
-  if (email) errors.email = email
-  if (values.password === '') errors.password = 'Choose a password.'
-  else {
-    const context = [values.username, values.email.split('@')[0] ?? '']
-    const password = checkNewPassword(values.password, passwordMinLength, context)
-    if (password) errors.password = password
-  }
-  return { values, errors }
+// A field as posted: a missing or duplicated field, or a file, is not a string and reads as empty.
+const text = v.pipe(
+  v.optional(v.unknown(), ''),
+  v.transform((x) => (typeof x === 'string' ? x : '')),
+)
+
+const codePoints = (s: string) => [...s].length
+
+export const usernameField = v.pipe(
+  text,
+  v.transform((s) => s.trim().normalize('NFC')),
+  v.nonEmpty('Choose a username.'),
+  v.check((s) => codePoints(s) <= USERNAME_MAX, `Use at most ${USERNAME_MAX} characters.`),
+  v.check(isVisibleName, 'Use visible characters only.'),
+)
+
+export const emailField = v.pipe(
+  text,
+  v.transform(normaliseEmail),
+  v.nonEmpty('Enter your email address.'),
+  v.maxLength(EMAIL_MAX, `Use at most ${EMAIL_MAX} characters.`),
+  v.regex(EMAIL_SHAPE, 'Enter an email like name@example.com.'),
+  v.check(
+    (s) => !UNPRINTABLE.test(s) && !/\p{Cf}/u.test(s),
+    'Enter an email like name@example.com.',
+  ),
+)
+
+/** A password being checked against the account (login, re-authentication): presence only. */
+export const currentPasswordField = v.pipe(text, v.nonEmpty('Enter your password.'))
+
+const newPasswordSchemas = new Map<number, ReturnType<typeof buildNewPassword>>()
+
+function buildNewPassword(minLength: number) {
+  return v.pipe(
+    text,
+    v.nonEmpty('Choose a password.'),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return
+      const problem = checkNewPassword(dataset.value, minLength)
+      if (problem) addIssue({ message: problem })
+    }),
+  )
 }
 
-/** Reads the login form; only presence is checked, so no rule leaks which accounts exist. */
-export function readLogin(body: FormBody) {
-  const values: LoginInput = {
-    email: normaliseEmail(text(body, 'email')),
-    password: text(body, 'password'),
+/** A new password under the configured rules (ASVS 6.2.x); one schema per minimum length. */
+export function newPasswordField(minLength: number) {
+  let schema = newPasswordSchemas.get(minLength)
+  if (!schema) newPasswordSchemas.set(minLength, (schema = buildNewPassword(minLength)))
+  return schema
+}
+
+const signupSchemas = new Map<number, ReturnType<typeof buildSignup>>()
+
+function buildSignup(minLength: number) {
+  return v.pipe(
+    v.object({
+      username: usernameField,
+      email: emailField,
+      password: newPasswordField(minLength),
+    }),
+    v.forward(
+      v.partialCheck(
+        [['username'], ['email'], ['password']],
+        (s) => !mentionsContext(s.password, [s.username, s.email.split('@')[0] ?? '']),
+        'Do not use your username or email in your password.',
+      ),
+      ['password'],
+    ),
+  )
+}
+
+/** The signup form: username, email, password. */
+export function signupSchema(minLength: number) {
+  let schema = signupSchemas.get(minLength)
+  if (!schema) signupSchemas.set(minLength, (schema = buildSignup(minLength)))
+  return schema
+}
+
+/** The login form: only presence is checked, so no rule leaks which accounts exist. */
+export const loginSchema = v.object({
+  email: v.pipe(
+    text,
+    v.transform(normaliseEmail),
+    v.nonEmpty('Enter your email address.'),
+    v.maxLength(EMAIL_MAX, `Use at most ${EMAIL_MAX} characters.`),
+  ),
+  password: currentPasswordField,
+})
+
+export type SignupInput = v.InferOutput<ReturnType<typeof signupSchema>>
+export type LoginInput = v.InferOutput<typeof loginSchema>
+
+/** The first message per field, as the forms show them next to their inputs. */
+export function fieldErrors<K extends string>(issues: readonly v.BaseIssue<unknown>[]) {
+  const errors: FieldErrors<K> = {}
+  for (const issue of issues) {
+    const key = issue.path?.[0]?.key
+    if (typeof key === 'string' && !(key in errors)) errors[key as K] = issue.message
   }
-  const errors: FieldErrors<keyof LoginInput> = {}
-  if (values.email === '') errors.email = 'Enter your email address.'
-  else if (values.email.length > EMAIL_MAX) errors.email = `Use at most ${EMAIL_MAX} characters.`
-  if (values.password === '') errors.password = 'Enter your password.'
-  return { values, errors }
+  return errors
+}
+
+/** What the person typed, to put back in the form after an error: never the password. */
+export function keptValues(raw: Record<string, unknown>, names: readonly string[]) {
+  const kept: Record<string, string> = {}
+  for (const name of names) {
+    const value = raw[name]
+    if (typeof value === 'string' && !name.includes('password')) kept[name] = value.trim()
+  }
+  return kept
+}
+
+type Schema = v.GenericSchema<unknown, Record<string, unknown>>
+
+/**
+ * Hono's validator middleware over a valibot schema chosen per request (limits such as the password
+ * length come from the configuration). An invalid form is answered by `onInvalid`, which re-renders
+ * the form with its messages; a valid one reaches the handler as `c.req.valid('form')`.
+ */
+export function validForm<S extends Schema, E extends Env = AppEnv>(
+  schemaFor: (c: Context<E>) => S,
+  onInvalid: (
+    c: Context<E>,
+    errors: FieldErrors<string>,
+    raw: Record<string, unknown>,
+  ) => Response | Promise<Response>,
+) {
+  return validator('form', (value, c: Context<E>) => {
+    const result = v.safeParse(schemaFor(c), value)
+    if (!result.success) return onInvalid(c, fieldErrors(result.issues), value)
+    return result.output as v.InferOutput<S>
+  })
 }

@@ -34,12 +34,19 @@ export function checkNewPassword(
   if (utf8Length(normalised) > BCRYPT_MAX_BYTES) {
     return `Use at most ${BCRYPT_MAX_BYTES} bytes: this password is ${utf8Length(normalised)} bytes in UTF-8 (accented letters and emoji take 2 to 4 bytes each).`
   }
-  const lower = normalised.toLowerCase()
-  if (COMMON_PASSWORDS.has(lower)) return 'This password is too common. Choose another.'
-  if (context.some((word) => word.length >= 4 && lower.includes(word.toLowerCase()))) {
+  if (COMMON_PASSWORDS.has(normalised.toLowerCase())) {
+    return 'This password is too common. Choose another.'
+  }
+  if (mentionsContext(password, context)) {
     return 'Do not use your username or email in your password.'
   }
   return null
+}
+
+/** True when the password contains one of these words of 4 or more characters (ASVS 6.2.11). */
+export function mentionsContext(password: string, context: readonly string[]): boolean {
+  const lower = normalise(password).toLowerCase()
+  return context.some((word) => word.length >= 4 && lower.includes(word.toLowerCase()))
 }
 
 /** bcrypt hash of the normalised password; callers must have passed `checkNewPassword`. */

@@ -7,7 +7,7 @@ import { isDuplicateKey } from '../db/client'
 import { findUserByEmail, insertUser, updatePasswordHash } from '../db/users'
 import type { AppEnv } from '../env'
 import { setFlash, takeFlash } from '../flash'
-import { readLogin, readSignup } from '../forms'
+import { keptValues, loginSchema, signupSchema, validForm, type FieldErrors } from '../forms'
 import { clientAddress } from '../request-info'
 import { signIn, signOut, withSession } from '../session-cookie'
 import { LoginCard, LogoutConfirmCard, SignupCard, WelcomeCard } from '../views/auth'
@@ -17,6 +17,7 @@ export const authRoutes = new Hono<AppEnv>()
 
 // The legacy app's message and status, the same for an unknown email and a wrong password (ASVS 6.3.8).
 const INVALID_CREDENTIALS = 'Invalid credentials'
+const CHECK_FIELDS = 'Check the highlighted fields.'
 
 /** The words and header for a refused reservation (429 with Retry-After). */
 function throttled(c: Context, refusal: Extract<Reservation, { allowed: false }>) {
@@ -43,23 +44,34 @@ authRoutes.get('/signup', withSession, (c) => {
   return render(c, 'Create an account', <SignupCard passwordMinLength={min} />)
 })
 
-authRoutes.post('/signup', async (c) => {
+function signupCard(
+  c: Context<AppEnv>,
+  status: 409 | 422 | 429,
+  values: { username?: string; email?: string },
+  errors: FieldErrors<string>,
+  failure: string,
+) {
+  const min = c.var.config.passwordMinLength
+  return render(
+    c,
+    'Create an account',
+    <SignupCard values={values} errors={errors} failure={failure} passwordMinLength={min} />,
+    status,
+  )
+}
+
+const validSignup = validForm(
+  (c) => signupSchema(c.var.config.passwordMinLength),
+  (c, errors, raw) =>
+    signupCard(c, 422, keptValues(raw, ['username', 'email']), errors, CHECK_FIELDS),
+)
+
+authRoutes.post('/signup', validSignup, async (c) => {
   const { config, db } = c.var
-  const { values, errors } = readSignup(await c.req.parseBody(), config.passwordMinLength)
+  const values = c.req.valid('form')
   const kept = { username: values.username, email: values.email }
-  const card = (status: 409 | 422 | 429, failure?: string, errs = errors) =>
-    render(
-      c,
-      'Create an account',
-      <SignupCard
-        values={kept}
-        errors={errs}
-        failure={failure}
-        passwordMinLength={config.passwordMinLength}
-      />,
-      status,
-    )
-  if (Object.keys(errors).length > 0) return card(422, 'Check the highlighted fields.')
+  const card = (status: 409 | 422 | 429, failure: string, errors: FieldErrors<string> = {}) =>
+    signupCard(c, status, kept, errors, failure)
 
   // Throttle and look the email up before hashing: a taken address or a flood costs no bcrypt. The
   // breached-password range check runs alongside, so it adds no round trip.
@@ -71,11 +83,11 @@ authRoutes.post('/signup', async (c) => {
   ])
   if (!reservation.allowed) {
     await audit(c, 'signup', 'throttled')
-    return card(429, throttled(c, reservation), {})
+    return card(429, throttled(c, reservation))
   }
   const taken = 'An account with this email already exists. Sign in instead.'
   if (existing) return card(409, taken, { email: taken })
-  if (breached) return card(422, 'Check the highlighted fields.', { password: breached })
+  if (breached) return card(422, CHECK_FIELDS, { password: breached })
 
   let userId: number
   try {
@@ -90,17 +102,22 @@ authRoutes.post('/signup', async (c) => {
   return navigate(c, '/')
 })
 
-authRoutes.post('/login', async (c) => {
-  const { config, db } = c.var
-  const { values, errors } = readLogin(await c.req.parseBody())
-  const card = (status: 400 | 422 | 429, failure?: string) =>
+const validLogin = validForm(
+  () => loginSchema,
+  (c, errors, raw) =>
     render(
       c,
       'Sign in',
-      <LoginCard email={values.email} errors={errors} failure={failure} />,
-      status,
-    )
-  if (Object.keys(errors).length > 0) return card(422)
+      <LoginCard email={keptValues(raw, ['email']).email} errors={errors} />,
+      422,
+    ),
+)
+
+authRoutes.post('/login', validLogin, async (c) => {
+  const { config, db } = c.var
+  const values = c.req.valid('form')
+  const card = (status: 400 | 429, failure: string) =>
+    render(c, 'Sign in', <LoginCard email={values.email} failure={failure} />, status)
 
   // The attempt is counted before the password is checked, so a parallel burst buys no extra
   // guesses; both reads share one round trip.

@@ -137,4 +137,18 @@ describe('POST /signup', () => {
     expect(res.status).toBe(422)
     expect(await res.text()).toContain('Choose a username.')
   })
+
+  it('accepts emoji joined by zero-width joiners, and refuses stray format characters', async () => {
+    const ok = await post('/signup', {
+      username: 'Ada 👩🏽‍💻',
+      email: uniqueEmail(),
+      password: PASSWORD,
+    })
+    expect(ok.status).toBe(303)
+    for (const username of ['a\u200D', '\u200Db', 'x\u202Ey', 'a\u2066b', 'soft\u00ADhyphen']) {
+      const res = await post('/signup', { username, email: uniqueEmail(), password: PASSWORD })
+      expect(res.status).toBe(422)
+      expect(await res.text()).toContain('Use visible characters only.')
+    }
+  })
 })
