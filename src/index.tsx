@@ -9,11 +9,13 @@ import { notFound, onError } from './errors'
 import { context, formsOnly, headers, httpsOnly, limitBody } from './middleware'
 import { authRoutes } from './routes/auth'
 import { logEvent } from './log'
+import { pageRenderer } from './views/render'
 
 export const app = new Hono<AppEnv>()
 
 // Order matters: headers on every answer (errors included), plain http sent to https, then refuse
 // what is not a same-origin form before reading a byte of it, then config and database.
+app.use(pageRenderer)
 app.use(headers)
 app.use(httpsOnly)
 app.use(formsOnly)

@@ -32,7 +32,7 @@ authRoutes.get('/', withSession, (c) => {
   if (c.var.auth) return navigate(c, '/welcome')
   const flash = takeFlash(c)
   const email = flash?.notice === 'created' ? flash.email : undefined
-  return render(c, 'Sign in', <LoginCard flash={flash} email={email} />)
+  return c.render(<LoginCard flash={flash} email={email} />, { title: 'Sign in' })
 })
 
 // A failed sign-in without JavaScript leaves /login in the address bar: reloading it must not 404.
@@ -41,7 +41,7 @@ authRoutes.get('/login', (c) => navigate(c, '/'))
 authRoutes.get('/signup', withSession, (c) => {
   if (c.var.auth) return navigate(c, '/welcome')
   const min = c.var.config.passwordMinLength
-  return render(c, 'Create an account', <SignupCard passwordMinLength={min} />)
+  return c.render(<SignupCard passwordMinLength={min} />, { title: 'Create an account' })
 })
 
 function signupCard(
@@ -156,7 +156,7 @@ authRoutes.get('/welcome', withSession, (c) => {
   c.header('Cache-Control', 'no-store')
   const auth = c.var.auth
   if (!auth) return navigate(c, '/')
-  return render(c, 'Welcome', <WelcomeCard username={auth.username} />)
+  return c.render(<WelcomeCard username={auth.username} />, { title: 'Welcome' })
 })
 
 async function logout(c: Context<AppEnv>) {
@@ -176,5 +176,5 @@ authRoutes.get('/logout', async (c) => {
   const site = c.req.header('Sec-Fetch-Site')
   if (c.req.method === 'GET' && (site === 'same-origin' || site === 'none')) return logout(c)
   c.header('Cache-Control', 'no-store')
-  return render(c, 'Sign out', <LogoutConfirmCard />)
+  return c.render(<LogoutConfirmCard />, { title: 'Sign out' })
 })

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { HtmlEscapedString } from 'hono/utils/html'
+import { jsxRenderer } from 'hono/jsx-renderer'
 import { Layout } from './layout'
 
 type Content = HtmlEscapedString | Promise<HtmlEscapedString>
@@ -18,28 +19,44 @@ function isHtmx(c: Context): boolean {
   )
 }
 
+declare module 'hono' {
+  interface ContextRenderer {
+    (content: Content, props: { title: string }): Response | Promise<Response>
+  }
+}
+
 /**
- * Answers with `content` as #main's fragment for partial htmx requests, or as a whole page. The same
- * URL serves both, so caches must key on the headers that decide it.
+ * The one layout, through Hono's jsxRenderer: `c.render(<Card />, { title })` answers with the card
+ * as #main's fragment for partial htmx requests, or as a whole page. The same URL serves both, so
+ * caches must key on the headers that decide it.
  */
+export const pageRenderer = jsxRenderer(
+  ({ children, title }, c) => {
+    c.header('Vary', 'HX-Request, HX-Request-Type, HX-History-Restore-Request')
+    const fullTitle = `${title} · edge-auth`
+    if (isPartial(c)) {
+      return (
+        <>
+          <title>{fullTitle}</title>
+          {children}
+        </>
+      )
+    }
+    return <Layout title={fullTitle}>{children}</Layout>
+  },
+  // The layout writes its own doctype: a fragment must not start with one.
+  { docType: false },
+)
+
+/** `c.render` with a status: error answers keep their real status (422, 409, 429, 503). */
 export function render(
   c: Context,
   title: string,
   content: Content,
   status: ContentfulStatusCode = 200,
 ) {
-  c.header('Vary', 'HX-Request, HX-Request-Type, HX-History-Restore-Request')
-  const fullTitle = `${title} · edge-auth`
-  if (isPartial(c)) {
-    return c.html(
-      <>
-        <title>{fullTitle}</title>
-        {content}
-      </>,
-      status,
-    )
-  }
-  return c.html(<Layout title={fullTitle}>{content}</Layout>, status)
+  c.status(status)
+  return c.render(content, { title })
 }
 
 /**
