@@ -1,4 +1,5 @@
-import { Hono } from 'hono'
+// The tiny preset's one router is plenty for a dozen routes and half the size of the default pair.
+import { Hono } from 'hono/tiny'
 import { csrf } from 'hono/csrf'
 import { getConfig } from './config'
 import { createDb } from './db/client'

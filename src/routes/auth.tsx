@@ -1,4 +1,5 @@
-import { Hono, type Context } from 'hono'
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
 import { hashPassword, verifyPassword } from '../auth/passwords'
 import { breachedPasswordMessage } from '../auth/pwned-passwords'
 import { loginRules, reserve, signupRules, succeeded, type Reservation } from '../auth/throttle'
