@@ -1,21 +1,47 @@
 // Applies drizzle/ to DATABASE_URL through the PlanetScale driver: npm run db:migrate
-// The same command migrates a real PlanetScale branch (https://user:pass@host) or the local gateway.
+// The same command migrates a real PlanetScale branch (https://user:pass@host) or the local gateway,
+// and adopts the FastAPI app's database in place (dev/legacy-adopt.ts, dev/legacy-wrap.ts).
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Client } from '@planetscale/database'
 import { drizzle } from 'drizzle-orm/planetscale-serverless'
 import { migrate } from 'drizzle-orm/planetscale-serverless/migrator'
+import { adoptLegacyDatabase } from './legacy-adopt'
+import { wrapLegacyDigests } from './legacy-wrap'
+
+export interface MigrateOptions {
+  /** bcrypt cost for wrapping legacy SHA-256 digests; default 10, as the app's BCRYPT_COST. */
+  bcryptCost?: number
+  /** Progress and the adoption report (ids and emails, never a password or hash). */
+  log?: (line: string) => void
+}
 
 /**
- * Applies every migration in `migrationsFolder` newer than the database's last one, using drizzle's
- * planetscale-serverless migrator over HTTP (`databaseUrl` as the worker's DATABASE_URL).
+ * Brings the database at `databaseUrl` (the worker's DATABASE_URL) up to date over HTTP: adopts a
+ * FastAPI app database first if that is what it holds, applies every migration in `migrationsFolder`
+ * newer than the journal's last one with drizzle's planetscale-serverless migrator, then wraps any
+ * raw legacy SHA-256 digest left in `users` in bcrypt. Running it again is a no-op.
  */
 export async function migrateDatabase(
   databaseUrl: string,
   migrationsFolder = 'drizzle',
+  options: MigrateOptions = {},
 ): Promise<void> {
-  const db = drizzle({ client: new Client({ url: databaseUrl }) })
-  await migrate(db, { migrationsFolder })
+  const log = options.log ?? (() => {})
+  const client = new Client({ url: databaseUrl })
+  await adoptLegacyDatabase(client, migrationsFolder, log)
+  await migrate(drizzle({ client }), { migrationsFolder })
+  await wrapLegacyDigests(client, options.bcryptCost ?? 10, log)
+}
+
+function bcryptCostFromEnv(): number {
+  const raw = process.env.BCRYPT_COST ?? '10'
+  const cost = Number(raw)
+  if (!/^\d+$/.test(raw) || cost < 4 || cost > 15) {
+    process.stderr.write(`db:migrate: BCRYPT_COST must be a whole number from 4 to 15\n`)
+    process.exit(2)
+  }
+  return cost
 }
 
 function describe(databaseUrl: string): string {
@@ -47,7 +73,14 @@ if (isMain()) {
     )
     process.exit(2)
   }
-  migrateDatabase(databaseUrl).then(
+  const bcryptCost = bcryptCostFromEnv()
+  if (bcryptCost < 10) {
+    process.stderr.write(
+      `db:migrate: warning: BCRYPT_COST=${bcryptCost} is below 10, which production refuses\n`,
+    )
+  }
+  const log = (line: string) => process.stdout.write(`db:migrate: ${line}\n`)
+  migrateDatabase(databaseUrl, 'drizzle', { bcryptCost, log }).then(
     () => process.stdout.write(`db:migrate: ${describe(databaseUrl)} is up to date\n`),
     (err: unknown) => {
       process.stderr.write(`db:migrate: ${err instanceof Error ? err.message : String(err)}\n`)

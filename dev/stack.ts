@@ -120,7 +120,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     if (opts.migrate ?? true) {
       const started = performance.now()
-      await migrateDatabase(databaseUrl, join(REPO_ROOT, 'drizzle'))
+      await migrateDatabase(databaseUrl, join(REPO_ROOT, 'drizzle'), {
+        log: (line) => log(`stack: migrate: ${line}`),
+      })
       log(`stack: migrations applied in ${Math.round(performance.now() - started)} ms`)
     }
     let stopped: Promise<void> | undefined

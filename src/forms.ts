@@ -104,16 +104,27 @@ export function signupSchema(minLength: number) {
   return schema
 }
 
-/** The login form: only presence is checked, so no rule leaks which accounts exist. */
-export const loginSchema = v.object({
-  email: v.pipe(
-    text,
-    v.transform(normaliseEmail),
-    v.nonEmpty('Enter your email address.'),
-    v.maxLength(EMAIL_MAX, `Use at most ${EMAIL_MAX} characters.`),
-  ),
-  password: currentPasswordField,
-})
+/**
+ * The login form: only presence is checked, so no rule leaks which accounts exist. The address as
+ * typed travels beside the normalised one: accounts adopted from the FastAPI app whose addresses
+ * differ only in case keep them as registered, and sign in with them exactly.
+ */
+export const loginSchema = v.pipe(
+  v.object({
+    email: v.pipe(
+      text,
+      v.transform((s) => s.trim()),
+      v.nonEmpty('Enter your email address.'),
+      v.check((s) => normaliseEmail(s).length <= EMAIL_MAX, `Use at most ${EMAIL_MAX} characters.`),
+    ),
+    password: currentPasswordField,
+  }),
+  v.transform(({ email, password }) => ({
+    email: normaliseEmail(email),
+    typedEmail: email,
+    password,
+  })),
+)
 
 export type SignupInput = v.InferOutput<ReturnType<typeof signupSchema>>
 export type LoginInput = v.InferOutput<typeof loginSchema>

@@ -1,5 +1,6 @@
 import bcrypt from 'bcryptjs'
 import { COMMON_PASSWORDS } from './common-passwords'
+import { sha256Hex } from './digest'
 import { DUMMY_HASHES } from './dummy-hashes'
 
 /** bcrypt reads at most 72 bytes; bcryptjs silently ignores the rest. */
@@ -7,6 +8,12 @@ const BCRYPT_MAX_BYTES = 72
 
 const encoder = new TextEncoder()
 const LEGACY_SHA256 = /^[0-9a-f]{64}$/i
+/**
+ * Prefix of a legacy SHA-256 hex digest wrapped in bcrypt by `npm run db:migrate`. It cannot be taken
+ * for a bcrypt hash (those start with `$2`) nor for a raw digest (hex only); 14 + 60 characters fit
+ * `pass_word` VARCHAR(255).
+ */
+export const WRAPPED_SHA256_PREFIX = 'sha256-bcrypt:'
 
 // NIST SP 800-63B-4 3.1.1.2: normalise with NFKC so the same password typed on different devices
 // verifies; applied identically when hashing and verifying.
@@ -54,15 +61,31 @@ export function hashPassword(password: string, cost: number): string {
   return bcrypt.hashSync(normalise(password), cost)
 }
 
-async function legacySha256Matches(password: string, hexDigest: string): Promise<boolean> {
-  // The legacy app stored unsalted SHA-256 of the raw UTF-8 password.
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(password)))
-  const expected = hexDigest.toLowerCase()
+/** True for an unwrapped legacy digest: 64 hex characters, the old app's unsalted SHA-256. */
+export function isRawLegacyDigest(stored: string): boolean {
+  return LEGACY_SHA256.test(stored)
+}
+
+/**
+ * Wraps a legacy SHA-256 hex digest as `sha256-bcrypt:` + bcrypt(digest), so no raw digest stays in
+ * the database and every guess costs a salted bcrypt compare (ASVS 11.4.2: an approved password
+ * hashing function), even for users who never come back.
+ */
+export function wrapLegacyDigest(hexDigest: string, cost: number): string {
+  return WRAPPED_SHA256_PREFIX + bcrypt.hashSync(hexDigest.toLowerCase(), cost)
+}
+
+// ASVS 11.2.4: no early exit on the first difference. Both sides are 64 hex characters here, so
+// the length check reveals nothing.
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
   let diff = 0
-  for (let i = 0; i < digest.length; i++) {
-    diff |= digest[i]! ^ parseInt(expected.slice(i * 2, i * 2 + 2), 16)
-  }
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
   return diff === 0
+}
+
+function dummyCompare(normalised: string, cost: number): void {
+  bcrypt.compareSync(normalised.slice(0, BCRYPT_MAX_BYTES), DUMMY_HASHES[cost] ?? DUMMY_HASHES[10]!)
 }
 
 export interface Verification {
@@ -72,8 +95,9 @@ export interface Verification {
 }
 
 /**
- * Verifies a password against a stored bcrypt hash or a legacy SHA-256 hex digest.
- * Passing no hash spends one compare against a dummy hash, so unknown accounts take as long (ASVS 6.3.8).
+ * Verifies a password against a stored bcrypt hash, a wrapped legacy digest (`sha256-bcrypt:`) or a
+ * raw legacy SHA-256 hex digest. Every path spends exactly one bcrypt compare, so neither unknown
+ * accounts nor legacy ones answer faster (ASVS 6.3.8).
  */
 export async function verifyPassword(
   password: string,
@@ -82,16 +106,26 @@ export async function verifyPassword(
 ): Promise<Verification> {
   const normalised = normalise(password)
   const fitsBcrypt = utf8Length(normalised) <= BCRYPT_MAX_BYTES
+  if (storedHash?.startsWith(WRAPPED_SHA256_PREFIX)) {
+    // The legacy app hashed the raw UTF-8 password, not its NFKC form. bcrypt sees only 64 hex
+    // characters here, so passwords past 72 bytes verify in full (ASVS 6.2.8) and, as plain bcrypt
+    // cannot hold them, stay wrapped: no rehash for them.
+    const ok = bcrypt.compareSync(
+      await sha256Hex(password),
+      storedHash.slice(WRAPPED_SHA256_PREFIX.length),
+    )
+    return { ok, needsRehash: ok && fitsBcrypt }
+  }
   if (storedHash && LEGACY_SHA256.test(storedHash)) {
-    const ok = await legacySha256Matches(password, storedHash)
+    // A raw digest (a database adopted by hand): compare in constant time, then spend the bcrypt
+    // compare a wrapped or bcrypt hash would cost, so timing does not mark old accounts.
+    const ok = sameText(await sha256Hex(password), storedHash.toLowerCase())
+    dummyCompare(normalised, cost)
     return { ok, needsRehash: ok && fitsBcrypt }
   }
   if (!storedHash || !fitsBcrypt) {
     // A password past 72 bytes can never have been set here; comparing it would verify its prefix.
-    bcrypt.compareSync(
-      normalised.slice(0, BCRYPT_MAX_BYTES),
-      DUMMY_HASHES[cost] ?? DUMMY_HASHES[10]!,
-    )
+    dummyCompare(normalised, cost)
     return { ok: false, needsRehash: false }
   }
   const ok = bcrypt.compareSync(normalised, storedHash)

@@ -1,10 +1,16 @@
-import { eq } from 'drizzle-orm'
+import { desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Database } from './client'
 import { users } from './schema'
 
-/** The user with this (already normalised) email, or undefined. */
-export async function findUserByEmail(db: Database, email: string) {
-  const [user] = await db
+/**
+ * The user with this normalised email, or undefined. With `typedEmail` (the address as typed), a row
+ * stored exactly as typed (trimmed) is found too and preferred, in the same statement: accounts
+ * adopted from the FastAPI app whose emails collide after normalisation keep their email exactly as
+ * registered (see dev/legacy-adopt.ts), and each must still be able to sign in.
+ */
+export async function findUserByEmail(db: Database, email: string, typedEmail?: string) {
+  const exact = typedEmail?.trim()
+  const query = db
     .select({
       id: users.id,
       username: users.username,
@@ -12,7 +18,13 @@ export async function findUserByEmail(db: Database, email: string) {
       passwordHash: users.pass_word,
     })
     .from(users)
-    .where(eq(users.email, email))
+  if (!exact || exact === email) {
+    const [user] = await query.where(eq(users.email, email)).limit(1)
+    return user
+  }
+  const [user] = await query
+    .where(inArray(users.email, [email, exact]))
+    .orderBy(desc(sql`${users.email} = ${exact}`))
     .limit(1)
   return user
 }

@@ -125,7 +125,7 @@ authRoutes.post('/login', validLogin, async (c) => {
   const rules = await loginRules(config.sessionSecret, values.email, clientAddress(c))
   const [reservation, user] = await Promise.all([
     reserve(db, rules),
-    findUserByEmail(db, values.email),
+    findUserByEmail(db, values.email, values.typedEmail),
   ])
   if (!reservation.allowed) {
     await audit(c, 'login', 'throttled', { userId: user?.id })
