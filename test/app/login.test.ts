@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm'
 import bcrypt from 'bcryptjs'
 import { describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/auth/digest'
+import { hashPassword } from '../../src/auth/passwords'
 import { users } from '../../src/db/schema'
 import {
   callApp,
@@ -113,5 +114,25 @@ describe('POST /login', () => {
     const [row] = await db().select().from(users).where(eq(users.email, email))
     expect(row?.pass_word).toMatch(/^\$2b\$05\$/)
     expect(bcrypt.compareSync(password, row!.pass_word)).toBe(true)
+  })
+})
+
+describe('accounts adopted with emails that differ only in case', () => {
+  it('each signs in with the address exactly as registered', async () => {
+    const local = uniqueEmail('ann').split('@')[0]!
+    const upper = `${local.toUpperCase()}@Example.com`
+    const lower = `${local}@example.com`
+    await db()
+      .insert(users)
+      .values([
+        { username: 'Upper', email: upper, pass_word: hashPassword('first long passphrase', 4) },
+        { username: 'Lower', email: lower, pass_word: hashPassword('second long passphrase', 4) },
+      ])
+    const login = (email: string, password: string) => post('/login', { email, password })
+    expect((await login(upper, 'first long passphrase')).status).toBe(303)
+    expect((await login(lower, 'second long passphrase')).status).toBe(303)
+    // Any other spelling normalises to the lower-case account, whose password it must match.
+    expect((await login(` ${upper.toLowerCase()} `, 'second long passphrase')).status).toBe(303)
+    expect((await login(upper, 'second long passphrase')).status).toBe(400)
   })
 })
