@@ -115,8 +115,19 @@ export function endAllSessions(db: Database, userId: number, exceptIdHash?: stri
   return deleteUserSessions(db, userId, exceptIdHash)
 }
 
+// Unsealing (Iron: key derivation, AES, HMAC) is the costliest CPU step of a signed-in request and
+// its answer never changes for a given cookie and secret: remember recent answers in the isolate.
+const unsealed = new Map<string, string | null>()
+const UNSEALED_MAX = 1000
+
 /** The id hash a sealed cookie names, without a database call; null when it fails the seal. */
 export async function sessionIdHashOf(config: Config, sealed: string): Promise<string | null> {
+  const key = `${config.sessionSecret}\n${sealed}`
+  const known = unsealed.get(key)
+  if (known !== undefined) return known
   const id = await decrypt(config.sessionSecret, sealed).catch(() => undefined)
-  return typeof id === 'string' ? hashSessionId(id) : null
+  const idHash = typeof id === 'string' ? await hashSessionId(id) : null
+  if (unsealed.size >= UNSEALED_MAX) unsealed.delete(unsealed.keys().next().value!)
+  unsealed.set(key, idHash)
+  return idHash
 }

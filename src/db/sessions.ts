@@ -11,15 +11,8 @@ export interface SessionRow {
   lastSeenAt: Date
 }
 
-/** The live session with this id hash and its user, in one statement; undefined when expired or gone. */
-export async function findLiveSession(
-  db: Database,
-  idHash: string,
-  now: Date,
-  absoluteSeconds: number,
-): Promise<SessionRow | undefined> {
-  const oldestAllowed = new Date(now.getTime() - absoluteSeconds * 1000)
-  const [row] = await db
+function prepareFindLiveSession(db: Database) {
+  return db
     .select({
       userId: sessions.userId,
       username: users.username,
@@ -32,12 +25,29 @@ export async function findLiveSession(
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
       and(
-        eq(sessions.idHash, idHash),
-        gt(sessions.expiresAt, now),
-        gt(sessions.createdAt, oldestAllowed),
+        eq(sessions.idHash, sql.placeholder('idHash')),
+        gt(sessions.expiresAt, sql.placeholder('now')),
+        gt(sessions.createdAt, sql.placeholder('oldestAllowed')),
       ),
     )
     .limit(1)
+    .prepare()
+}
+
+// Every signed-in request runs this query: build its SQL once per database handle (per isolate).
+const findLiveSessionQueries = new WeakMap<Database, ReturnType<typeof prepareFindLiveSession>>()
+
+/** The live session with this id hash and its user, in one statement; undefined when expired or gone. */
+export async function findLiveSession(
+  db: Database,
+  idHash: string,
+  now: Date,
+  absoluteSeconds: number,
+): Promise<SessionRow | undefined> {
+  let query = findLiveSessionQueries.get(db)
+  if (!query) findLiveSessionQueries.set(db, (query = prepareFindLiveSession(db)))
+  const oldestAllowed = new Date(now.getTime() - absoluteSeconds * 1000)
+  const [row] = await query.execute({ idHash, now, oldestAllowed })
   return row
 }
 
