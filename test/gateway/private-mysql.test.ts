@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { Client } from '@planetscale/database'
+import mysql from 'mysql2/promise'
+import { afterAll, describe, expect, it } from 'vitest'
+import { findServerBinary } from '../../dev/mysql'
+import { rootPasswordFile } from '../../dev/mysql-root'
+import { startStack } from '../../dev/stack'
+
+const run = promisify(execFile)
+const dataRoot = fileURLToPath(new URL('../../.data', import.meta.url))
+const dirs: string[] = []
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))))
+
+const mode = async (path: string) => (await stat(path)).mode & 0o777
+
+describe('a data dir left by an older run (passwordless root on TCP)', async () => {
+  const bin = await findServerBinary()
+  it.skipIf(bin.flavor !== 'mariadb')(
+    'is migrated: root gets a 0600 secret, the dir 0700',
+    async () => {
+      await mkdir(dataRoot, { recursive: true })
+      const dataDir = join(await mkdtemp(join(dataRoot, 'test-legacy-')), 'mysql')
+      dirs.push(join(dataDir, '..'))
+      // Exactly how the previous dev/mysql.ts initialised a data dir.
+      await run(bin.installDb!, [
+        '--no-defaults',
+        `--datadir=${dataDir}`,
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+        ...(process.getuid?.() === 0 ? ['--user=root'] : []),
+      ])
+      const stack = await startStack({ dataDir, database: 'legacy', migrate: false })
+      try {
+        expect(await mode(dataDir)).toBe(0o700)
+        expect(await mode(rootPasswordFile(dataDir))).toBe(0o600)
+        const port = stack.mysql!.port
+        const err = await mysql
+          .createConnection({ host: '127.0.0.1', port, user: 'root' })
+          .catch((e: unknown) => e)
+        expect(err).toMatchObject({ errno: 1045 })
+        const rows = (
+          await new Client({ url: stack.databaseUrl }).execute('SELECT DATABASE() AS d')
+        ).rows
+        expect(rows).toEqual([{ d: 'legacy' }])
+      } finally {
+        await stack.stop()
+      }
+      // A second start reuses the secret instead of failing or regenerating it.
+      const again = await startStack({ dataDir, database: 'legacy', migrate: false })
+      await again.stop()
+    },
+    60_000,
+  )
+})
