@@ -47,7 +47,7 @@ describe('gateway request filter', () => {
   })
 
   it('refuses requests carrying Origin or Sec-Fetch-Site/-Dest (made by a web page)', async () => {
-    for (const headers of [
+    for (const headers of <Array<Record<string, string>>>[
       { Origin: 'http://evil.example' },
       { Origin: 'null' },
       { 'Sec-Fetch-Site': 'cross-site' },
