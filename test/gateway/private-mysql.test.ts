@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { Client } from '@planetscale/database'
 import mysql from 'mysql2/promise'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 import { findServerBinary } from '../../dev/mysql'
 import { rootPasswordFile } from '../../dev/mysql-root'
 import { startStack } from '../../dev/stack'
@@ -55,4 +55,19 @@ describe('a data dir left by an older run (passwordless root on TCP)', async () 
     },
     60_000,
   )
+})
+
+describe('MYSQL_URL given by the developer', () => {
+  it('is used as given: its account, the database named in its path, no private server', async () => {
+    const stack = await startStack({ mysqlUrl: inject('mysqlUrl'), migrate: false })
+    try {
+      expect(stack.database).toBe('edge_auth_test')
+      expect(stack.mysql).toBeUndefined()
+      const rows = (await new Client({ url: stack.databaseUrl }).execute('SELECT DATABASE() AS d'))
+        .rows
+      expect(rows).toEqual([{ d: 'edge_auth_test' }])
+    } finally {
+      await stack.stop()
+    }
+  })
 })
