@@ -267,7 +267,9 @@ async function waitUntilReady(port: number, child: ChildProcess, errorLog: strin
       await conn.end()
       return
     } catch (err) {
-      if ((err as { errno?: number }).errno === 1045) return
+      // 1045: no such account / wrong password; 1130: no account at all for 127.0.0.1.
+      const errno = (err as { errno?: number }).errno
+      if (errno === 1045 || errno === 1130) return
       if (Date.now() > deadline)
         throw new Error(`the MySQL server did not start within 60 s:\n${await tail(errorLog)}`)
       await new Promise((r) => setTimeout(r, 25))

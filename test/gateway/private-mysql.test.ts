@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { Client } from '@planetscale/database'
 import mysql from 'mysql2/promise'
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { findServerBinary } from '../../dev/mysql'
+import { findServerBinary, startPrivateMysql } from '../../dev/mysql'
 import { rootPasswordFile } from '../../dev/mysql-root'
 import { startStack } from '../../dev/stack'
 
@@ -70,4 +70,25 @@ describe('MYSQL_URL given by the developer', () => {
       await stack.stop()
     }
   })
+})
+
+describe('a private server with no TCP account at all', () => {
+  it('still counts as ready when it refuses 127.0.0.1 outright (errno 1130), and restarts', async () => {
+    await mkdir(dataRoot, { recursive: true })
+    const dataDir = await mkdtemp(join(dataRoot, 'test-bare-'))
+    dirs.push(dataDir)
+    const server = await startPrivateMysql({ dataDir })
+    try {
+      await server.stop()
+      expect(server.running).toBe(false)
+      await server.start()
+      expect(server.running).toBe(true)
+      const conn = await mysql.createConnection(server.root)
+      const [rows] = await conn.query('SELECT CURRENT_USER() AS u')
+      await conn.end()
+      expect(rows).toEqual([{ u: 'root@localhost' }])
+    } finally {
+      await server.stop()
+    }
+  }, 60_000)
 })
