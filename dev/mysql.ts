@@ -1,7 +1,18 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { chmod, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises'
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -83,9 +94,16 @@ export async function findServerBinary(): Promise<ServerBinary> {
   return { server, flavor: 'mysql' }
 }
 
+// Temporary tables of a server (and of install-db's bootstrap) go to a directory of its own: in a
+// shared /tmp, parallel initialisations were seen failing on "Error on delete of '/tmp/#sql-temptable-…'".
+function privateTmpDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'edge-auth-mysqld-tmp-'))
+}
+
 // Small footprint and fast start: a development database, not a durable one.
-function commonArgs(flavor: ServerBinary['flavor']): string[] {
+function commonArgs(flavor: ServerBinary['flavor'], tmp: string): string[] {
   const args = [
+    `--tmpdir=${tmp}`,
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_unicode_ci',
     '--innodb-buffer-pool-size=16M',
@@ -113,6 +131,7 @@ async function initialise(
   const staging = `${dataDir}.init-${process.pid}`
   await rm(staging, { recursive: true, force: true })
   const started = performance.now()
+  const tmp = await privateTmpDir()
   try {
     if (bin.flavor === 'mariadb') {
       await run(bin.installDb!, [
@@ -120,14 +139,14 @@ async function initialise(
         `--datadir=${staging}`,
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
-        ...commonArgs(bin.flavor),
+        ...commonArgs(bin.flavor, tmp),
       ])
     } else {
       await run(bin.server, [
         '--no-defaults',
         '--initialize-insecure',
         `--datadir=${staging}`,
-        ...commonArgs(bin.flavor),
+        ...commonArgs(bin.flavor, tmp),
       ])
     }
     await rmdir(dataDir).catch(() => {}) // an empty placeholder (mkdtemp) may exist
@@ -135,6 +154,8 @@ async function initialise(
   } catch (err) {
     await rm(staging, { recursive: true, force: true })
     throw new Error(`initialising ${dataDir} failed: ${(err as Error).message}`)
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
   }
   log(`mysql: initialised ${dataDir} in ${Math.round(performance.now() - started)} ms`)
 }
@@ -300,6 +321,7 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
   const errorLog = join(dataDir, 'mysqld.err')
   await clearLeftovers(dataDir, pidFile, socket, log)
 
+  const tmp = await privateTmpDir()
   const serverArgs = (port: number) => [
     '-c',
     SUPERVISOR,
@@ -314,7 +336,7 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
     '--bind-address=127.0.0.1',
     '--skip-networking=0',
     `--secure-file-priv=${files}`,
-    ...commonArgs(bin.flavor),
+    ...commonArgs(bin.flavor, tmp),
   ]
 
   let child: ChildProcess | undefined
@@ -353,6 +375,7 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
     } catch (err) {
       const portTaken = /address already in use|bind on tcp\/ip port/i.test((err as Error).message)
       if (portTaken && attempt < 3) continue
+      await rm(tmp, { recursive: true, force: true })
       throw err
     }
   }
@@ -360,7 +383,8 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       const proc = child
-      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null)
+        return rm(tmp, { recursive: true, force: true })
       const exit = new Promise<void>((r) => proc.once('exit', () => r()))
       proc.stdin!.end()
       const timeout = setTimeout(() => {
@@ -373,6 +397,7 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
       }, 30_000)
       await exit
       clearTimeout(timeout)
+      await rm(tmp, { recursive: true, force: true })
       log(`mysql: stopped 127.0.0.1:${port}`)
     })())
 
@@ -380,6 +405,7 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
     if (child) return
     await stopping
     await clearLeftovers(dataDir, pidFile, socket, log)
+    await mkdir(tmp, { recursive: true, mode: 0o700 })
     await launch(port)
   }
 
