@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 
 /** The KEY=VALUE pairs of a .dev.vars file (comments and blank lines skipped). */
-function readDevVars(path: string): Record<string, string> {
+export function readDevVars(path: string): Record<string, string> {
   if (!existsSync(path)) return {}
   const vars: Record<string, string> = {}
   for (const line of readFileSync(path, 'utf8').split('\n')) {

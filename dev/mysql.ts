@@ -1,11 +1,23 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises'
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import mysql from 'mysql2/promise'
+import { secureRoot, type RootLogin } from './mysql-root'
 import { freePort } from './ports'
 
 const run = promisify(execFile)
@@ -14,14 +26,25 @@ export interface PrivateMysqlOptions {
   /** Data directory (created and initialised on first use). Socket, pid file and error log live in it. */
   dataDir: string
   log?: (line: string) => void
+  /** Called when the server exits without `stop()` having been asked (a crash, a kill). */
+  onUnexpectedExit?: (code: number | null) => void
 }
 
 export interface PrivateMysql {
-  /** `mysql://root@127.0.0.1:PORT` (no database). */
+  /** `mysql://127.0.0.1:PORT` (no user, no database): where the server listens. */
   url: string
   port: number
+  /** Root over the Unix socket, with the generated password; root has no TCP account. */
+  root: RootLogin
+  /** Whether the server is running now. */
+  readonly running: boolean
   /** Stops the server (graceful shutdown). Idempotent. */
   stop(): Promise<void>
+  /**
+   * Starts the server again on the same port and data dir after `stop()` (tests use this to take the
+   * database away under a running gateway and bring it back). Resolves once it accepts connections.
+   */
+  start(): Promise<void>
 }
 
 interface ServerBinary {
@@ -71,9 +94,16 @@ export async function findServerBinary(): Promise<ServerBinary> {
   return { server, flavor: 'mysql' }
 }
 
+// Temporary tables of a server (and of install-db's bootstrap) go to a directory of its own: in a
+// shared /tmp, parallel initialisations were seen failing on "Error on delete of '/tmp/#sql-temptable-…'".
+function privateTmpDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'edge-auth-mysqld-tmp-'))
+}
+
 // Small footprint and fast start: a development database, not a durable one.
-function commonArgs(flavor: ServerBinary['flavor']): string[] {
+function commonArgs(flavor: ServerBinary['flavor'], tmp: string): string[] {
   const args = [
+    `--tmpdir=${tmp}`,
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_unicode_ci',
     '--innodb-buffer-pool-size=16M',
@@ -82,6 +112,9 @@ function commonArgs(flavor: ServerBinary['flavor']): string[] {
     '--performance-schema=OFF',
     '--skip-name-resolve',
     '--max-connections=200',
+    // ASVS 5.0 13.2.2 (least privilege) and 5.3.x (no file access through the database): LOAD DATA
+    // LOCAL off, and server-side file reads/writes confined to an empty directory (see secureFileDir).
+    '--local-infile=0',
   ]
   if (flavor === 'mysql') args.push('--mysqlx=OFF', '--skip-log-bin')
   // The server refuses to run as root unless told to.
@@ -98,6 +131,7 @@ async function initialise(
   const staging = `${dataDir}.init-${process.pid}`
   await rm(staging, { recursive: true, force: true })
   const started = performance.now()
+  const tmp = await privateTmpDir()
   try {
     if (bin.flavor === 'mariadb') {
       await run(bin.installDb!, [
@@ -105,14 +139,14 @@ async function initialise(
         `--datadir=${staging}`,
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
-        ...commonArgs(bin.flavor),
+        ...commonArgs(bin.flavor, tmp),
       ])
     } else {
       await run(bin.server, [
         '--no-defaults',
         '--initialize-insecure',
         `--datadir=${staging}`,
-        ...commonArgs(bin.flavor),
+        ...commonArgs(bin.flavor, tmp),
       ])
     }
     await rmdir(dataDir).catch(() => {}) // an empty placeholder (mkdtemp) may exist
@@ -120,6 +154,8 @@ async function initialise(
   } catch (err) {
     await rm(staging, { recursive: true, force: true })
     throw new Error(`initialising ${dataDir} failed: ${(err as Error).message}`)
+  } finally {
+    await rm(tmp, { recursive: true, force: true })
   }
   log(`mysql: initialised ${dataDir} in ${Math.round(performance.now() - started)} ms`)
 }
@@ -201,6 +237,11 @@ async function clearLeftovers(
   await unlink(socket).catch(() => {})
 }
 
+/** An empty directory for --secure-file-priv: LOAD_FILE / INTO OUTFILE reach nothing else. */
+function secureFileDir(dataDir: string): string {
+  return join(dataDir, '.secure-files')
+}
+
 // Unix socket paths are limited to ~104 bytes; deep temp dirs fall back to a short path in /tmp.
 function socketPath(dataDir: string): string {
   const inside = join(dataDir, 'mysqld.sock')
@@ -230,6 +271,7 @@ async function tail(file: string, lines = 15): Promise<string> {
   return text.trim().split('\n').slice(-lines).join('\n')
 }
 
+// Ready once the server answers a login on TCP, whatever the answer: root has no TCP account.
 async function waitUntilReady(port: number, child: ChildProcess, errorLog: string): Promise<void> {
   const deadline = Date.now() + 60_000
   let exited = child.exitCode !== null
@@ -245,7 +287,10 @@ async function waitUntilReady(port: number, child: ChildProcess, errorLog: strin
       })
       await conn.end()
       return
-    } catch {
+    } catch (err) {
+      // 1045: no such account / wrong password; 1130: no account at all for 127.0.0.1.
+      const errno = (err as { errno?: number }).errno
+      if (errno === 1045 || errno === 1130) return
       if (Date.now() > deadline)
         throw new Error(`the MySQL server did not start within 60 s:\n${await tail(errorLog)}`)
       await new Promise((r) => setTimeout(r, 25))
@@ -256,7 +301,8 @@ async function waitUntilReady(port: number, child: ChildProcess, errorLog: strin
 /**
  * Starts a private MariaDB/MySQL server on a free 127.0.0.1 port with its data in `dataDir`
  * (initialised on first use), stopped by `stop()` or when this process ends. Reads no option files
- * and never touches another server on the machine.
+ * and never touches another server on the machine. Root gets a generated password and loses its TCP
+ * accounts (see mysql-root.ts); the data dir is 0700.
  */
 export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<PrivateMysql> {
   const log = opts.log ?? (() => {})
@@ -265,65 +311,119 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
   await mkdir(dirname(dataDir), { recursive: true })
   if (!(await isInitialised(dataDir))) await initialise(bin, dataDir, log)
   if (!(await stat(dataDir)).isDirectory()) throw new Error(`${dataDir} is not a directory`)
+  // Older runs left the data dir (and with it the root password file and socket) readable by all.
+  await chmod(dataDir, 0o700)
+  const files = secureFileDir(dataDir)
+  await mkdir(files, { recursive: true, mode: 0o700 })
 
   const pidFile = join(dataDir, 'mysqld.pid')
   const socket = socketPath(dataDir)
   const errorLog = join(dataDir, 'mysqld.err')
   await clearLeftovers(dataDir, pidFile, socket, log)
 
-  const started = performance.now()
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort()
-    const child = spawn(
-      '/bin/sh',
-      [
-        '-c',
-        SUPERVISOR,
-        'mysqld-supervisor',
-        bin.server,
-        '--no-defaults',
-        `--datadir=${dataDir}`,
-        `--socket=${socket}`,
-        `--pid-file=${pidFile}`,
-        `--log-error=${errorLog}`,
-        `--port=${port}`,
-        '--bind-address=127.0.0.1',
-        '--skip-networking=0',
-        ...commonArgs(bin.flavor),
-      ],
-      { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
-    )
-    child.stdin!.on('error', () => {}) // EPIPE if the shell died first; its exit is handled below
+  const tmp = await privateTmpDir()
+  const serverArgs = (port: number) => [
+    '-c',
+    SUPERVISOR,
+    'mysqld-supervisor',
+    bin.server,
+    '--no-defaults',
+    `--datadir=${dataDir}`,
+    `--socket=${socket}`,
+    `--pid-file=${pidFile}`,
+    `--log-error=${errorLog}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    '--skip-networking=0',
+    `--secure-file-priv=${files}`,
+    ...commonArgs(bin.flavor, tmp),
+  ]
+
+  let child: ChildProcess | undefined
+  let stopping: Promise<void> | undefined
+
+  async function launch(port: number): Promise<void> {
+    const started = performance.now()
+    const proc = spawn('/bin/sh', serverArgs(port), {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    })
+    proc.stdin!.on('error', () => {}) // EPIPE if the shell died first; its exit is handled below
     try {
-      await waitUntilReady(port, child, errorLog)
+      await waitUntilReady(port, proc, errorLog)
     } catch (err) {
-      child.stdin!.end()
-      const portTaken = /address already in use|bind on tcp\/ip port/i.test((err as Error).message)
-      if (portTaken && attempt < 3) continue
+      proc.stdin!.end()
       throw err
     }
+    child = proc
+    stopping = undefined
+    proc.once('exit', (code) => {
+      if (child === proc) child = undefined
+      if (!stopping) opts.onUnexpectedExit?.(code)
+    })
     log(
       `mysql: ${bin.flavor} on 127.0.0.1:${port} (${dataDir}) ready in ${Math.round(performance.now() - started)} ms`,
     )
+  }
 
-    let stopped: Promise<void> | undefined
-    const stop = (): Promise<void> =>
-      (stopped ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return
-        const exit = new Promise<void>((r) => child.once('exit', () => r()))
-        child.stdin!.end()
-        const timeout = setTimeout(() => {
-          try {
-            const pid = Number(readFileSync(pidFile, 'utf8').trim())
-            if (pid > 0) process.kill(pid, 'SIGKILL')
-          } catch {
-            child.kill('SIGKILL')
-          }
-        }, 30_000)
-        await exit
-        clearTimeout(timeout)
-        log(`mysql: stopped 127.0.0.1:${port}`)
-      })())
-    return { url: `mysql://root@127.0.0.1:${port}`, port, stop }
+  let port = 0
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort()
+    try {
+      await launch(port)
+      break
+    } catch (err) {
+      const portTaken = /address already in use|bind on tcp\/ip port/i.test((err as Error).message)
+      if (portTaken && attempt < 3) continue
+      await rm(tmp, { recursive: true, force: true })
+      throw err
+    }
+  }
+
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      const proc = child
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null)
+        return rm(tmp, { recursive: true, force: true })
+      const exit = new Promise<void>((r) => proc.once('exit', () => r()))
+      proc.stdin!.end()
+      const timeout = setTimeout(() => {
+        try {
+          const pid = Number(readFileSync(pidFile, 'utf8').trim())
+          if (pid > 0) process.kill(pid, 'SIGKILL')
+        } catch {
+          proc.kill('SIGKILL')
+        }
+      }, 30_000)
+      await exit
+      clearTimeout(timeout)
+      await rm(tmp, { recursive: true, force: true })
+      log(`mysql: stopped 127.0.0.1:${port}`)
+    })())
+
+  const start = async (): Promise<void> => {
+    if (child) return
+    await stopping
+    await clearLeftovers(dataDir, pidFile, socket, log)
+    await mkdir(tmp, { recursive: true, mode: 0o700 })
+    await launch(port)
+  }
+
+  let root: RootLogin
+  try {
+    root = await secureRoot(dataDir, socket, log)
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return {
+    url: `mysql://127.0.0.1:${port}`,
+    port,
+    root,
+    get running() {
+      return child !== undefined
+    },
+    stop,
+    start,
   }
 }

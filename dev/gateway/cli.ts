@@ -1,14 +1,14 @@
 // Runs the gateway alone: npm run gateway -- --mysql mysql://root@127.0.0.1:3306/edge_auth --password P
 import { parseArgs } from 'node:util'
 import { parseMysqlUrl } from './pool'
-import { startGateway } from './server'
+import { checkGatewayPassword, startGateway } from './server'
 
 const USAGE =
   'usage: npm run gateway -- --mysql <mysql-url> [--port N] [--user U] [--password P] [--database D]\n' +
   '  --mysql     mysql://user:pass@host:port[/database] (default: $MYSQL_URL)\n' +
   '  --port      port on 127.0.0.1 (default: $GATEWAY_PORT or a free port)\n' +
   '  --user      username clients must send (default: $GATEWAY_USER or "edge")\n' +
-  '  --password  password clients must send (default: $GATEWAY_PASSWORD; required)\n' +
+  '  --password  password clients must send, 16+ random characters (default: $GATEWAY_PASSWORD)\n' +
   '  --database  default database (default: the mysql URL path, else "edge_auth")'
 
 function fail(message: string): never {
@@ -42,6 +42,11 @@ async function main(): Promise<void> {
   const password = values.password ?? process.env.GATEWAY_PASSWORD
   // No default password: one printed to the terminal would end up in logs and scrollback.
   if (password === undefined) fail('missing --password (or GATEWAY_PASSWORD)')
+  try {
+    checkGatewayPassword(password)
+  } catch (err) {
+    fail((err as Error).message)
+  }
   const portText = values.port ?? process.env.GATEWAY_PORT ?? '0'
   const port = Number(portText)
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${portText}`)

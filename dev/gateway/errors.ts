@@ -80,3 +80,51 @@ export function sqlError(err: MysqlErrorLike, ctx: ErrorContext, grpc?: string):
       `Sql: "${redact(ctx.sql)}", BindVars: {REDACTED}`,
   }
 }
+
+// Client-side failures of mysql2 meaning "no MySQL to talk to", not "this statement is wrong".
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOENT',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_SERVER_SHUTDOWN',
+])
+// Server-side: shutdown in progress, connection killed, server gone away, lost during query.
+const UNREACHABLE_ERRNOS = new Set([1053, 1927, 2002, 2003, 2006, 2013])
+
+/** Whether a mysql2 error means the server is unreachable (down, restarting, connection lost). */
+export function isUnreachable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false
+  const { code, errno, fatal, message } = err as MysqlErrorLike & { code?: string; fatal?: boolean }
+  if (fatal === true) return true
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) return true
+  if (errno !== undefined && UNREACHABLE_ERRNOS.has(errno)) return true
+  // mysql2 refuses a command on a socket it already saw close (no code, no errno).
+  return typeof message === 'string' && /connection is in closed state/i.test(message)
+}
+
+/**
+ * The error PlanetScale answers when the tablet behind vtgate cannot be reached (primary down,
+ * failover, restart): HTTP 200 with `error`, like any Execute error, so the driver throws
+ * `DatabaseError` (status 400) whose `body.message` carries `code = Unavailable`: the gRPC status
+ * Vitess uses for it (vtrpc UNAVAILABLE, "no healthy tablet" / "connection refused"), in the same
+ * `target: … vttablet: rpc error: code = X desc = …` shape as the SQL errors above, with the outer
+ * `code` UNAVAILABLE. Applications classify it as 503 from `body.message`. The errno is the client's
+ * 2003 (can't connect) or 2013 (lost connection), as a MySQL client would report it.
+ */
+export function unavailableError(err: unknown, ctx: ErrorContext): PsError {
+  const e = (err ?? {}) as MysqlErrorLike & { code?: string }
+  const lost = e.code === 'PROTOCOL_CONNECTION_LOST' || e.code === 'ECONNRESET' || e.errno === 2013
+  const errno = lost ? 2013 : 2003
+  const desc = lost
+    ? 'Lost connection to MySQL server during query'
+    : `Can't connect to MySQL server (${e.code ?? e.errno ?? 'unavailable'})`
+  return {
+    code: 'UNAVAILABLE',
+    message: sqlError({ errno, sqlState: 'HY000', sqlMessage: desc }, ctx, 'Unavailable').message,
+  }
+}

@@ -10,7 +10,10 @@ import { mariadbCompatible } from './compat'
 export interface GatewayOptions {
   /** `mysql://user:pass@host:port[/database]` of the server behind the gateway. */
   mysqlUrl: string
-  /** Basic-auth credentials clients must present (the user and password of `DATABASE_URL`). */
+  /**
+   * Basic-auth credentials clients must present (the user and password of `DATABASE_URL`). The
+   * password must be at least 16 characters of random text (see MIN_PASSWORD_LENGTH).
+   */
   user: string
   password: string
   /** Default database; defaults to the path of `mysqlUrl`. PlanetScale discards the URL path. */
@@ -39,6 +42,32 @@ export interface Gateway {
 const EXECUTE = '/psdb.v1alpha1.Database/Execute'
 const CREATE_SESSION = '/psdb.v1alpha1.Database/CreateSession'
 const DRAIN_TIMEOUT_MS = 5000
+// Any local process can reach the port, so the password is the only barrier: ASVS 5.0 13.2.1
+// (authenticated back-end communication) and 13.2.3 (no guessable credentials). Generated ones are 32.
+const MIN_PASSWORD_LENGTH = 16
+const MIN_DISTINCT_CHARACTERS = 8
+
+/** Throws unless `password` is long and varied enough to be a generated secret. */
+export function checkGatewayPassword(password: string): void {
+  const chars = [...password]
+  if (chars.length < MIN_PASSWORD_LENGTH || new Set(chars).size < MIN_DISTINCT_CHARACTERS) {
+    throw new Error(
+      `the gateway password must be at least ${MIN_PASSWORD_LENGTH} random characters ` +
+        `(e.g. \`openssl rand -base64 24\`)`,
+    )
+  }
+}
+
+// A browser is never a client of the gateway: these headers mean a web page is making the request.
+// Browsers send Sec-Fetch-Site/-Dest with every request to a loopback (potentially trustworthy)
+// address and Origin with every cross-site POST. A lone `Sec-Fetch-Mode: cors` is let through: Node's
+// fetch (undici), which the driver and the migrator use, sends exactly that and nothing else.
+function fromBrowser(req: IncomingMessage): boolean {
+  if (req.headers.origin !== undefined) return true
+  for (const name of Object.keys(req.headers))
+    if (name.startsWith('sec-fetch-') && name !== 'sec-fetch-mode') return true
+  return false
+}
 
 // Replies are written with one writeHead carrying a flat header list, and the body as a string, which
 // Node sends together with the head in a single write.
@@ -63,6 +92,7 @@ function sendError(res: ServerResponse, err: HttpError): void {
  */
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const log = opts.log ?? (() => {})
+  checkGatewayPassword(opts.password)
   const database = opts.database ?? parseMysqlUrl(opts.mysqlUrl).database
   if (!database)
     throw new Error('startGateway: no database (pass `database` or put it in mysqlUrl)')
@@ -99,8 +129,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     else res.destroy()
   }
 
+  // Filled once the port is known: the Host values a loopback client can send.
+  const loopbackHosts = new Set<string>()
+
   // Checks what can be checked before the body arrives; returns the path, or the refusal.
   function admit(req: IncomingMessage): string | HttpError {
+    // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
+    if (!loopbackHosts.has((req.headers.host ?? '').toLowerCase())) {
+      return new HttpError(421, 'PERMISSION_DENIED', 'the gateway answers only loopback Host names')
+    }
+    if (fromBrowser(req)) {
+      return new HttpError(403, 'PERMISSION_DENIED', 'browser requests are refused')
+    }
     const target = req.url ?? '/'
     const query = target.indexOf('?')
     const path = query < 0 ? target : target.slice(0, query)
@@ -200,6 +240,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     throw err
   })
   const port = (http.address() as AddressInfo).port
+  for (const host of ['127.0.0.1', 'localhost', '[::1]']) loopbackHosts.add(`${host}:${port}`)
   const url = `http://127.0.0.1:${port}`
   log(`gateway: ${url} -> ${database} (user ${opts.user})`)
 

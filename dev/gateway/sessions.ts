@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { PoolConnection } from 'mysql2'
-import { sqlError, type ErrorContext, type PsError } from './errors'
+import {
+  isUnreachable,
+  sqlError,
+  unavailableError,
+  type ErrorContext,
+  type PsError,
+} from './errors'
 import { runStatement, type Outcome, type PsResult } from './execute'
 import type { GatewayPool } from './pool'
 
@@ -153,23 +159,15 @@ export class Sessions {
     try {
       conn = await this.opts.pool.acquire()
     } catch (err) {
-      return {
-        session: this.reply(id, false),
-        error: sqlError(err as object, this.context(sql)),
-        timing: 0,
-      }
+      return { session: this.reply(id, false), error: this.failure(err, sql), timing: 0 }
     }
     let outcome: Outcome
     try {
       outcome = await runStatement(conn, this.rewrite(sql))
     } catch (err) {
-      if (isFatal(err)) conn.destroy()
+      if (isFatal(err) || isUnreachable(err)) conn.destroy()
       else conn.release()
-      return {
-        session: this.reply(id, false),
-        error: sqlError(err as object, this.context(sql)),
-        timing: 0,
-      }
+      return { session: this.reply(id, false), error: this.failure(err, sql), timing: 0 }
     }
     const tainting = SESSION_CHANGING.has(keyword(sql))
     // A pooled connection is never in a transaction, and a result set cannot start one.
@@ -205,13 +203,9 @@ export class Sessions {
     try {
       outcome = await runStatement(entry.conn, this.rewrite(sql))
     } catch (err) {
-      if (isFatal(err)) {
-        this.lose(entry, 'the MySQL connection was lost', false)
-        return {
-          session: this.reply(entry.id, false),
-          error: sqlError(err as object, this.context(sql)),
-          timing: 0,
-        }
+      if (isFatal(err) || isUnreachable(err)) {
+        void this.lose(entry, 'the MySQL connection was lost', false)
+        return { session: this.reply(entry.id, false), error: this.failure(err, sql), timing: 0 }
       }
       // A failed statement leaves the transaction open, as MySQL does.
       this.arm(entry)
@@ -267,13 +261,17 @@ export class Sessions {
   private unavailable(id: string, sql: string): ExecuteReply {
     return {
       session: this.reply(id, false),
-      error: sqlError(
-        { errno: 1053, sqlState: '08S01', sqlMessage: 'Server shutdown in progress' },
-        this.context(sql),
-        'Unavailable',
-      ),
+      error: unavailableError({ errno: 2003, code: 'gateway shutting down' }, this.context(sql)),
       timing: 0,
     }
+  }
+
+  // An unreachable server is reported as PlanetScale reports an unreachable tablet; anything else is
+  // an SQL error of this statement.
+  private failure(err: unknown, sql: string): PsError {
+    return isUnreachable(err)
+      ? unavailableError(err, this.context(sql))
+      : sqlError(err as object, this.context(sql))
   }
 
   private reply(id: string, inTransaction: boolean): PsSession {

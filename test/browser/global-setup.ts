@@ -14,7 +14,8 @@ export default async function setup(project: TestProject) {
   const lines: string[] = []
   const worker = await startWorker({
     port: 0,
-    // Every setting is given with --var, so a developer's .dev.vars cannot change what is tested.
+    // Every setting is given here; startWorker hands them to wrangler in a private env file and
+    // wrangler then skips .dev.vars, so a developer's local settings cannot change what is tested.
     vars: {
       DATABASE_URL: stack.databaseUrl,
       SESSION_SECRET: 'browser-test-secret-at-least-32-characters',

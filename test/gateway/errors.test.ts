@@ -45,7 +45,7 @@ describe('SQL errors', () => {
 
 describe('authentication', () => {
   let gateway: Gateway
-  const password = 'p@ss:w/rd% é'
+  const password = 'p@ss:w/rd% é-and-16+-chars'
   beforeAll(async () => {
     gateway = await startGateway({ mysqlUrl: inject('mysqlUrl'), user: 'u ser', password })
   })

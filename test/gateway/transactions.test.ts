@@ -153,10 +153,10 @@ describe('a gateway of its own', () => {
     gateway = await startGateway({
       mysqlUrl: inject('mysqlUrl'),
       user: 'u',
-      password: 'p',
+      password: 'p-0123456789abcdef',
       sessionIdleTimeoutMs: 300,
     })
-    url = `http://u:p@127.0.0.1:${gateway.port}`
+    url = `http://u:p-0123456789abcdef@127.0.0.1:${gateway.port}`
   })
   afterAll(() => gateway.close())
 
@@ -184,15 +184,16 @@ describe('a gateway of its own', () => {
   })
 
   it('rolls back open transactions on shutdown, then fails clients fast', async () => {
-    const own = await startGateway({ mysqlUrl: inject('mysqlUrl'), user: 'u', password: 'p' })
-    const conn = connect({ url: `http://u:p@127.0.0.1:${own.port}` })
+    const password = 'p-0123456789abcdef'
+    const own = await startGateway({ mysqlUrl: inject('mysqlUrl'), user: 'u', password })
+    const conn = connect({ url: `http://u:${password}@127.0.0.1:${own.port}` })
     await conn.execute('BEGIN')
     await conn.execute(`INSERT INTO ${t} VALUES (60, 'pending')`)
     await own.close()
     expect(await visible(60)).toBe(false)
     const started = Date.now()
     await expect(
-      new Client({ url: `http://u:p@127.0.0.1:${own.port}` }).execute('SELECT 1'),
+      new Client({ url: `http://u:${password}@127.0.0.1:${own.port}` }).execute('SELECT 1'),
     ).rejects.toThrow()
     expect(Date.now() - started).toBeLessThan(1000)
   })
