@@ -11,11 +11,11 @@ export interface SignupInput {
 export type LoginInput = Omit<SignupInput, 'username'>
 
 const EMAIL_MAX = 254
-const USERNAME_MAX = 64
+export const USERNAME_MAX = 64
 // A pragmatic check: one @, no spaces, a dot in the domain. Deliverability is the mailbox's business.
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/u
 // Control and invisible formatting characters make names that look alike but differ.
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
+export const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
 
 function text(body: FormBody, name: string): string {
   const value = body[name]

@@ -10,6 +10,7 @@ import { readLogin, readSignup } from '../forms'
 import { clientAddress } from '../request-info'
 import { signIn, signOut, withSession } from '../session-cookie'
 import { LoginCard, LogoutConfirmCard, SignupCard, WelcomeCard } from '../views/auth'
+import { AccountDeletedNotice } from '../views/account'
 import { navigate, render } from '../views/render'
 
 export const authRoutes = new Hono<AppEnv>()
@@ -18,7 +19,7 @@ export const authRoutes = new Hono<AppEnv>()
 const INVALID_CREDENTIALS = 'Invalid credentials'
 
 /** The words and header for a refused reservation (429 with Retry-After). */
-function throttled(c: Context, refusal: Extract<Reservation, { allowed: false }>) {
+export function throttled(c: Context, refusal: Extract<Reservation, { allowed: false }>) {
   const seconds = refusal.retryAfterSeconds
   c.header('Retry-After', String(seconds))
   if (seconds < 90) return `Too many attempts. Try again in ${seconds} seconds.`
@@ -39,7 +40,15 @@ authRoutes.get('/login', (c) => navigate(c, '/'))
 authRoutes.get('/signup', withSession, (c) => {
   if (c.var.auth) return navigate(c, '/welcome')
   const min = c.var.config.passwordMinLength
-  return render(c, 'Create an account', <SignupCard passwordMinLength={min} />)
+  const deleted = takeFlash(c)?.notice === 'account_deleted'
+  return render(
+    c,
+    'Create an account',
+    <>
+      {deleted && <AccountDeletedNotice />}
+      <SignupCard passwordMinLength={min} />
+    </>,
+  )
 })
 
 authRoutes.post('/signup', async (c) => {

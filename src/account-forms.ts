@@ -1,0 +1,71 @@
+import * as v from 'valibot'
+import { checkNewPassword } from './auth/passwords'
+import { UNPRINTABLE, USERNAME_MAX, type FieldErrors } from './forms'
+
+// The account forms' schemas: the one source of each field's rules and messages. A missing field
+// reads as empty, so it gets the same message as a blank one.
+const text = v.optional(v.string('Send this form from the page.'), '')
+
+/** Signup's username rules: trimmed, NFC, 1 to 64 code points, visible characters only. */
+const username = v.pipe(
+  text,
+  v.trim(),
+  v.normalize('NFC'),
+  v.nonEmpty('Choose a username.'),
+  v.check((name) => [...name].length <= USERNAME_MAX, `Use at most ${USERNAME_MAX} characters.`),
+  v.check((name) => !UNPRINTABLE.test(name), 'Use visible characters only.'),
+)
+
+// A password is checked exactly as typed (ASVS 6.2.8): never trimmed.
+const currentPassword = v.pipe(text, v.nonEmpty('Enter your current password.'))
+
+export const usernameSchema = v.object({ username })
+
+/** Password, for the forms that re-check it before a sensitive action (sudo mode). */
+export const passwordCheckSchema = v.object({ password: currentPassword })
+
+/**
+ * Current password plus a new one under signup's rules (ASVS 6.2.2, 6.2.3): the configured
+ * minimum, bcrypt's 72 bytes, the blocklist, and not the user's own name or email (`context`).
+ */
+export function passwordChangeSchema(minLength: number, context: readonly string[]) {
+  return v.object({
+    current_password: currentPassword,
+    new_password: v.pipe(
+      text,
+      v.nonEmpty('Choose a new password.'),
+      v.rawCheck<string>(({ dataset, addIssue }) => {
+        if (!dataset.typed || dataset.value === '') return
+        const problem = checkNewPassword(dataset.value, minLength, context)
+        if (problem) addIssue({ message: problem })
+      }),
+    ),
+  })
+}
+
+/** Which session to end: the hex SHA-256 id hash the list showed. */
+export const endSessionSchema = v.object({
+  session: v.pipe(text, v.regex(/^[0-9a-f]{64}$/, 'Choose a session from the list.')),
+})
+
+/** A Standard Schema issue, as `sValidator` hands it to its hook. */
+interface Issue {
+  readonly message: string
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined
+}
+
+/** The first message for each field, as the views take them. */
+export function fieldErrors<K extends string>(issues: readonly Issue[]): FieldErrors<K> {
+  const errors: Record<string, string> = {}
+  for (const issue of issues) {
+    const segment = issue.path?.[0]
+    const key = typeof segment === 'object' ? segment.key : segment
+    if (typeof key === 'string' && !(key in errors)) errors[key] = issue.message
+  }
+  return errors as FieldErrors<K>
+}
+
+/** The words for a username and email that a new password must not contain (as at signup). */
+export function passwordContext(user: { username: string; email: string }): string[] {
+  return [user.username, user.email.split('@')[0] ?? '']
+}
