@@ -3,7 +3,15 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { cookiePolicy } from './session-cookie'
 
 /** A one-shot notice carried across a redirect, so anonymous pages need no session to show it. */
-export type Flash = { notice: 'created'; email: string } | { notice: 'signed_out' }
+export type Flash =
+  | { notice: 'created'; email: string }
+  | { notice: 'signed_out' }
+  | { notice: 'account_deleted' }
+  | { notice: 'account_changed'; change: AccountChange }
+
+/** What an account form changed, for the notice on the page it lands on. */
+export type AccountChange = 'username' | 'password' | 'session_ended' | 'others_ended'
+const ACCOUNT_CHANGES: readonly string[] = ['username', 'password', 'session_ended', 'others_ended']
 
 const FLASH_COOKIE = 'flash'
 const FLASH_MAX_AGE = 120
@@ -20,8 +28,12 @@ export function takeFlash(c: Context): Flash | undefined {
   if (raw === undefined) return undefined
   deleteCookie(c, name, options)
   try {
-    const value = JSON.parse(raw) as Partial<{ notice: string; email: unknown }>
+    const value = JSON.parse(raw) as Partial<{ notice: string; email: unknown; change: unknown }>
     if (value.notice === 'signed_out') return { notice: 'signed_out' }
+    if (value.notice === 'account_deleted') return { notice: 'account_deleted' }
+    if (value.notice === 'account_changed' && ACCOUNT_CHANGES.includes(String(value.change))) {
+      return { notice: 'account_changed', change: value.change as AccountChange }
+    }
     if (
       value.notice === 'created' &&
       typeof value.email === 'string' &&

@@ -129,14 +129,21 @@ export const loginSchema = v.pipe(
 export type SignupInput = v.InferOutput<ReturnType<typeof signupSchema>>
 export type LoginInput = v.InferOutput<typeof loginSchema>
 
+/** A validation issue as valibot and Standard Schema validators report it. */
+interface Issue {
+  readonly message: string
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: unknown }> | undefined
+}
+
 /** The first message per field, as the forms show them next to their inputs. */
-export function fieldErrors<K extends string>(issues: readonly v.BaseIssue<unknown>[]) {
-  const errors: FieldErrors<K> = {}
+export function fieldErrors<K extends string>(issues: readonly Issue[]): FieldErrors<K> {
+  const errors: Record<string, string> = {}
   for (const issue of issues) {
-    const key = issue.path?.[0]?.key
-    if (typeof key === 'string' && !(key in errors)) errors[key as K] = issue.message
+    const segment = issue.path?.[0]
+    const key = typeof segment === 'object' ? segment.key : segment
+    if (typeof key === 'string' && !(key in errors)) errors[key] = issue.message
   }
-  return errors
+  return errors as FieldErrors<K>
 }
 
 /** What the person typed, to put back in the form after an error: never the password. */

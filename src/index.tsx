@@ -8,6 +8,7 @@ import { purgeThrottles } from './db/throttles'
 import type { AppEnv, Bindings } from './env'
 import { notFound, onError } from './errors'
 import { context, formsOnly, headers, httpsOnly, limitBody } from './middleware'
+import { accountRoutes } from './routes/account'
 import { authRoutes } from './routes/auth'
 import { logEvent } from './log'
 import { pageRenderer } from './views/render'
@@ -24,6 +25,7 @@ app.use(csrf())
 app.use(limitBody)
 app.use(context)
 app.route('/', authRoutes)
+app.route('/account', accountRoutes)
 app.notFound(notFound)
 app.onError(onError)
 

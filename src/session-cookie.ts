@@ -63,7 +63,7 @@ function sessionOrigin(c: Context<AppEnv>) {
  */
 export async function signIn(
   c: Context<AppEnv>,
-  user: { id: number; username: string; email: string },
+  user: { id: number; username: string; email: string; memberSince: Date },
 ) {
   const { db, config } = c.var
   const previous = c.var.auth?.idHash ?? (await previousIdHash(c))
@@ -78,6 +78,7 @@ export async function signIn(
     userId: user.id,
     username: user.username,
     email: user.email,
+    memberSince: user.memberSince,
     createdAt: new Date(),
   })
 }
@@ -105,5 +106,5 @@ export async function signOut(c: Context<AppEnv>): Promise<number | undefined> {
 export async function rotateSession(c: Context<AppEnv>) {
   const auth = c.var.auth
   if (!auth) return
-  await signIn(c, { id: auth.userId, username: auth.username, email: auth.email })
+  await signIn(c, { ...auth, id: auth.userId })
 }

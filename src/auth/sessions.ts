@@ -18,6 +18,8 @@ export interface LiveSession {
   userId: number
   username: string
   email: string
+  /** When the user signed up, for the account page. */
+  memberSince: Date
   createdAt: Date
 }
 
@@ -70,6 +72,7 @@ export async function loadSession(
     userId: row.userId,
     username: row.username,
     email: row.email,
+    memberSince: row.memberSince,
     createdAt: row.createdAt,
   }
 }

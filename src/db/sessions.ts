@@ -1,11 +1,13 @@
 import { and, asc, desc, eq, gt, lt, ne, sql } from 'drizzle-orm'
-import type { Database } from './client'
+import { retryOnDeadlock, type Database } from './client'
 import { sessions, users } from './schema'
 
 export interface SessionRow {
   userId: number
   username: string
   email: string
+  /** When the user signed up (the account page's "member since"), read with the session. */
+  memberSince: Date
   createdAt: Date
   expiresAt: Date
   lastSeenAt: Date
@@ -17,6 +19,7 @@ function prepareFindLiveSession(db: Database) {
       userId: sessions.userId,
       username: users.username,
       email: users.email,
+      memberSince: users.createdAt,
       createdAt: sessions.createdAt,
       expiresAt: sessions.expiresAt,
       lastSeenAt: sessions.lastSeenAt,
@@ -61,29 +64,47 @@ export interface NewSession {
 }
 
 export async function insertSession(db: Database, row: NewSession) {
-  await db.insert(sessions).values({ ...row, lastSeenAt: row.createdAt })
+  // Its insert intention lock can also be the victim of `trimUserSessions` (see there).
+  await retryOnDeadlock(() => db.insert(sessions).values({ ...row, lastSeenAt: row.createdAt }))
 }
 
 /**
  * Ends the user's oldest sessions so at most `keep` remain besides one being created now. The
  * derived table lets MySQL and MariaDB read the table they delete from (errno 1093 otherwise).
+ * It locks the user's index range before the rows, the reverse of a delete by id hash, so the two
+ * running together (a session rotation ends the old id while the new one starts) can deadlock:
+ * the victim is rolled back whole and run again.
  */
 export async function trimUserSessions(db: Database, userId: number, keep: number) {
-  await db.execute(sql`
+  await retryOnDeadlock(() =>
+    db.execute(sql`
     delete from ${sessions} where ${sessions.userId} = ${userId} and ${sessions.idHash} not in (
       select id_hash from (
         select ${sessions.idHash} from ${sessions} where ${sessions.userId} = ${userId}
         order by ${sessions.createdAt} desc limit ${sql.raw(String(keep))}
       ) as newest
-    )`)
+    )`),
+  )
 }
 
 export async function touchSession(db: Database, idHash: string, expiresAt: Date, now: Date) {
   await db.update(sessions).set({ expiresAt, lastSeenAt: now }).where(eq(sessions.idHash, idHash))
 }
 
+/** Ends one session; a deadlock with `trimUserSessions` is retried (see there). */
 export async function deleteSession(db: Database, idHash: string) {
-  await db.delete(sessions).where(eq(sessions.idHash, idHash))
+  await retryOnDeadlock(() => db.delete(sessions).where(eq(sessions.idHash, idHash)))
+}
+
+/**
+ * Ends one session, but only if it belongs to `userId`: the id hash comes from a form, which must
+ * not let anyone end another user's session. Returns whether a row was deleted.
+ */
+export async function deleteOwnSession(db: Database, userId: number, idHash: string) {
+  const result = await db
+    .delete(sessions)
+    .where(and(eq(sessions.idHash, idHash), eq(sessions.userId, userId)))
+  return result.rowsAffected > 0
 }
 
 /** Ends every session of a user, or every one but `exceptIdHash`; returns how many ended. */

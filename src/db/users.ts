@@ -1,6 +1,9 @@
 import { desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Database } from './client'
-import { users } from './schema'
+import { loginThrottles, sessions, users } from './schema'
+
+/** A transaction handle from `db.transaction`, for statements that must commit together. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
 
 /**
  * The user with this normalised email, or undefined. With `typedEmail` (the address as typed), a row
@@ -16,6 +19,7 @@ export async function findUserByEmail(db: Database, email: string, typedEmail?: 
       username: users.username,
       email: users.email,
       passwordHash: users.pass_word,
+      memberSince: users.createdAt,
     })
     .from(users)
   if (!exact || exact === email) {
@@ -27,6 +31,16 @@ export async function findUserByEmail(db: Database, email: string, typedEmail?: 
     .orderBy(desc(sql`${users.email} = ${exact}`))
     .limit(1)
   return user
+}
+
+/** The stored password hash of a user, for re-checking the password of a signed-in person. */
+export async function findPasswordHash(db: Database, userId: number): Promise<string | undefined> {
+  const [row] = await db
+    .select({ passwordHash: users.pass_word })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1)
+  return row?.passwordHash
 }
 
 /** Inserts a user and returns its id; a taken email throws a duplicate-key error (errno 1062). */
@@ -41,7 +55,35 @@ export async function insertUser(
   return Number(result?.id)
 }
 
-/** Replaces a user's password hash (used to upgrade legacy or low-cost hashes at login). */
+/** Replaces a user's password hash (a password change, or a legacy or low-cost hash at login). */
 export async function updatePasswordHash(db: Database, userId: number, passwordHash: string) {
   await db.update(users).set({ pass_word: passwordHash }).where(eq(users.id, userId))
+}
+
+export async function updateUsername(db: Database, userId: number, username: string) {
+  await db.update(users).set({ username }).where(eq(users.id, userId))
+}
+
+/**
+ * Deletes every row that belongs to a user, except the user row itself, inside the caller's
+ * transaction. Every table keyed by a user id gets its line here (ASVS 7.4.2: sessions end).
+ */
+export async function deleteUserData(tx: Transaction, userId: number) {
+  await tx.delete(sessions).where(eq(sessions.userId, userId))
+}
+
+/**
+ * Deletes a user and everything of theirs in one transaction: their sessions and other rows
+ * (`deleteUserData`), the throttle rows named by `throttleKeyHashes` (keyed hashes of the account's
+ * email, which the table cannot be searched by), and the user row last. Any failure rolls all of it
+ * back, so an account is never left half deleted.
+ */
+export async function deleteAccount(db: Database, userId: number, throttleKeyHashes: string[]) {
+  await db.transaction(async (tx) => {
+    await deleteUserData(tx, userId)
+    if (throttleKeyHashes.length > 0) {
+      await tx.delete(loginThrottles).where(inArray(loginThrottles.keyHash, throttleKeyHashes))
+    }
+    await tx.delete(users).where(eq(users.id, userId))
+  })
 }

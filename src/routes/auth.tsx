@@ -12,6 +12,7 @@ import { keptValues, loginSchema, signupSchema, validForm, type FieldErrors } fr
 import { clientAddress } from '../request-info'
 import { signIn, signOut, withSession } from '../session-cookie'
 import { LoginCard, LogoutConfirmCard, SignupCard, WelcomeCard } from '../views/auth'
+import { AccountDeletedNotice } from '../views/account'
 import { navigate, render } from '../views/render'
 
 export const authRoutes = new Hono<AppEnv>()
@@ -21,7 +22,7 @@ const INVALID_CREDENTIALS = 'Invalid credentials'
 const CHECK_FIELDS = 'Check the highlighted fields.'
 
 /** The words and header for a refused reservation (429 with Retry-After). */
-function throttled(c: Context, refusal: Extract<Reservation, { allowed: false }>) {
+export function throttled(c: Context, refusal: Extract<Reservation, { allowed: false }>) {
   const seconds = refusal.retryAfterSeconds
   c.header('Retry-After', String(seconds))
   if (seconds < 90) return `Too many attempts. Try again in ${seconds} seconds.`
@@ -42,7 +43,14 @@ authRoutes.get('/login', (c) => navigate(c, '/'))
 authRoutes.get('/signup', withSession, (c) => {
   if (c.var.auth) return navigate(c, '/welcome')
   const min = c.var.config.passwordMinLength
-  return c.render(<SignupCard passwordMinLength={min} />, { title: 'Create an account' })
+  const deleted = takeFlash(c)?.notice === 'account_deleted'
+  return c.render(
+    <>
+      {deleted && <AccountDeletedNotice />}
+      <SignupCard passwordMinLength={min} />
+    </>,
+    { title: 'Create an account' },
+  )
 })
 
 function signupCard(

@@ -80,6 +80,9 @@ export function WelcomeCard(props: { username: string }) {
     <section class="card" aria-labelledby="welcome-title">
       <h1 id="welcome-title">Welcome, {props.username}</h1>
       <p>You are signed in.</p>
+      <p>
+        <HxLink href="/account">Your account</HxLink>
+      </p>
       <HxForm action="/logout" label="Sign out">
         <button type="submit">Sign out</button>
       </HxForm>

@@ -8,7 +8,7 @@ type Content = HtmlEscapedString | Promise<HtmlEscapedString>
 
 // htmx 4 sends HX-Request-Type: full after HX-Location and on history restores (which carry no
 // HX-Request at all); only `partial` requests may get a bare fragment.
-function isPartial(c: Context): boolean {
+export function isPartial(c: Context): boolean {
   return c.req.header('HX-Request') === 'true' && c.req.header('HX-Request-Type') === 'partial'
 }
 

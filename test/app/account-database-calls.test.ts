@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { callApp, PASSWORD, signedIn } from './helpers'
+
+let calls = 0
+
+/** Counts the driver's HTTP calls to the gateway: one per SQL statement, BEGIN and COMMIT included. */
+function countDatabaseCalls() {
+  calls = 0
+  const real = globalThis.fetch
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    const url = String(input instanceof Request ? input.url : input)
+    if (url.includes('/psdb.v1alpha1.Database/')) calls += 1
+    return real(input, init)
+  })
+  return () => calls
+}
+
+afterEach(() => vi.restoreAllMocks())
+
+const form = (fields: Record<string, string>) => ({
+  method: 'POST',
+  body: new URLSearchParams(fields),
+})
+
+describe('database work of the account pages', () => {
+  it('GET /account is one statement: the session read brings the user along', async () => {
+    const { cookie } = await signedIn()
+    const count = countDatabaseCalls()
+    const res = await callApp('/account', {}, { cookie })
+    expect(res.status).toBe(200)
+    expect(count()).toBe(1)
+  })
+
+  it('GET /account/sessions is two: the session, then the list', async () => {
+    const { cookie } = await signedIn()
+    const count = countDatabaseCalls()
+    const res = await callApp('/account/sessions', {}, { cookie })
+    expect(res.status).toBe(200)
+    expect(count()).toBe(2)
+  })
+
+  it('the form pages cost the session read alone', async () => {
+    const { cookie } = await signedIn()
+    for (const path of ['/account/username', '/account/password', '/account/delete']) {
+      const count = countDatabaseCalls()
+      expect((await callApp(path, {}, { cookie })).status).toBe(200)
+      expect(count()).toBe(1)
+      vi.restoreAllMocks()
+    }
+  })
+
+  it('a refused form costs nothing past the session read', async () => {
+    const { cookie } = await signedIn()
+    const count = countDatabaseCalls()
+    const res = await callApp('/account/username', {}, { cookie, ...form({ username: '' }) })
+    expect(res.status).toBe(422)
+    expect(count()).toBe(1)
+  })
+
+  it('counts the writes of each action (reported in the README)', async () => {
+    const { cookie } = await signedIn()
+    let count = countDatabaseCalls()
+    let res = await callApp('/account/username', {}, { cookie, ...form({ username: 'Bo' }) })
+    expect(res.status).toBe(303)
+    // session, update
+    expect(count()).toBe(2)
+    vi.restoreAllMocks()
+
+    count = countDatabaseCalls()
+    res = await callApp('/account/sessions/others', {}, { cookie, ...form({ password: PASSWORD }) })
+    expect(res.status).toBe(303)
+    // session; 3 reservations + password hash; end the others, forget 2 keys, refund 1
+    expect(count()).toBe(8)
+    vi.restoreAllMocks()
+
+    count = countDatabaseCalls()
+    const newPassword = 'another quite long passphrase'
+    res = await callApp(
+      '/account/password',
+      {},
+      { cookie, ...form({ current_password: PASSWORD, new_password: newPassword }) },
+    )
+    expect(res.status).toBe(303)
+    // session; 3 reservations + hash; new hash, end the others, forget, refund; then the
+    // rotation: insert the new session, trim to the cap, end the old id
+    expect(count()).toBe(12)
+    const rotated = res.headers.getSetCookie().find((h) => h.startsWith('__Host-session='))!
+    vi.restoreAllMocks()
+
+    count = countDatabaseCalls()
+    res = await callApp(
+      '/account/delete',
+      {},
+      { cookie: rotated.split(';')[0], ...form({ password: newPassword }) },
+    )
+    expect(res.status).toBe(303)
+    // session; 3 reservations + hash; BEGIN, sessions, throttle row, user, COMMIT; end the
+    // (already gone) session, forget 2 keys, refund 1
+    expect(count()).toBe(13)
+  })
+})
