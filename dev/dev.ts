@@ -132,7 +132,12 @@ async function main() {
   if (stopping) return
 
   // .dev.vars is passed on by hand: the worker gets it through a private file, never --var.
-  const vars = { ...readDevVars(devVarsPath), DATABASE_URL: databaseUrl }
+  const vars: Record<string, string> = {
+    // Offline by default: the local stand-in answers the breached-password check.
+    ...(stack ? { PWNED_PASSWORDS_URL: stack.pwnedPasswordsUrl } : {}),
+    ...readDevVars(devVarsPath),
+    DATABASE_URL: databaseUrl,
+  }
   worker = await startWorker({ port, vars, log }).catch(async (err: unknown) => {
     await stack?.stop()
     throw err

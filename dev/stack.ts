@@ -5,6 +5,7 @@ import mysql from 'mysql2/promise'
 import { parseMysqlUrl } from './gateway/pool'
 import { startGateway, type Gateway } from './gateway/server'
 import { migrateDatabase } from './migrate'
+import { startPwnedRange } from './pwned-range'
 import { startPrivateMysql, type PrivateMysql } from './mysql'
 import type { RootLogin } from './mysql-root'
 
@@ -47,6 +48,8 @@ export interface Stack {
   mysqlUrl: string
   /** The database name the gateway serves. */
   database: string
+  /** A local Have I Been Pwned range API stand-in (dev/pwned-range.ts): the worker's PWNED_PASSWORDS_URL. */
+  pwnedPasswordsUrl: string
   /**
    * The private MySQL server (absent with MYSQL_URL). `stack.mysql.stop()` under a running gateway
    * makes every query fail with `code = Unavailable`; `stack.mysql.start()` brings it back on the
@@ -211,10 +214,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       })
       log(`stack: migrations applied in ${Math.round(performance.now() - started)} ms`)
     }
+    // The breached-password range API's stand-in: the app's real check runs offline against it.
+    const pwned = await startPwnedRange()
+    cleanups.push(pwned.stop)
+
     let stopped: Promise<void> | undefined
     const privateServer = server
     return {
       databaseUrl,
+      pwnedPasswordsUrl: pwned.url,
       mysqlUrl: withDatabase(gatewayMysqlUrl, database),
       database,
       mysql: privateServer && {

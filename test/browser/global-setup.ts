@@ -18,6 +18,7 @@ export default async function setup(project: TestProject) {
     // wrangler then skips .dev.vars, so a developer's local settings cannot change what is tested.
     vars: {
       DATABASE_URL: stack.databaseUrl,
+      PWNED_PASSWORDS_URL: stack.pwnedPasswordsUrl,
       SESSION_SECRET: 'browser-test-secret-at-least-32-characters',
       ENVIRONMENT: 'development',
       BCRYPT_COST: '10',
