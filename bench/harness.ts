@@ -1,0 +1,465 @@
+// The production-runtime benchmark: the deploy bundle in workerd, the local PlanetScale stack
+// behind it, a reference Worker beside it, load from autocannon, CPU from /proc, statements from
+// MySQL. `runBench` returns the figures; run.ts prints them.
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import bcrypt from 'bcryptjs'
+import { checkBudgets, type BudgetResult } from './budgets'
+import { bundleWorker, REPO_ROOT } from './bundle'
+import { percentile, runLoad, type LoadResult, type Scenario } from './load'
+import { measurePointSelect, type PointSelectResult } from './point-select'
+import { cpuMs } from './proc'
+import {
+  APP_HEADERS,
+  BENCH_PASSWORD,
+  form,
+  formHeaders,
+  nextAddress,
+  send,
+  sessionCookie,
+} from './requests'
+import { startBenchStack, type BenchStack } from './stack'
+import { startWorkerd, type RunningWorkerd } from './workerd'
+import { readWranglerSettings } from './wrangler-config'
+
+export interface BenchOptions {
+  /** A short run for the test suite: one round of 0.5 s; timings are not meaningful. */
+  quick?: boolean
+  /** Seconds per scenario run (default 3, quick 0.5). */
+  seconds?: number
+  connections?: number
+  rounds?: number
+  log?: (line: string) => void
+}
+
+export interface ScenarioReport {
+  name: string
+  /** False when the route does not exist yet (answered 404): reported as n/a. */
+  available: boolean
+  requests: number
+  /** Median over rounds, and the spread. */
+  rps: number
+  rpsMin: number
+  rpsMax: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
+  /** Requests per second relative to the reference Worker's. */
+  refRatio: number
+  workerdCpuMs: number
+  gatewayCpuMs: number
+  mysqlCpuMs: number
+  /** Counted by MySQL over a few sequential requests outside the load runs. */
+  statements: number | null
+  notes: string[]
+}
+
+export interface BenchReport {
+  date: string
+  machine: { cpus: number; cpuModel: string; node: string }
+  settings: {
+    quick: boolean
+    seconds: number
+    connections: number
+    rounds: number
+    transport: string
+  }
+  bundle: { app: { raw: number; gzip: number }; reference: { raw: number; gzip: number } }
+  scenarios: ScenarioReport[]
+  pointSelect: PointSelectResult
+  /** bcryptjs compareSync at cost 4 in Node, median ms: what a login at cost 4 spends hashing. */
+  bcrypt4Ms: number
+  budgets: BudgetResult[]
+}
+
+const ROWS = 1000
+
+interface Services {
+  app: string
+  app4: string
+  reference: string
+  pointSelect: string
+}
+
+async function startServices(stack: BenchStack, tmp: string) {
+  const settings = await readWranglerSettings(join(REPO_ROOT, 'wrangler.toml'))
+  const [app, reference, pointSelect] = await Promise.all([
+    bundleWorker(join(tmp, 'app')),
+    bundleWorker(join(tmp, 'reference'), join(REPO_ROOT, 'bench/reference/wrangler.toml')),
+    bundleWorker(join(tmp, 'point-select'), join(REPO_ROOT, 'bench/point-select/wrangler.toml')),
+  ])
+  const secrets = {
+    DATABASE_URL: stack.databaseUrl,
+    SESSION_SECRET: randomBytes(32).toString('base64url'),
+  }
+  const common = {
+    bundle: app,
+    compatibilityDate: settings.compatibilityDate,
+    compatibilityFlags: settings.compatibilityFlags,
+    sendEmail: settings.sendEmail,
+    forwardedProto: true,
+  }
+  const workerd = await startWorkerd([
+    {
+      name: 'app',
+      ...common,
+      vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'production', BCRYPT_COST: '10' },
+    },
+    // Production refuses a cost below 10, so the cost-4 login runs as `development`; both share the
+    // database and the secret, so a session from one is a session of the other.
+    {
+      name: 'app4',
+      ...common,
+      vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'development', BCRYPT_COST: '4' },
+    },
+    {
+      name: 'reference',
+      bundle: reference,
+      compatibilityDate: settings.compatibilityDate,
+      vars: {},
+    },
+    {
+      name: 'point-select',
+      bundle: pointSelect,
+      compatibilityDate: settings.compatibilityDate,
+      vars: { DATABASE_URL: stack.databaseUrl },
+    },
+  ])
+  const urls: Services = {
+    app: workerd.urls.app!,
+    app4: workerd.urls.app4!,
+    reference: workerd.urls.reference!,
+    pointSelect: workerd.urls['point-select']!,
+  }
+  return { workerd, urls, bundles: { app, reference } }
+}
+
+let userCounter = 0
+async function createUsers(url: string, count: number, tag: string): Promise<string[]> {
+  const emails: string[] = []
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      userCounter += 1
+      const email = `bench-${tag}-${userCounter}@example.com`
+      const res = await send(url, 'POST', '/signup', {
+        headers: { ...formHeaders(url), 'CF-Connecting-IP': nextAddress() },
+        body: form({ username: `Bencher ${userCounter}`, email, password: BENCH_PASSWORD }),
+      })
+      if (res.status !== 303) throw new Error(`setup signup answered ${res.status}`)
+      emails.push(email)
+    }),
+  )
+  return emails
+}
+
+async function login(url: string, email: string): Promise<string> {
+  const res = await send(url, 'POST', '/login', {
+    headers: { ...formHeaders(url), 'CF-Connecting-IP': nextAddress() },
+    body: form({ email, password: BENCH_PASSWORD }),
+  })
+  const cookie = sessionCookie(res.setCookies)
+  if (res.status !== 303 || !cookie) throw new Error(`setup login answered ${res.status}`)
+  return cookie
+}
+
+function loginScenario(name: string, url: string, users: string[]): Scenario {
+  let n = 0
+  return {
+    name,
+    url,
+    method: 'POST',
+    path: '/login',
+    expect: 303,
+    headers: formHeaders(url),
+    next: () => ({
+      headers: { 'CF-Connecting-IP': nextAddress() },
+      body: form({ email: users[n++ % users.length]!, password: BENCH_PASSWORD }),
+    }),
+    statementBudget: { max: 3 },
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * CPU ms of each process once workerd and the gateway have gone quiet: requests still in flight
+ * when a run stops (a cost-10 bcrypt is 100 ms) are charged to the run that sent them.
+ */
+async function settledCpu(pids: number[]): Promise<number[]> {
+  let last = pids.map(cpuMs)
+  for (let i = 0; i < 50; i++) {
+    await sleep(100)
+    const now = pids.map(cpuMs)
+    const busy = now[0]! - last[0]! + now[1]! - last[1]!
+    last = now
+    if (busy <= 10) break
+  }
+  return last
+}
+
+function median(values: number[]): number {
+  return percentile(values, 50)
+}
+
+/** Runs every scenario, the point-SELECT comparison and the budget checks. */
+export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
+  const quick = opts.quick ?? false
+  const seconds = opts.seconds ?? (quick ? 0.5 : 3)
+  const connections = opts.connections ?? 10
+  const rounds = opts.rounds ?? (quick ? 1 : 3)
+  const log = opts.log ?? (() => {})
+  const tmp = await mkdtemp(join(tmpdir(), 'edge-auth-bench-'))
+  let stack: BenchStack | undefined
+  let workerd: RunningWorkerd | undefined
+  try {
+    log('bench: starting MySQL, gateway and workerd')
+    stack = await startBenchStack()
+    await stack.direct.query(
+      'CREATE TABLE bench (id BIGINT UNSIGNED PRIMARY KEY, name VARCHAR(64) NOT NULL, created_at DATETIME NOT NULL)',
+    )
+    const values = Array.from({ length: ROWS }, (_, i) => [i + 1, `user-${i + 1}`, new Date()])
+    await stack.direct.query('INSERT INTO bench (id, name, created_at) VALUES ?', [values])
+    const started = await startServices(stack, tmp)
+    workerd = started.workerd
+    const { urls, bundles } = started
+    const home = await send(urls.app, 'GET', '/', { headers: APP_HEADERS })
+    if (home.status !== 200) {
+      throw new Error(`the app answered GET / with ${home.status}:\n${workerd.logTail()}`)
+    }
+
+    log('bench: creating accounts and sessions')
+    const userCount = quick ? 2 : 8
+    const [users10, users4] = await Promise.all([
+      createUsers(urls.app, userCount, 'c10'),
+      createUsers(urls.app4, userCount, 'c4'),
+    ])
+    const signedIn = await login(urls.app, users10[0]!)
+    const account = await send(urls.app, 'GET', '/account', {
+      headers: { ...APP_HEADERS, Cookie: signedIn },
+    })
+
+    // Sessions for logout come from cost-4 logins (cheap to mint) and are used up one per request.
+    const pool: string[] = []
+    const harvest = (_status: number, headers: Record<string, string | string[]>) => {
+      const raw = headers['set-cookie'] ?? headers['Set-Cookie']
+      const cookie = sessionCookie(raw === undefined ? [] : ([] as string[]).concat(raw))
+      if (cookie) pool.push(cookie)
+    }
+    const mint = async (count: number) => {
+      const minter = loginScenario('mint', urls.app4, users4)
+      await runLoad(minter, { amount: count, connections, onResponse: harvest })
+    }
+
+    let signups = 0
+    const scenarios: Scenario[] = [
+      {
+        name: 'reference page',
+        url: urls.reference,
+        method: 'GET',
+        path: '/',
+        expect: 200,
+        headers: {},
+      },
+      {
+        name: 'GET / (sign-in page)',
+        url: urls.app,
+        method: 'GET',
+        path: '/',
+        expect: 200,
+        headers: APP_HEADERS,
+        statementBudget: { max: 0, exact: true },
+      },
+      {
+        name: 'GET /signup',
+        url: urls.app,
+        method: 'GET',
+        path: '/signup',
+        expect: 200,
+        headers: APP_HEADERS,
+        statementBudget: { max: 0, exact: true },
+      },
+      {
+        name: 'GET /welcome signed in',
+        url: urls.app,
+        method: 'GET',
+        path: '/welcome',
+        expect: 200,
+        headers: { ...APP_HEADERS, Cookie: signedIn },
+        statementBudget: { max: 1, exact: true },
+      },
+      {
+        name: 'GET /account signed in',
+        url: urls.app,
+        method: 'GET',
+        path: '/account',
+        expect: 200,
+        headers: { ...APP_HEADERS, Cookie: signedIn },
+      },
+      loginScenario('POST /login cost 4', urls.app4, users4),
+      loginScenario('POST /login cost 10', urls.app, users10),
+      {
+        name: 'POST /signup cost 10',
+        url: urls.app,
+        method: 'POST',
+        path: '/signup',
+        expect: 303,
+        headers: formHeaders(urls.app),
+        next: () => {
+          signups += 1
+          return {
+            headers: { 'CF-Connecting-IP': nextAddress() },
+            body: form({
+              username: `Load ${signups}`,
+              email: `bench-load-${signups}@example.com`,
+              password: BENCH_PASSWORD,
+            }),
+          }
+        },
+      },
+      {
+        name: 'POST /logout',
+        url: urls.app,
+        method: 'POST',
+        path: '/logout',
+        expect: 303,
+        headers: formHeaders(urls.app),
+        next: () => {
+          const cookie = pool.pop()
+          return cookie === undefined ? undefined : { headers: { Cookie: cookie }, body: '' }
+        },
+        statementBudget: { max: 1, exact: true },
+      },
+    ]
+    const available = (s: Scenario) => s.path !== '/account' || account.status !== 404
+    const bcryptHeavy = (s: Scenario) => / cost 10$/.test(s.name)
+
+    // Statements per request, counted by MySQL over sequential requests with nothing else running.
+    log('bench: counting statements')
+    await mint(quick ? 60 : 200)
+    const statements = new Map<string, number>()
+    for (const s of scenarios.filter(available)) {
+      const count = bcryptHeavy(s) ? 2 : 5
+      const before = await stack.statements()
+      for (let i = 0; i < count; i++) {
+        const parts = s.next?.() ?? {}
+        const res = await send(s.url, s.method, s.path, {
+          headers: { ...s.headers, ...parts.headers },
+          body: parts.body,
+        })
+        if (res.status !== s.expect) {
+          throw new Error(`${s.name} answered ${res.status}, expected ${s.expect}`)
+        }
+      }
+      statements.set(s.name, ((await stack.statements()) - before) / count)
+    }
+
+    log('bench: warming up')
+    for (const s of scenarios.filter(available)) {
+      await runLoad(s, { amount: bcryptHeavy(s) ? 4 : quick ? 50 : 300, connections })
+    }
+
+    const runs = new Map<string, Array<LoadResult & { cpu: [number, number, number] }>>()
+    const logoutAmount = quick ? 300 : 1500
+    for (let round = 0; round < rounds; round++) {
+      log(`bench: round ${round + 1} of ${rounds}`)
+      // Rotate the order each round, so drifting machine load hits every scenario alike.
+      const order = scenarios.filter(available)
+      const rotated = [
+        ...order.slice(round % order.length),
+        ...order.slice(0, round % order.length),
+      ]
+      for (const s of rotated) {
+        const isLogout = s.path === '/logout'
+        if (isLogout && pool.length < logoutAmount) await mint(logoutAmount - pool.length)
+        const pids = [workerd.pid, stack.gatewayPid, stack.mysqldPid]
+        const cpuBefore = await settledCpu(pids)
+        const result = await runLoad(s, {
+          connections,
+          // Logout runs until its pool of live sessions is used up; a quick run takes a few
+          // cost-10 requests, which would not finish within its half second.
+          ...(isLogout
+            ? { amount: logoutAmount }
+            : quick && bcryptHeavy(s)
+              ? { amount: 4 }
+              : { seconds }),
+          ...(s.path === '/login' ? { onResponse: harvest } : {}),
+        })
+        const cpuAfter = await settledCpu(pids)
+        const cpu = cpuAfter.map((after, i) => after - cpuBefore[i]!) as [number, number, number]
+        runs.set(s.name, [...(runs.get(s.name) ?? []), { ...result, cpu }])
+      }
+    }
+
+    log('bench: point SELECTs')
+    const pointSelect = await measurePointSelect(stack.direct, urls.pointSelect, quick)
+
+    const hash = bcrypt.hashSync(BENCH_PASSWORD, 4)
+    const bcryptTimes = Array.from({ length: quick ? 10 : 50 }, () => {
+      const t = performance.now()
+      bcrypt.compareSync(BENCH_PASSWORD, hash)
+      return performance.now() - t
+    })
+
+    const reports: ScenarioReport[] = scenarios.map((s) => {
+      const results = runs.get(s.name) ?? []
+      const requests = results.reduce((sum, r) => sum + r.requests, 0)
+      const rates = results.map((r) => r.requests / r.seconds)
+      const latencies = results.flatMap((r) => r.latencies)
+      // Every request written costs the server its work, answered before the run ended or not.
+      const sent = results.reduce((sum, r) => sum + r.sent, 0)
+      const perRequest = (i: 0 | 1 | 2) =>
+        sent > 0 ? results.reduce((sum, r) => sum + r.cpu[i], 0) / sent : NaN
+      const notes: string[] = []
+      if (!available(s)) notes.push('n/a: the route answers 404')
+      if (results.some((r) => r.exhausted)) notes.push('session pool ran dry in a round')
+      return {
+        name: s.name,
+        available: available(s),
+        requests,
+        rps: rates.length ? median(rates) : NaN,
+        rpsMin: rates.length ? Math.min(...rates) : NaN,
+        rpsMax: rates.length ? Math.max(...rates) : NaN,
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        errors: results.reduce((sum, r) => sum + r.errors, 0),
+        refRatio: NaN,
+        workerdCpuMs: perRequest(0),
+        gatewayCpuMs: perRequest(1),
+        mysqlCpuMs: perRequest(2),
+        statements: statements.get(s.name) ?? null,
+        notes,
+      }
+    })
+    const reference = reports[0]!
+    for (const r of reports) r.refRatio = r.rps / reference.rps
+
+    const report: BenchReport = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', node: process.version },
+      settings: {
+        quick,
+        seconds,
+        connections,
+        rounds,
+        transport:
+          'plain http on loopback with X-Forwarded-Proto: https (TLS terminated in front, as on Cloudflare)',
+      },
+      bundle: {
+        app: { raw: bundles.app.rawBytes, gzip: bundles.app.gzipBytes },
+        reference: { raw: bundles.reference.rawBytes, gzip: bundles.reference.gzipBytes },
+      },
+      scenarios: reports,
+      pointSelect,
+      bcrypt4Ms: median(bcryptTimes),
+      budgets: [],
+    }
+    report.budgets = checkBudgets(report, scenarios)
+    return report
+  } finally {
+    await workerd?.stop()
+    await stack?.stop()
+    await rm(tmp, { recursive: true, force: true })
+  }
+}
