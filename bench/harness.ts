@@ -337,7 +337,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
 
     // Statements per request, counted by MySQL over sequential requests with nothing else running.
     log('bench: counting statements')
-    await mint(quick ? 60 : 200)
+    await mint(quick ? 20 : 200)
     const statements = new Map<string, number>()
     for (const s of scenarios.filter(available)) {
       const count = bcryptHeavy(s) ? 2 : 5
@@ -355,13 +355,16 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       statements.set(s.name, ((await stack.statements()) - before) / count)
     }
 
-    log('bench: warming up')
-    for (const s of scenarios.filter(available)) {
-      await runLoad(s, { amount: bcryptHeavy(s) ? 4 : quick ? 50 : 300, connections })
+    // JIT and connection warm-up; a quick run reports no timing worth warming up for.
+    if (!quick) {
+      log('bench: warming up')
+      for (const s of scenarios.filter(available)) {
+        await runLoad(s, { amount: bcryptHeavy(s) ? 4 : 300, connections })
+      }
     }
 
     const runs = new Map<string, Array<LoadResult & { cpu: [number, number, number] }>>()
-    const logoutAmount = quick ? 300 : 1500
+    const logoutAmount = quick ? 50 : 1500
     for (let round = 0; round < rounds; round++) {
       log(`bench: round ${round + 1} of ${rounds}`)
       // Rotate the order each round, so drifting machine load hits every scenario alike.

@@ -15,7 +15,7 @@ export interface PointSelectResult {
 }
 
 const ROWS = 1000
-const BATCH = 20
+const BATCH = 50
 
 async function fromWorker(url: string, n: number): Promise<number[]> {
   const res = await fetch(`${url}/?n=${n}&batch=${BATCH}`)
