@@ -9,6 +9,8 @@ export interface PointSelectResult {
   queries: number
   batch: number
   mysql2P50Ms: number
+  /** mysql2's p50 per single query (Node's clock can time one), for reference. */
+  mysql2SingleP50Ms: number
   workerdDriverP50Ms: number
   /** workerd driver + gateway p50 over mysql2 direct p50. */
   ratio: number
@@ -23,12 +25,14 @@ async function fromWorker(url: string, n: number): Promise<number[]> {
   return (await res.json()) as number[]
 }
 
-async function fromMysql2(direct: Connection, n: number): Promise<number[]> {
+async function fromMysql2(direct: Connection, n: number, singles: number[]): Promise<number[]> {
   const timings: number[] = []
   let started = performance.now()
   for (let i = 0; i < n; i++) {
     const id = (i % ROWS) + 1
+    const queryStarted = performance.now()
     const [rows] = await direct.query('SELECT id, name, created_at FROM bench WHERE id = ?', [id])
+    singles.push(performance.now() - queryStarted)
     if (String((rows as Array<{ id: unknown }>)[0]?.id) !== String(id)) {
       throw new Error(`mysql2: expected row ${id}`)
     }
@@ -49,12 +53,13 @@ export async function measurePointSelect(
   const rounds = quick ? 2 : 10
   const perRound = quick ? 60 : 300
   await fromWorker(workerUrl, 100)
-  await fromMysql2(direct, 100)
+  await fromMysql2(direct, 100, [])
   const worker: number[] = []
   const mysql2: number[] = []
+  const singles: number[] = []
   for (let round = 0; round < rounds; round++) {
     worker.push(...(await fromWorker(workerUrl, perRound)))
-    mysql2.push(...(await fromMysql2(direct, perRound)))
+    mysql2.push(...(await fromMysql2(direct, perRound, singles)))
   }
   const mysql2P50Ms = percentile(mysql2, 50)
   const workerdDriverP50Ms = percentile(worker, 50)
@@ -62,6 +67,7 @@ export async function measurePointSelect(
     queries: rounds * perRound,
     batch: BATCH,
     mysql2P50Ms,
+    mysql2SingleP50Ms: percentile(singles, 50),
     workerdDriverP50Ms,
     ratio: workerdDriverP50Ms / mysql2P50Ms,
   }

@@ -4,6 +4,11 @@ function cell(n: number, digits: number): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a'
 }
 
+// Single-digit rates (bcrypt at cost 10) keep a decimal, or they would read as 0.
+function rate(n: number): string {
+  return cell(n, Math.abs(n) < 10 ? 1 : 0)
+}
+
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
@@ -38,7 +43,7 @@ export function formatReport(report: BenchReport): string[] {
     }
     rows.push([
       s.name + (s.notes.length ? ` (${s.notes.join('; ')})` : ''),
-      `${cell(s.rps, 0)} (${cell(s.rpsMin, 0)}-${cell(s.rpsMax, 0)})`,
+      `${rate(s.rps)} (${rate(s.rpsMin)}-${rate(s.rpsMax)})`,
       cell(s.p50Ms, 2),
       cell(s.p99Ms, 2),
       String(s.errors),
@@ -61,7 +66,8 @@ export function formatReport(report: BenchReport): string[] {
     `Worker bundle: ${kib(bundle.app.raw)} raw, ${kib(bundle.app.gzip)} gzipped ` +
       `(reference: ${kib(bundle.reference.raw)}, ${kib(bundle.reference.gzip)} gzipped)`,
     `point SELECT p50 over ${ps.queries} queries: mysql2 direct ${ps.mysql2P50Ms.toFixed(3)} ms, ` +
-      `driver + gateway in workerd ${ps.workerdDriverP50Ms.toFixed(3)} ms (${ps.ratio.toFixed(2)}x)`,
+      `driver + gateway in workerd ${ps.workerdDriverP50Ms.toFixed(3)} ms (${ps.ratio.toFixed(2)}x); ` +
+      `medians of ${ps.batch}-query batch means (mysql2's single-query p50: ${ps.mysql2SingleP50Ms.toFixed(3)} ms)`,
     `bcryptjs compare at cost 4 (Node): ${report.bcrypt4Ms.toFixed(2)} ms`,
     '',
     'budgets:',
