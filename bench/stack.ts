@@ -71,8 +71,15 @@ export async function startBenchStack(): Promise<BenchStack> {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
   }
   try {
-    // The in-process gateway of startStack applies the migrations, then idles.
-    const stack = await startStack({ dataDir, database: 'edge_auth_bench', fresh: true })
+    // The in-process gateway of startStack applies the migrations, then idles. One retry: a
+    // first-time MariaDB initialisation can fail while other runs initialise theirs (seen as
+    // "Unknown table 'mysql.tmp_proxies_priv'" with several engineers on one machine).
+    const start = () => startStack({ dataDir, database: 'edge_auth_bench', fresh: true })
+    const stack = await start().catch(async () => {
+      await rm(dataDir, { recursive: true, force: true })
+      await mkdir(dataDir)
+      return start()
+    })
     cleanups.push(stack.stop)
     const mysqldPid = Number((await readFile(join(dataDir, 'mysqld.pid'), 'utf8')).trim())
     const password = randomBytes(18).toString('base64url')
