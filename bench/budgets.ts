@@ -33,12 +33,13 @@ export function checkBudgets(report: BenchReport, scenarios: Scenario[]): Budget
   timing('signed-in page: <= 2.5x reference CPU/request', welcomeCpu <= 2.5, x(welcomeCpu))
   const welcomeRate = welcome.rps / signIn.rps
   timing('signed-in page: >= 0.5x sign-in page req/s', welcomeRate >= 0.5, x(welcomeRate))
-  const login4 = get('POST /login cost 4')!
-  const beyond = login4.p50Ms - report.bcrypt4Ms
+  // One request at a time: under 10 connections the p50 is mostly queueing behind the others.
+  const login4 = report.login4SequentialP50Ms
+  const beyond = login4 - report.bcrypt4Ms
   timing(
-    'login at cost 4: p50 beyond the bcrypt compare <= 3 ms',
+    'login at cost 4, sequential: p50 beyond the bcrypt compare <= 3 ms',
     beyond <= 3,
-    `${login4.p50Ms.toFixed(2)} - ${report.bcrypt4Ms.toFixed(2)} = ${beyond.toFixed(2)} ms`,
+    `${login4.toFixed(2)} - ${report.bcrypt4Ms.toFixed(2)} = ${beyond.toFixed(2)} ms`,
   )
 
   for (const scenario of scenarios) {

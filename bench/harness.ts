@@ -71,6 +71,8 @@ export interface BenchReport {
   pointSelect: PointSelectResult
   /** bcryptjs compareSync at cost 4 in Node, median ms: what a login at cost 4 spends hashing. */
   bcrypt4Ms: number
+  /** POST /login at cost 4, one request at a time (Node's fetch), median ms. */
+  login4SequentialP50Ms: number
   budgets: BudgetResult[]
 }
 
@@ -395,6 +397,20 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       }
     }
 
+    // The login budget is about one person's wait, not a queue: time cost-4 logins one at a time.
+    const login4 = scenarios.find((s) => s.name === 'POST /login cost 4')!
+    const sequential: number[] = []
+    for (let i = 0; i < (quick ? 10 : 100); i++) {
+      const parts = login4.next!()!
+      const t = performance.now()
+      const res = await send(login4.url, 'POST', '/login', {
+        headers: { ...login4.headers, ...parts.headers },
+        body: parts.body,
+      })
+      sequential.push(performance.now() - t)
+      if (res.status !== 303) throw new Error(`sequential login answered ${res.status}`)
+    }
+
     log('bench: point SELECTs')
     const pointSelect = await measurePointSelect(stack.direct, urls.pointSelect, quick)
 
@@ -456,6 +472,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       scenarios: reports,
       pointSelect,
       bcrypt4Ms: median(bcryptTimes),
+      login4SequentialP50Ms: median(sequential),
       budgets: [],
     }
     report.budgets = checkBudgets(report, scenarios)
