@@ -1,28 +1,20 @@
 // The production-runtime benchmark: the deploy bundle in workerd, the local PlanetScale stack
 // behind it, a reference Worker beside it, load from autocannon, CPU from /proc, statements from
 // MySQL. `runBench` returns the figures; run.ts prints them.
-import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import bcrypt from 'bcryptjs'
+import { createUsers, login } from './accounts'
 import { checkBudgets, type BudgetResult } from './budgets'
-import { bundleWorker, REPO_ROOT } from './bundle'
 import { percentile, runLoad, type LoadResult, type Scenario } from './load'
 import { measurePointSelect, type PointSelectResult } from './point-select'
 import { cpuMs } from './proc'
-import {
-  APP_HEADERS,
-  BENCH_PASSWORD,
-  form,
-  formHeaders,
-  nextAddress,
-  send,
-  sessionCookie,
-} from './requests'
+import { APP_HEADERS, BENCH_PASSWORD, send, sessionCookie } from './requests'
+import { buildScenarios, loginScenario } from './scenarios'
+import { startServices } from './services'
 import { startBenchStack, type BenchStack } from './stack'
-import { startWorkerd, type RunningWorkerd } from './workerd'
-import { readWranglerSettings } from './wrangler-config'
+import type { RunningWorkerd } from './workerd'
 
 export interface BenchOptions {
   /** A short run for the test suite: one round of 0.5 s; timings are not meaningful. */
@@ -77,111 +69,6 @@ export interface BenchReport {
 }
 
 const ROWS = 1000
-
-interface Services {
-  app: string
-  app4: string
-  reference: string
-  pointSelect: string
-}
-
-async function startServices(stack: BenchStack, tmp: string) {
-  const settings = await readWranglerSettings(join(REPO_ROOT, 'wrangler.toml'))
-  const [app, reference, pointSelect] = await Promise.all([
-    bundleWorker(join(tmp, 'app')),
-    bundleWorker(join(tmp, 'reference'), join(REPO_ROOT, 'bench/reference/wrangler.toml')),
-    bundleWorker(join(tmp, 'point-select'), join(REPO_ROOT, 'bench/point-select/wrangler.toml')),
-  ])
-  const secrets = {
-    DATABASE_URL: stack.databaseUrl,
-    SESSION_SECRET: randomBytes(32).toString('base64url'),
-  }
-  const common = {
-    bundle: app,
-    compatibilityDate: settings.compatibilityDate,
-    compatibilityFlags: settings.compatibilityFlags,
-    sendEmail: settings.sendEmail,
-    forwardedProto: true,
-  }
-  const workerd = await startWorkerd([
-    {
-      name: 'app',
-      ...common,
-      vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'production', BCRYPT_COST: '10' },
-    },
-    // Production refuses a cost below 10, so the cost-4 login runs as `development`; both share the
-    // database and the secret, so a session from one is a session of the other.
-    {
-      name: 'app4',
-      ...common,
-      vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'development', BCRYPT_COST: '4' },
-    },
-    {
-      name: 'reference',
-      bundle: reference,
-      compatibilityDate: settings.compatibilityDate,
-      vars: {},
-    },
-    {
-      name: 'point-select',
-      bundle: pointSelect,
-      compatibilityDate: settings.compatibilityDate,
-      vars: { DATABASE_URL: stack.databaseUrl },
-    },
-  ])
-  const urls: Services = {
-    app: workerd.urls.app!,
-    app4: workerd.urls.app4!,
-    reference: workerd.urls.reference!,
-    pointSelect: workerd.urls['point-select']!,
-  }
-  return { workerd, urls, bundles: { app, reference } }
-}
-
-let userCounter = 0
-async function createUsers(url: string, count: number, tag: string): Promise<string[]> {
-  const emails: string[] = []
-  await Promise.all(
-    Array.from({ length: count }, async () => {
-      userCounter += 1
-      const email = `bench-${tag}-${userCounter}@example.com`
-      const res = await send(url, 'POST', '/signup', {
-        headers: { ...formHeaders(url), 'CF-Connecting-IP': nextAddress() },
-        body: form({ username: `Bencher ${userCounter}`, email, password: BENCH_PASSWORD }),
-      })
-      if (res.status !== 303) throw new Error(`setup signup answered ${res.status}`)
-      emails.push(email)
-    }),
-  )
-  return emails
-}
-
-async function login(url: string, email: string): Promise<string> {
-  const res = await send(url, 'POST', '/login', {
-    headers: { ...formHeaders(url), 'CF-Connecting-IP': nextAddress() },
-    body: form({ email, password: BENCH_PASSWORD }),
-  })
-  const cookie = sessionCookie(res.setCookies)
-  if (res.status !== 303 || !cookie) throw new Error(`setup login answered ${res.status}`)
-  return cookie
-}
-
-function loginScenario(name: string, url: string, users: string[]): Scenario {
-  let n = 0
-  return {
-    name,
-    url,
-    method: 'POST',
-    path: '/login',
-    expect: 303,
-    headers: formHeaders(url),
-    next: () => ({
-      headers: { 'CF-Connecting-IP': nextAddress() },
-      body: form({ email: users[n++ % users.length]!, password: BENCH_PASSWORD }),
-    }),
-    statementBudget: { max: 3 },
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -254,86 +141,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       await runLoad(minter, { amount: count, connections, onResponse: harvest })
     }
 
-    let signups = 0
-    const scenarios: Scenario[] = [
-      {
-        name: 'reference page',
-        url: urls.reference,
-        method: 'GET',
-        path: '/',
-        expect: 200,
-        headers: {},
-      },
-      {
-        name: 'GET / (sign-in page)',
-        url: urls.app,
-        method: 'GET',
-        path: '/',
-        expect: 200,
-        headers: APP_HEADERS,
-        statementBudget: { max: 0, exact: true },
-      },
-      {
-        name: 'GET /signup',
-        url: urls.app,
-        method: 'GET',
-        path: '/signup',
-        expect: 200,
-        headers: APP_HEADERS,
-        statementBudget: { max: 0, exact: true },
-      },
-      {
-        name: 'GET /welcome signed in',
-        url: urls.app,
-        method: 'GET',
-        path: '/welcome',
-        expect: 200,
-        headers: { ...APP_HEADERS, Cookie: signedIn },
-        statementBudget: { max: 1, exact: true },
-      },
-      {
-        name: 'GET /account signed in',
-        url: urls.app,
-        method: 'GET',
-        path: '/account',
-        expect: 200,
-        headers: { ...APP_HEADERS, Cookie: signedIn },
-      },
-      loginScenario('POST /login cost 4', urls.app4, users4),
-      loginScenario('POST /login cost 10', urls.app, users10),
-      {
-        name: 'POST /signup cost 10',
-        url: urls.app,
-        method: 'POST',
-        path: '/signup',
-        expect: 303,
-        headers: formHeaders(urls.app),
-        next: () => {
-          signups += 1
-          return {
-            headers: { 'CF-Connecting-IP': nextAddress() },
-            body: form({
-              username: `Load ${signups}`,
-              email: `bench-load-${signups}@example.com`,
-              password: BENCH_PASSWORD,
-            }),
-          }
-        },
-      },
-      {
-        name: 'POST /logout',
-        url: urls.app,
-        method: 'POST',
-        path: '/logout',
-        expect: 303,
-        headers: formHeaders(urls.app),
-        next: () => {
-          const cookie = pool.pop()
-          return cookie === undefined ? undefined : { headers: { Cookie: cookie }, body: '' }
-        },
-        statementBudget: { max: 1, exact: true },
-      },
-    ]
+    const scenarios = buildScenarios(urls, { signedIn, users10, users4, pool })
     const available = (s: Scenario) => s.path !== '/account' || account.status !== 404
     const bcryptHeavy = (s: Scenario) => / cost 10$/.test(s.name)
 
