@@ -1,0 +1,32 @@
+// Real accounts and sessions for the scenarios, made through the app's own forms.
+import { BENCH_PASSWORD, form, formHeaders, nextAddress, send, sessionCookie } from './requests'
+
+let userCounter = 0
+/** Signs up `count` accounts through `url`'s form; returns their emails. */
+export async function createUsers(url: string, count: number, tag: string): Promise<string[]> {
+  const emails: string[] = []
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      userCounter += 1
+      const email = `bench-${tag}-${userCounter}@example.com`
+      const res = await send(url, 'POST', '/signup', {
+        headers: { ...formHeaders(url), 'CF-Connecting-IP': nextAddress() },
+        body: form({ username: `Bencher ${userCounter}`, email, password: BENCH_PASSWORD }),
+      })
+      if (res.status !== 303) throw new Error(`setup signup answered ${res.status}`)
+      emails.push(email)
+    }),
+  )
+  return emails
+}
+
+/** Logs `email` in through `url`'s form; returns the session cookie as `name=value`. */
+export async function login(url: string, email: string): Promise<string> {
+  const res = await send(url, 'POST', '/login', {
+    headers: { ...formHeaders(url), 'CF-Connecting-IP': nextAddress() },
+    body: form({ email, password: BENCH_PASSWORD }),
+  })
+  const cookie = sessionCookie(res.setCookies)
+  if (res.status !== 303 || !cookie) throw new Error(`setup login answered ${res.status}`)
+  return cookie
+}

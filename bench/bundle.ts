@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process'
+import { readdir, readFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { gzipSync } from 'node:zlib'
+
+const run = promisify(execFile)
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const WRANGLER = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js')
+
+export type ModuleKind = 'esModule' | 'wasm' | 'text' | 'data' | 'json'
+
+export interface BundledModule {
+  name: string
+  kind: ModuleKind
+  path: string
+}
+
+export interface Bundle {
+  outdir: string
+  /** The entry module first, as workerd expects. */
+  modules: BundledModule[]
+  rawBytes: number
+  gzipBytes: number
+}
+
+const KINDS: Record<string, ModuleKind> = {
+  '.js': 'esModule',
+  '.mjs': 'esModule',
+  '.wasm': 'wasm',
+  '.txt': 'text',
+  '.html': 'text',
+  '.bin': 'data',
+  '.json': 'json',
+}
+
+function kindOf(name: string): ModuleKind | undefined {
+  const dot = name.lastIndexOf('.')
+  return dot < 0 ? undefined : KINDS[name.slice(dot)]
+}
+
+/**
+ * Bundles a Worker exactly as `wrangler deploy` would (`--dry-run --outdir`), from the wrangler
+ * config at `configPath` (default: the app's wrangler.toml), and lists the modules workerd must load.
+ */
+export async function bundleWorker(outdir: string, configPath?: string): Promise<Bundle> {
+  const args = [WRANGLER, 'deploy', '--dry-run', '--outdir', outdir]
+  if (configPath) args.push('--config', configPath)
+  const { stdout } = await run(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true' },
+  })
+  if (!stdout.includes('--dry-run: exiting now.')) throw new Error(`wrangler: ${stdout}`)
+  const names = (await readdir(outdir)).filter((name) => kindOf(name) && !name.endsWith('.map'))
+  const entry = names.includes('index.js') ? 'index.js' : names.find((n) => n.endsWith('.js'))
+  if (!entry) throw new Error(`no JavaScript module in ${outdir}`)
+  const ordered = [entry, ...names.filter((n) => n !== entry).sort()]
+  const modules = ordered.map((name) => ({ name, kind: kindOf(name)!, path: join(outdir, name) }))
+  let rawBytes = 0
+  let gzipBytes = 0
+  for (const module of modules) {
+    const bytes = await readFile(module.path)
+    rawBytes += bytes.length
+    gzipBytes += gzipSync(bytes).length
+  }
+  return { outdir, modules, rawBytes, gzipBytes }
+}

@@ -1,0 +1,69 @@
+// The Workers under test, all in one workerd process: the app as deployed (cost 10), the app at
+// cost 4, the reference Worker and the point-SELECT Worker.
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { bundleWorker, REPO_ROOT } from './bundle'
+import type { BenchStack } from './stack'
+import { startWorkerd } from './workerd'
+import { readWranglerSettings } from './wrangler-config'
+
+export interface Services {
+  app: string
+  app4: string
+  reference: string
+  pointSelect: string
+}
+
+/** Bundles the three Workers and serves them (and the app twice) from one workerd. */
+export async function startServices(stack: BenchStack, tmp: string) {
+  const settings = await readWranglerSettings(join(REPO_ROOT, 'wrangler.toml'))
+  const [app, reference, pointSelect] = await Promise.all([
+    bundleWorker(join(tmp, 'app')),
+    bundleWorker(join(tmp, 'reference'), join(REPO_ROOT, 'bench/reference/wrangler.toml')),
+    bundleWorker(join(tmp, 'point-select'), join(REPO_ROOT, 'bench/point-select/wrangler.toml')),
+  ])
+  const secrets = {
+    DATABASE_URL: stack.databaseUrl,
+    SESSION_SECRET: randomBytes(32).toString('base64url'),
+  }
+  const common = {
+    bundle: app,
+    compatibilityDate: settings.compatibilityDate,
+    compatibilityFlags: settings.compatibilityFlags,
+    sendEmail: settings.sendEmail,
+    forwardedProto: true,
+  }
+  const workerd = await startWorkerd([
+    {
+      name: 'app',
+      ...common,
+      vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'production', BCRYPT_COST: '10' },
+    },
+    // Production refuses a cost below 10, so the cost-4 login runs as `development`; both share the
+    // database and the secret, so a session from one is a session of the other.
+    {
+      name: 'app4',
+      ...common,
+      vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'development', BCRYPT_COST: '4' },
+    },
+    {
+      name: 'reference',
+      bundle: reference,
+      compatibilityDate: settings.compatibilityDate,
+      vars: {},
+    },
+    {
+      name: 'point-select',
+      bundle: pointSelect,
+      compatibilityDate: settings.compatibilityDate,
+      vars: { DATABASE_URL: stack.databaseUrl },
+    },
+  ])
+  const urls: Services = {
+    app: workerd.urls.app!,
+    app4: workerd.urls.app4!,
+    reference: workerd.urls.reference!,
+    pointSelect: workerd.urls['point-select']!,
+  }
+  return { workerd, urls, bundles: { app, reference } }
+}
