@@ -1,15 +1,19 @@
 import type { TestProject } from 'vitest/node'
 import { startWorker } from '../../dev/worker'
 import { startTestStack } from '../test-stack'
+import { resolveChromium } from './chromium'
 
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string
+    chromiumPath: string
   }
 }
 
 /** A private MySQL, the gateway and `wrangler dev` with the production defaults (bcrypt cost 10). */
 export default async function setup(project: TestProject) {
+  // First, so a missing browser is reported before anything is started.
+  project.provide('chromiumPath', resolveChromium())
   const stack = await startTestStack('browser', 'edge_auth_browser')
   const lines: string[] = []
   const worker = await startWorker({
