@@ -160,6 +160,7 @@ describe('without JavaScript: plain forms and full pages', () => {
     const context = await browser.newContext({ javaScriptEnabled: false })
     const documentLoads = countDocumentLoads(context)
     const page = await context.newPage()
+    const errors = watchErrors(page)
 
     await page.goto(`${base}/`)
     await page.getByRole('link', { name: 'Create an account' }).click()
@@ -171,6 +172,7 @@ describe('without JavaScript: plain forms and full pages', () => {
     await page.goto(`${base}/welcome`)
     expect(path(page)).toBe('/')
     expect(documentLoads()).toBeGreaterThanOrEqual(8)
+    expect(errors).toEqual([])
     await context.close()
   })
 
