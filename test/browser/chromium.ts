@@ -62,7 +62,7 @@ function install(log: (line: string) => void) {
   for (const args of steps) {
     const run = spawnSync('apt-get', args, { env, stdio: ['ignore', 'inherit', 'inherit'] })
     if (run.status !== 0) {
-      throw new Error(
+      throw clearError(
         `apt-get ${args[0]} failed (exit ${run.status}). Install it yourself: ${INSTALL}`,
       )
     }
@@ -79,7 +79,7 @@ export function resolveChromium(log: (line: string) => void = console.log): stri
   const forced = process.env.CHROMIUM_PATH
   if (forced) {
     if (executable(forced)) return forced
-    throw new Error(`CHROMIUM_PATH=${forced} is not an executable file.`)
+    throw clearError(`CHROMIUM_PATH=${forced} is not an executable file.`)
   }
   const found = findChromium()
   if (found) return found
@@ -88,9 +88,16 @@ export function resolveChromium(log: (line: string) => void = console.log): stri
     const installed = findChromium()
     if (installed) return installed
   }
-  throw new Error(
+  throw clearError(
     'The browser tests need Chromium and none was found (looked for CHROMIUM_PATH, ' +
-      '/usr/bin/chromium, chromium or chromium-browser on PATH, and Playwright’s browser cache). ' +
-      `Install it with: ${INSTALL}   (or set CHROMIUM_PATH to a Chromium or Chrome binary)`,
+      '/usr/bin/chromium, chromium or chromium-browser on PATH, and Playwright’s browser cache).\n' +
+      `Install it with: ${INSTALL}\n(or set CHROMIUM_PATH to a Chromium or Chrome binary)`,
   )
+}
+
+/** An error whose report is its message alone: a stack into the test runner would only distract. */
+function clearError(message: string): Error {
+  const error = new Error(message)
+  error.stack = `Error: ${message}`
+  return error
 }
