@@ -19,7 +19,7 @@ let browser: Browser
 let context: BrowserContext
 let page: Page
 let errors: string[]
-const email = uniqueEmail('pages')
+const email = uniqueEmail('ada')
 
 beforeAll(async () => {
   browser = await launchBrowser()
