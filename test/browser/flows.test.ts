@@ -200,6 +200,22 @@ describe('without JavaScript: plain forms and full pages', () => {
   })
 })
 
+describe.each(MODES)('usernames $mode', ({ js }) => {
+  // Needs the username rule in src/forms.ts to allow a zero-width joiner between visible characters
+  // (today any \p{Cf} is refused as "not visible"): enable once that lands.
+  it.skip('accepts an emoji joined by a zero-width joiner', async () => {
+    const { context, page } = await open(js, '/signup')
+    await page.getByLabel('Username').fill('Ada 👩🏽‍💻')
+    await page.getByLabel('Email').fill(uniqueEmail('zwj'))
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await page.getByText('Account created.').waitFor()
+    await signIn(page, PASSWORD)
+    await page.getByRole('heading', { name: 'Welcome, Ada 👩🏽‍💻' }).waitFor()
+    await context.close()
+  })
+})
+
 describe.each(MODES)('signup validation $mode', ({ js }) => {
   const long = 'x'.repeat(65)
   const cases = [

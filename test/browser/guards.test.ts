@@ -102,6 +102,37 @@ describe('one request per submit', () => {
   })
 })
 
+describe('while a request is in flight', () => {
+  it('the submit button is disabled and shows its spinner, then comes back', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${base}/`)
+    await htmxReady(page)
+    // Hold the post until the page has been looked at: no timing involved.
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    await page.route('**/login', async (route) => {
+      await held
+      await route.continue()
+    })
+    await page.getByLabel('Email').fill(uniqueEmail('busy'))
+    await page.getByLabel('Password', { exact: true }).fill('not the password')
+    const submit = page.getByRole('button', { name: 'Sign in' })
+    await submit.click()
+
+    await page.locator('form.htmx-request').waitFor()
+    expect(await submit.isDisabled()).toBe(true)
+    expect(await page.locator('form .spinner').isVisible()).toBe(true)
+    expect(await page.getByRole('button', { name: 'Show password' }).isDisabled()).toBe(true)
+
+    release()
+    await page.getByText('Invalid credentials').waitFor()
+    expect(await submit.isDisabled()).toBe(false)
+    expect(await page.locator('form .spinner').isVisible()).toBe(false)
+    await context.close()
+  })
+})
+
 describe('two tabs', () => {
   it('a tab signed out in another tab lands on sign-in at its next action', async () => {
     const context = await browser.newContext()
