@@ -176,6 +176,44 @@ describe('without JavaScript: plain forms and full pages', () => {
     await context.close()
   })
 
+  it('gives the browser and password managers the hints the server enforces', async () => {
+    const { context, page } = await open(false, '/signup')
+    const attrs = (id: string) =>
+      page.locator(`#${id}`).evaluate((el: HTMLInputElement) => ({
+        type: el.type,
+        autocomplete: el.autocomplete,
+        required: el.required,
+        minLength: el.minLength,
+        maxLength: el.maxLength,
+      }))
+    const field = { required: true, minLength: -1, maxLength: -1 }
+    expect(await attrs('field-username')).toEqual({
+      ...field,
+      type: 'text',
+      autocomplete: 'nickname',
+    })
+    expect(await attrs('field-email')).toEqual({
+      ...field,
+      type: 'email',
+      autocomplete: 'email',
+      maxLength: 254,
+    })
+    expect(await attrs('field-password')).toEqual({
+      ...field,
+      type: 'password',
+      autocomplete: 'new-password',
+      minLength: 15,
+    })
+    await page.goto(`${base}/`)
+    expect(await attrs('field-email')).toMatchObject({ autocomplete: 'username', maxLength: 254 })
+    // No minimum at sign-in: accounts adopted from the old app may have shorter passwords.
+    expect(await attrs('field-password')).toMatchObject({
+      autocomplete: 'current-password',
+      minLength: -1,
+    })
+    await context.close()
+  })
+
   it('Back after logout does not show the welcome page again', async () => {
     const { context, page } = await open(false, '/signup')
     await journey(page, 'Back plain', uniqueEmail('back-nojs'))
