@@ -10,6 +10,8 @@ import {
 } from './browser'
 
 const base = inject('baseUrl')
+// expect.poll gives up after 1 s by default: far too soon for a bcrypt request on a busy machine.
+const POLL = { timeout: 15_000 }
 const PASSWORD = 'a long enough passphrase'
 let browser: Browser
 
@@ -38,7 +40,7 @@ const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id
 
 /** Focus moves after the swap settles (a task later than the new text appears): poll for it. */
 async function expectFocus(page: Page, id: string) {
-  await expect.poll(() => focusedId(page)).toBe(id)
+  await expect.poll(() => focusedId(page), POLL).toBe(id)
 }
 
 async function signIn(page: Page, password: string) {
@@ -285,7 +287,7 @@ describe.each(MODES)('signup validation $mode', ({ js }) => {
 
       // Poll: until the answer is swapped in, the previous case's message is still there.
       const error = page.locator(`#field-${c.field}-error`)
-      await expect.poll(() => error.textContent().catch(() => '')).toContain(c.message)
+      await expect.poll(() => error.textContent().catch(() => ''), POLL).toContain(c.message)
       const input = page.locator(`#field-${c.field}`)
       expect(await input.getAttribute('aria-invalid')).toBe('true')
       expect(await input.getAttribute('aria-describedby')).toContain(`field-${c.field}-error`)

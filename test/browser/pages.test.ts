@@ -155,7 +155,7 @@ describe('the Content-Security-Policy', () => {
     })
     await page.addScriptTag({ content: 'window.injected = true' }).catch(() => undefined)
     expect(await page.evaluate(() => 'injected' in window)).toBe(false)
-    await expect.poll(() => refusals.length).toBeGreaterThan(0)
+    await expect.poll(() => refusals.length, { timeout: 15_000 }).toBeGreaterThan(0)
     expect(await cspViolations(page)).toContainEqual(expect.stringContaining('script-src'))
   })
 })
