@@ -9,11 +9,14 @@ export type FieldErrors<K extends string> = Partial<Record<K, string>>
 
 // A pragmatic check: one @, no spaces, a dot in the domain. Deliverability is the mailbox's business.
 const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/u
-// Control characters, bidi overrides and isolates, and line separators make names that look alike
-// but differ. Format characters are refused too, except a zero-width joiner or a variation selector
-// after a visible character: emoji sequences such as 👩🏽‍💻 are made of them.
-const UNPRINTABLE = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u
-const EMOJI_GLUE = /(?<=[^\s\p{Cf}])[\u200D\uFE0E\uFE0F](?=[^\s\p{Cf}])/gu
+// Control characters, line separators and invisible format characters (bidi overrides and
+// isolates, zero-width spaces, soft hyphens) make names that look alike but differ. A zero-width
+// joiner or non-joiner, or a variation selector, is allowed only between visible characters: emoji
+// sequences (👩🏽‍💻) and scripts such as Persian need them.
+const UNPRINTABLE_NAME =
+  /[\p{Cc}\p{Zl}\p{Zp}]|(?![\u200C\u200D])\p{Cf}|(?<![^\p{Cf}\p{Cc}\p{Z}])[\u200C\u200D\uFE00-\uFE0F\u{E0100}-\u{E01EF}]|[\u200C\u200D](?![^\p{Cf}\p{Cc}\p{Z}])/u
+// Addresses need none of them.
+const UNPRINTABLE_EMAIL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
 
 /** Trim, Unicode NFC, lower case: the one form an email is stored and looked up in. */
 export function normaliseEmail(raw: string): string {
@@ -22,7 +25,7 @@ export function normaliseEmail(raw: string): string {
 
 /** True when a name shows every character it holds: no controls, no stray format characters. */
 export function isVisibleName(name: string): boolean {
-  return !UNPRINTABLE.test(name) && !/\p{Cf}/u.test(name.replace(EMOJI_GLUE, ''))
+  return !UNPRINTABLE_NAME.test(name)
 }
 
 // A field as posted: a missing or duplicated field, or a file, is not a string and reads as empty.
@@ -47,10 +50,7 @@ export const emailField = v.pipe(
   v.nonEmpty('Enter your email address.'),
   v.maxLength(EMAIL_MAX, `Use at most ${EMAIL_MAX} characters.`),
   v.regex(EMAIL_SHAPE, 'Enter an email like name@example.com.'),
-  v.check(
-    (s) => !UNPRINTABLE.test(s) && !/\p{Cf}/u.test(s),
-    'Enter an email like name@example.com.',
-  ),
+  v.check((s) => !UNPRINTABLE_EMAIL.test(s), 'Enter an email like name@example.com.'),
 )
 
 /** A password being checked against the account (login, re-authentication): presence only. */

@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx'
+import { EMAIL_MAX } from '../limits'
 
 interface FieldProps {
   name: string
@@ -8,11 +9,18 @@ interface FieldProps {
   error?: string
   hint?: string
   autocomplete: string
+  minlength?: number
   maxlength?: number
   autofocus?: boolean
+  /** Off for fields whose content a password manager or a phone keyboard should not "correct". */
+  spellcheck?: boolean
+  autocapitalize?: 'none' | 'off'
 }
 
-/** A labelled input whose error is announced and tied to it (aria-describedby, aria-invalid). */
+/**
+ * A labelled input whose hint and error are tied to it (aria-describedby, aria-invalid), so a screen
+ * reader that lands on it reads the problem with the label.
+ */
 export function Field(props: FieldProps) {
   const id = `field-${props.name}`
   const described = [props.hint && `${id}-hint`, props.error && `${id}-error`].filter(Boolean)
@@ -30,8 +38,11 @@ export function Field(props: FieldProps) {
         type={props.type ?? 'text'}
         value={props.value}
         autocomplete={props.autocomplete}
+        minlength={props.minlength}
         maxlength={props.maxlength}
         autofocus={props.autofocus}
+        spellcheck={props.spellcheck}
+        autocapitalize={props.autocapitalize}
         required
         aria-invalid={props.error ? 'true' : undefined}
         aria-describedby={described.length ? described.join(' ') : undefined}
@@ -45,9 +56,17 @@ export function Field(props: FieldProps) {
   )
 }
 
+/**
+ * The form-level message. Errors use role="alert" (an assertive live region): a swapped-in alert is
+ * announced without moving focus away from the field the person has to fix.
+ */
 export function Alert(props: { kind: 'error' | 'success'; children: Child }) {
   return (
-    <p class={`alert ${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>
+    <p
+      class={`alert ${props.kind}`}
+      role={props.kind === 'error' ? 'alert' : 'status'}
+      aria-live={props.kind === 'error' ? 'assertive' : 'polite'}
+    >
       {props.children}
     </p>
   )
@@ -56,6 +75,8 @@ export function Alert(props: { kind: 'error' | 'success'; children: Child }) {
 /**
  * A form that posts normally without JavaScript and, with htmx, swaps the answer into #main.
  * The server answers partial requests with #main's content, so the same markup serves both modes.
+ * While a request is in flight htmx disables its buttons (hx-disable) and drops a second submit
+ * (hx-sync: htmx 4's default would queue it and sign up twice).
  */
 export function HxForm(props: { action: string; label: string; children: Child }) {
   return (
@@ -64,10 +85,25 @@ export function HxForm(props: { action: string; label: string; children: Child }
       action={props.action}
       hx-post={props.action}
       hx-target="#main"
+      hx-sync="drop"
+      hx-disable="findAll button"
       aria-label={props.label}
     >
       {props.children}
     </form>
+  )
+}
+
+/**
+ * The submit button with a spinner that CSS shows while the form carries `htmx-request` (or
+ * `is-submitting`, set by /js/app.js on a plain post); the label stays, so its name does not change.
+ */
+export function SubmitButton(props: { children: Child }) {
+  return (
+    <button type="submit" class="submit">
+      <span class="spinner" aria-hidden="true"></span>
+      <span>{props.children}</span>
+    </button>
   )
 }
 
@@ -81,7 +117,12 @@ export function HxLink(props: { href: string; children: Child }) {
 }
 
 /** The email field of both forms; only what the browser should autofill differs. */
-export function EmailField(props: { value?: string; error?: string; autocomplete: string }) {
+export function EmailField(props: {
+  value?: string
+  error?: string
+  autocomplete: string
+  autofocus?: boolean
+}) {
   return (
     <Field
       name="email"
@@ -90,7 +131,10 @@ export function EmailField(props: { value?: string; error?: string; autocomplete
       value={props.value}
       error={props.error}
       autocomplete={props.autocomplete}
-      maxlength={254}
+      maxlength={EMAIL_MAX}
+      autofocus={props.autofocus}
+      spellcheck={false}
+      autocapitalize="none"
     />
   )
 }

@@ -13,15 +13,20 @@ export function Layout(props: { title: string; children: Child }) {
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="color-scheme" content="light dark" />
           <meta name="htmx-config" content={HTMX_CONFIG} />
           <title>{props.title}</title>
           <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
           <link rel="stylesheet" href="/css/app.css" />
           <script src="/js/htmx.min.js" defer></script>
+          <script src="/js/app.js" defer></script>
         </head>
         <body>
           <header class="brand">
-            <a href="/">edge-auth</a>
+            <a href="/">
+              <img src="/favicon.svg" alt="" width="24" height="24" />
+              edge-auth
+            </a>
           </header>
           <main id="main">{props.children}</main>
         </body>

@@ -1,11 +1,10 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { inject } from 'vitest'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-
-/** Debian's Chromium, headless, with the background traffic that this closed network refuses off. */
+/** The Chromium found by the global setup, headless, with background traffic off (no network). */
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: inject('chromiumPath'),
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -18,7 +17,11 @@ export function launchBrowser(): Promise<Browser> {
   })
 }
 
-/** Collects console errors and page errors, CSP violations included, so a test can assert none. */
+/**
+ * Collects console errors and page errors, so a test can assert none. Chromium reports every CSP
+ * violation as a console error ("Refused to …"), and with JavaScript on the page also records
+ * `securitypolicyviolation` events, read by `cspViolations`.
+ */
 export function watchErrors(page: Page): string[] {
   const errors: string[] = []
   page.on('console', (msg) => {
@@ -30,6 +33,20 @@ export function watchErrors(page: Page): string[] {
   return errors
 }
 
+/** Records CSP violations in every page of the context (an init script, which CSP does not govern). */
+export async function recordCspViolations(context: BrowserContext) {
+  await context.addInitScript(() => {
+    const seen: string[] = ((window as { cspViolations?: string[] }).cspViolations = [])
+    document.addEventListener('securitypolicyviolation', (e) =>
+      seen.push(`${e.violatedDirective} ${e.blockedURI}`),
+    )
+  })
+}
+
+export function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as { cspViolations?: string[] }).cspViolations ?? [])
+}
+
 /** Counts full document loads: htmx navigations must not cause any. */
 export function countDocumentLoads(context: BrowserContext): () => number {
   let loads = 0
@@ -38,6 +55,22 @@ export function countDocumentLoads(context: BrowserContext): () => number {
   })
   return () => loads
 }
+
+/** Counts requests with this method and path made from the context. */
+export function countRequests(context: BrowserContext, method: string, path: string): () => number {
+  let count = 0
+  context.on('request', (req) => {
+    if (req.method() === method && new URL(req.url()).pathname === path) count += 1
+  })
+  return () => count
+}
+
+/** Resolves once htmx has loaded and processed the page (it is deferred, like /js/app.js). */
+export async function htmxReady(page: Page) {
+  await page.waitForFunction(() => 'htmx' in window && document.readyState === 'complete')
+}
+
+export const path = (page: Page) => new URL(page.url()).pathname
 
 let counter = 0
 export function uniqueEmail(tag: string) {
