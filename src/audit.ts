@@ -4,7 +4,8 @@ import type { AppEnv } from './env'
 import { logEvent } from './log'
 import { clientAddress } from './request-info'
 
-type AuditAction = 'signup' | 'login' | 'logout' | 'session_end'
+type AuditAction =
+  'signup' | 'login' | 'logout' | 'session_end' | 'password_reset' | 'email_verify' | 'email_change'
 type Outcome = 'success' | 'failure' | 'throttled'
 
 /**

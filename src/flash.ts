@@ -3,7 +3,12 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { cookiePolicy } from './session-cookie'
 
 /** A one-shot notice carried across a redirect, so anonymous pages need no session to show it. */
-export type Flash = { notice: 'created'; email: string } | { notice: 'signed_out' }
+export type Flash =
+  | { notice: 'created'; email: string }
+  | { notice: 'signed_out' }
+  | { notice: 'password_reset' | 'email_verified' | 'email_changed' }
+
+const PLAIN_NOTICES = ['signed_out', 'password_reset', 'email_verified', 'email_changed'] as const
 
 const FLASH_COOKIE = 'flash'
 const FLASH_MAX_AGE = 120
@@ -21,7 +26,8 @@ export function takeFlash(c: Context): Flash | undefined {
   deleteCookie(c, name, options)
   try {
     const value = JSON.parse(raw) as Partial<{ notice: string; email: unknown }>
-    if (value.notice === 'signed_out') return { notice: 'signed_out' }
+    const plain = PLAIN_NOTICES.find((n) => n === value.notice)
+    if (plain) return { notice: plain }
     if (
       value.notice === 'created' &&
       typeof value.email === 'string' &&

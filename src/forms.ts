@@ -27,7 +27,8 @@ export function normaliseEmail(raw: string): string {
   return raw.trim().normalize('NFC').toLowerCase()
 }
 
-function emailError(email: string): string | undefined {
+/** The message for an unusable (normalised) email, or undefined when it will do. */
+export function emailError(email: string): string | undefined {
   if (email === '') return 'Enter your email address.'
   if (email.length > EMAIL_MAX) return `Use at most ${EMAIL_MAX} characters.`
   if (!EMAIL_SHAPE.test(email) || UNPRINTABLE.test(email))

@@ -4,10 +4,13 @@ import { getConfig } from './config'
 import { createDb } from './db/client'
 import { purgeExpiredSessions } from './db/sessions'
 import { purgeThrottles } from './db/throttles'
+import { purgeExpiredTokens } from './db/tokens'
 import type { AppEnv, Bindings } from './env'
 import { notFound, onError } from './errors'
 import { context, formsOnly, headers, httpsOnly, limitBody } from './middleware'
 import { authRoutes } from './routes/auth'
+import { emailChangeRoutes } from './routes/email-change'
+import { recoveryRoutes } from './routes/recovery'
 import { logEvent } from './log'
 
 export const app = new Hono<AppEnv>()
@@ -21,6 +24,8 @@ app.use(csrf())
 app.use(limitBody)
 app.use(context)
 app.route('/', authRoutes)
+app.route('/', recoveryRoutes)
+app.route('/account/email', emailChangeRoutes)
 app.notFound(notFound)
 app.onError(onError)
 
@@ -33,6 +38,7 @@ export default {
     const now = new Date()
     const sessions = await purgeExpiredSessions(db, now)
     await purgeThrottles(db, new Date(now.getTime() - 24 * 3600_000))
-    logEvent('info', 'purged', { sessions })
+    const tokens = await purgeExpiredTokens(db, now)
+    logEvent('info', 'purged', { sessions, tokens })
   },
 } satisfies ExportedHandler<Bindings>

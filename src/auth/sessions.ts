@@ -19,6 +19,8 @@ export interface LiveSession {
   username: string
   email: string
   createdAt: Date
+  /** Whether the owner has confirmed `email` (read with the session, no extra statement). */
+  emailVerified?: boolean
 }
 
 /** Where a session was started, for the account's session list (ASVS 7.5.2). */
@@ -71,6 +73,7 @@ export async function loadSession(
     username: row.username,
     email: row.email,
     createdAt: row.createdAt,
+    emailVerified: row.emailVerifiedAt !== null,
   }
 }
 

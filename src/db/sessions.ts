@@ -6,6 +6,7 @@ export interface SessionRow {
   userId: number
   username: string
   email: string
+  emailVerifiedAt: Date | null
   createdAt: Date
   expiresAt: Date
   lastSeenAt: Date
@@ -24,6 +25,7 @@ export async function findLiveSession(
       userId: sessions.userId,
       username: users.username,
       email: users.email,
+      emailVerifiedAt: users.emailVerifiedAt,
       createdAt: sessions.createdAt,
       expiresAt: sessions.expiresAt,
       lastSeenAt: sessions.lastSeenAt,

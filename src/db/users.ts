@@ -1,6 +1,7 @@
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Database } from './client'
 import { users } from './schema'
+import { deleteUserTokens } from './tokens'
 
 /** The user with this (already normalised) email, or undefined. */
 export async function findUserByEmail(db: Database, email: string) {
@@ -10,6 +11,7 @@ export async function findUserByEmail(db: Database, email: string) {
       username: users.username,
       email: users.email,
       passwordHash: users.pass_word,
+      emailVerifiedAt: users.emailVerifiedAt,
     })
     .from(users)
     .where(eq(users.email, email))
@@ -32,4 +34,29 @@ export async function insertUser(
 /** Replaces a user's password hash (used to upgrade legacy or low-cost hashes at login). */
 export async function updatePasswordHash(db: Database, userId: number, passwordHash: string) {
   await db.update(users).set({ pass_word: passwordHash }).where(eq(users.id, userId))
+}
+
+/**
+ * Marks `email` confirmed for the user, only while it is still the user's address (a link sent to
+ * an address the account has since left must not confirm the new one). True when it was marked.
+ */
+export async function markEmailVerified(db: Database, userId: number, email: string, now: Date) {
+  const result = await db
+    .update(users)
+    .set({ emailVerifiedAt: now })
+    .where(and(eq(users.id, userId), eq(users.email, email)))
+  return result.rowsAffected === 1
+}
+
+/** Moves the user to a confirmed new address; a taken address throws a duplicate-key error. */
+export async function changeEmail(db: Database, userId: number, email: string, now: Date) {
+  await db.update(users).set({ email, emailVerifiedAt: now }).where(eq(users.id, userId))
+}
+
+/**
+ * Deletes what belongs to a user besides the row and sessions: one-time tokens (reset, verify,
+ * email change). Account deletion calls it inside its transaction.
+ */
+export async function deleteUserData(db: Pick<Database, 'delete'>, userId: number) {
+  await deleteUserTokens(db, userId)
 }

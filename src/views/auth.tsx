@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx'
 import type { FieldErrors, LoginInput, SignupInput } from '../forms'
 import type { Flash } from '../flash'
 import { Alert, EmailField, Field, HxForm, HxLink } from './fields'
@@ -7,6 +8,7 @@ export function LoginCard(props: {
   errors?: FieldErrors<keyof LoginInput>
   failure?: string
   flash?: Flash
+  notice?: string
 }) {
   const errors = props.errors ?? {}
   return (
@@ -16,6 +18,7 @@ export function LoginCard(props: {
         <Alert kind="success">Account created. Sign in with your new password.</Alert>
       )}
       {props.flash?.notice === 'signed_out' && <Alert kind="success">You are signed out.</Alert>}
+      {props.notice && <Alert kind="success">{props.notice}</Alert>}
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
       <HxForm action="/login" label="Sign in">
         <EmailField value={props.email} error={errors.email} autocomplete="username" />
@@ -29,6 +32,9 @@ export function LoginCard(props: {
         />
         <button type="submit">Sign in</button>
       </HxForm>
+      <p class="switch">
+        <HxLink href="/forgot">Forgot your password?</HxLink>
+      </p>
       <p class="switch">
         New here? <HxLink href="/signup">Create an account</HxLink>
       </p>
@@ -75,11 +81,12 @@ export function SignupCard(props: {
   )
 }
 
-export function WelcomeCard(props: { username: string }) {
+export function WelcomeCard(props: { username: string; notice?: Child }) {
   return (
     <section class="card" aria-labelledby="welcome-title">
       <h1 id="welcome-title">Welcome, {props.username}</h1>
       <p>You are signed in.</p>
+      {props.notice}
       <HxForm action="/logout" label="Sign out">
         <button type="submit">Sign out</button>
       </HxForm>

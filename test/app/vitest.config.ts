@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
+import { findSentMail } from '../../dev/outbox'
 
 const fromRoot = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url))
 
@@ -17,6 +18,19 @@ export default defineConfig({
           SESSION_SECRET: 'test-secret-that-is-at-least-32-characters-long',
           ENVIRONMENT: 'test',
           BCRYPT_COST: '4',
+          MAIL_FROM: 'no-reply@edge-auth.test',
+          // The default (`optional`) mails a link after every signup, in waitUntil, which would
+          // add statements to other tests' counts; the mail tests set each mode explicitly.
+          EMAIL_VERIFICATION: 'off',
+        },
+        // Mail goes through the real (simulated) EMAIL binding from wrangler.toml, which writes each
+        // message to a temp .eml file; the pool logs below INFO only, so tests read those files
+        // back through this Node-side binding (test/app/mail-outbox.ts). Nothing here sends mail.
+        serviceBindings: {
+          OUTBOX: async (request: Request) => {
+            const to = new URL(request.url).searchParams.get('to') ?? ''
+            return Response.json(await findSentMail(to))
+          },
         },
       },
     })),
