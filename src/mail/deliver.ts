@@ -11,8 +11,11 @@ import { sendMail, type Mail } from './send'
  * Failures are logged by kind only: no address, token or link.
  */
 export function afterResponse(c: Context<AppEnv>, job: string, work: () => Promise<unknown>) {
+  // Started on a later turn of the event loop, once the handler has returned its answer, so not a
+  // single statement of the job runs before the answer leaves.
+  const later = new Promise((resolve) => setTimeout(resolve, 0)).then(work)
   c.executionCtx.waitUntil(
-    work().catch((err: unknown) =>
+    later.catch((err: unknown) =>
       logEvent('error', 'mail_job_failed', { job, ...describeError(err) }),
     ),
   )
