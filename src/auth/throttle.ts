@@ -88,16 +88,21 @@ export async function signupRules(secret: string, address: string): Promise<Rule
   return [{ keyHash: await hash(`signup\n${subscriberPrefix(address)}`), ...SIGNUP }]
 }
 
-/** The rules for sending one message to `recipient` (normalised) because of this client address. */
+/**
+ * The rules for sending one message to `recipient` (normalised) because of this client address.
+ * Without an address (no CF-Connecting-IP: only a developer's own wrangler dev) every request
+ * would share one client, so only the recipient is counted.
+ */
 export async function mailRules(secret: string, recipient: string, address: string) {
   const hash = await keyedHash(secret)
-  return Promise.all([
+  const rules = [
     hash(`mail\n${recipient}`).then((keyHash): Rule => ({ keyHash, ...MAIL_RECIPIENT })),
-    hash(`mail-client\n${subscriberPrefix(address)}`).then((keyHash): Rule => ({
-      keyHash,
-      ...MAIL_CLIENT,
-    })),
-  ])
+  ]
+  if (address !== 'unknown') {
+    const client = hash(`mail-client\n${subscriberPrefix(address)}`)
+    rules.push(client.then((keyHash): Rule => ({ keyHash, ...MAIL_CLIENT })))
+  }
+  return Promise.all(rules)
 }
 
 function refuses(rule: ThrottleRule, attempt: number) {
