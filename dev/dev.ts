@@ -1,6 +1,7 @@
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ensureDevVars } from './dev-vars'
+import { createOutbox } from './outbox'
 import { startStack, type Stack } from './stack'
 import { startWorker } from './worker'
 
@@ -30,14 +31,21 @@ async function main() {
     databaseUrl = stack.databaseUrl
   }
 
+  // --- mail outbox (wt-h): each message the simulated EMAIL binding writes is copied to
+  // .data/outbox/ and announced in one line (recipient, subject, link) instead of wrangler's two.
+  const outbox = createOutbox({ dir: join(REPO_ROOT, '.data', 'outbox'), print: log })
+  const wranglerLog = (line: string) => void (outbox.handle(line) || log(line))
+  // --- end mail outbox
+
   let worker: Awaited<ReturnType<typeof startWorker>>
   try {
-    worker = await startWorker({ port, vars: { DATABASE_URL: databaseUrl }, log })
+    worker = await startWorker({ port, vars: { DATABASE_URL: databaseUrl }, log: wranglerLog })
   } catch (err) {
     await stack?.stop()
     throw err
   }
-  log(`\nedge-auth is running at http://localhost:${port}  (Ctrl-C to stop)\n`)
+  log(`\nedge-auth is running at http://localhost:${port}  (Ctrl-C to stop)`)
+  log(`mail: every message lands in .data/outbox/ as an .eml file\n`)
 
   let stopping = false
   const shutdown = async (code: number) => {
