@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Database } from './client'
 import { users } from './schema'
 import { deleteUserTokens } from './tokens'
@@ -59,4 +59,18 @@ export async function changeEmail(db: Database, userId: number, email: string, n
  */
 export async function deleteUserData(db: Pick<Database, 'delete'>, userId: number) {
   await deleteUserTokens(db, userId)
+}
+
+/**
+ * Sets the password chosen through a reset link. The link proved control of the address, so an
+ * unconfirmed address counts as confirmed from now on.
+ */
+export async function resetPassword(db: Database, userId: number, passwordHash: string, now: Date) {
+  await db
+    .update(users)
+    .set({
+      pass_word: passwordHash,
+      emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})`,
+    })
+    .where(eq(users.id, userId))
 }

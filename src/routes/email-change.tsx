@@ -4,6 +4,7 @@ import { loginRules, reserve, succeeded } from '../auth/throttle'
 import { EMAIL_CHANGE_TOKEN_SECONDS, issueToken, peekToken, spendToken } from '../auth/tokens'
 import { audit } from '../audit'
 import { isDuplicateKey } from '../db/client'
+import { deleteUserTokens } from '../db/tokens'
 import { changeEmail, findUserByEmail } from '../db/users'
 import type { AppEnv } from '../env'
 import { setFlash } from '../flash'
@@ -135,6 +136,8 @@ emailChangeRoutes.post('/confirm', withSession, async (c) => {
     if (!isDuplicateKey(err)) throw err
     return render(c, 'Address in use', <EmailTakenCard />, 409)
   }
+  // Links mailed to the old address (a reset, say) must not work once it is no longer the account's.
+  await deleteUserTokens(db, holder.userId)
   await audit(c, 'email_change', 'success', { userId: holder.userId, reason: 'confirmed' })
   if (c.var.auth?.userId === holder.userId) return navigate(c, '/welcome')
   setFlash(c, { notice: 'email_changed' })

@@ -10,7 +10,8 @@ import {
   VERIFY_TOKEN_SECONDS,
 } from '../auth/tokens'
 import { audit } from '../audit'
-import { findUserByEmail, markEmailVerified, updatePasswordHash } from '../db/users'
+import { deleteUserTokens } from '../db/tokens'
+import { findUserByEmail, markEmailVerified, resetPassword } from '../db/users'
 import type { AppEnv } from '../env'
 import { setFlash } from '../flash'
 import { emailError, normaliseEmail } from '../forms'
@@ -151,9 +152,12 @@ recoveryRoutes.post('/reset', async (c) => {
   // Single use: of two requests racing with one link, only the one whose delete removed it goes on.
   if (!(await spendToken(db, token))) return invalidLink(c, RESET_COOKIE, 'reset')
   // ASVS 7.4.3 / 6.4.3: a reset ends every session, wherever it is.
+  // The user's other links go too: an email change someone else started with the old password must
+  // not outlive the reset (OWASP: a reset invalidates what the old credentials set in motion).
   const [, ended] = await Promise.all([
-    updatePasswordHash(db, holder.userId, passwordHash),
+    resetPassword(db, holder.userId, passwordHash, new Date()),
     endAllSessions(db, holder.userId),
+    deleteUserTokens(db, holder.userId),
   ])
   forgetLinkToken(c, RESET_COOKIE)
   await audit(c, 'password_reset', 'success', { userId: holder.userId, count: ended })
@@ -233,7 +237,7 @@ recoveryRoutes.post('/verify/resend', withSession, async (c) => {
   const email = auth ? auth.email : typed
   if (!auth && emailError(email)) return navigate(c, '/verify/sent')
   // The same answer whether the address has an account, is confirmed already, or is unknown.
-  if (!auth?.emailVerified) {
+  if (c.var.config.emailVerification !== 'off' && !auth?.emailVerified) {
     afterResponse(c, 'verify', async () => {
       const user = auth ? { id: auth.userId, email } : await findUserByEmail(c.var.db, email)
       if (!user || ('emailVerifiedAt' in user && user.emailVerifiedAt)) return

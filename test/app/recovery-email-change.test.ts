@@ -127,4 +127,19 @@ describe('email change', () => {
     expect(await (await get('/welcome', { cookie })).text()).toContain('Welcome')
     expect(cookieFrom(ok, SESSION)).toBeUndefined()
   })
+
+  it('voids links sent to the old address once the change is confirmed', async () => {
+    const { email, cookie } = await signedIn()
+    await post('/forgot', { email })
+    const reset = linkPath(await waitForMail(email, 'Reset your'))
+    const next = uniqueEmail('moved')
+    await post('/account/email', { email: next, password: PASSWORD }, { cookie })
+    const link = cookieFrom(
+      await get(linkPath(await waitForMail(next, 'Confirm your new email address'))),
+      CONFIRM,
+    )!
+    expect((await post('/account/email/confirm', {}, { cookie: link })).status).toBe(303)
+    const resetCookie = cookieFrom(await get(reset), '__Host-reset')!
+    expect((await get('/reset', { cookie: resetCookie })).status).toBe(400)
+  })
 })

@@ -41,6 +41,7 @@ describe('EMAIL_VERIFICATION=off', () => {
     const login = await app.post('/login', { email, password: PASSWORD })
     const welcome = await app.get('/welcome', cookieFrom(login, SESSION))
     expect(await welcome.text()).not.toContain('not confirmed')
+    expect((await app.post('/verify/resend', { email })).status).toBe(303)
     expect(await settledSubjects(email)).toEqual([])
   })
 })

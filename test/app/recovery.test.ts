@@ -225,4 +225,23 @@ describe('the reset link', () => {
       }
     }
   })
+
+  it('confirms an unconfirmed address and voids an email change started with the old password', async () => {
+    const { email, cookie } = await signedIn()
+    const id = await userIdOf(email)
+    // Someone who knows the password starts moving the account to their own address...
+    const theirs = uniqueEmail('attacker')
+    await post('/account/email', { email: theirs, password: PASSWORD }, { cookie })
+    const change = await waitForMail(theirs, 'Confirm your new email address')
+    // ...and the owner, warned by the notice, resets the password.
+    await waitForMail(email, 'about to change')
+    const reset = await openLink(await requestReset(email))
+    expect((await post('/reset', { password: NEW_PASSWORD }, { cookie: reset })).status).toBe(303)
+    const landed = await get(linkPath(change))
+    const link = cookieFrom(landed, '__Host-email_change')!
+    expect((await post('/account/email/confirm', {}, { cookie: link })).status).toBe(400)
+    const [row] = await db().select().from(users).where(eq(users.id, id))
+    expect(row!.email).toBe(email)
+    expect(row!.emailVerifiedAt).toBeInstanceOf(Date)
+  })
 })
