@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { oneTimeTokens, sessions, users } from '../../src/db/schema'
+import { deleteUserData } from '../../src/db/users'
 import {
   cookieFrom,
   db,
@@ -243,5 +244,18 @@ describe('the reset link', () => {
     const [row] = await db().select().from(users).where(eq(users.id, id))
     expect(row!.email).toBe(email)
     expect(row!.emailVerifiedAt).toBeInstanceOf(Date)
+  })
+
+  it('deleteUserData removes every link of a user (account deletion)', async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    const path = await requestReset(email)
+    const id = await userIdOf(email)
+    expect(
+      await db().select().from(oneTimeTokens).where(eq(oneTimeTokens.userId, id)),
+    ).toHaveLength(1)
+    await deleteUserData(db(), id)
+    expect(await db().select().from(oneTimeTokens).where(eq(oneTimeTokens.userId, id))).toEqual([])
+    expect((await get('/reset', { cookie: await openLink(path) })).status).toBe(400)
   })
 })
