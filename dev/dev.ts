@@ -3,6 +3,7 @@ import { createServer } from 'node:net'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ensureDevVars, readDevVars } from './dev-vars'
+import { createOutbox } from './outbox'
 import { startStack, type Stack } from './stack'
 import { startWorker, type RunningWorker } from './worker'
 
@@ -138,11 +139,16 @@ async function main() {
     ...readDevVars(devVarsPath),
     DATABASE_URL: databaseUrl,
   }
-  worker = await startWorker({ port, vars, log }).catch(async (err: unknown) => {
+  // Each message the simulated EMAIL binding writes is copied to .data/outbox/ and announced in one
+  // line (recipient, subject, link) instead of wrangler's two.
+  const outbox = createOutbox({ dir: join(REPO_ROOT, '.data', 'outbox'), print: log })
+  const wranglerLog = (line: string) => void (outbox.handle(line) || log(line))
+  worker = await startWorker({ port, vars, log: wranglerLog }).catch(async (err: unknown) => {
     await stack?.stop()
     throw err
   })
-  log(`\n${paint('32', `edge-auth is running at http://localhost:${port}`)}  (Ctrl-C to stop)\n`)
+  log(`\n${paint('32', `edge-auth is running at http://localhost:${port}`)}  (Ctrl-C to stop)`)
+  log(`mail: every message lands in .data/outbox/ as an .eml file\n`)
 
   const code = await worker.exited
   if (!stopping) {

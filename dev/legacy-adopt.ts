@@ -5,7 +5,7 @@
 import type { Client } from '@planetscale/database'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { hasErrno } from '../src/db/client'
-import { normaliseEmail } from '../src/forms'
+import { normaliseEmail } from '../src/email-address'
 
 type Log = (line: string) => void
 type Row = Record<string, unknown>

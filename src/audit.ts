@@ -5,7 +5,15 @@ import { logEvent } from './log'
 import { clientAddress } from './request-info'
 
 type AuditAction =
-  'signup' | 'login' | 'logout' | 'session_end' | 'password_change' | 'account_delete'
+  | 'signup'
+  | 'login'
+  | 'logout'
+  | 'session_end'
+  | 'password_change'
+  | 'account_delete'
+  | 'password_reset'
+  | 'email_verify'
+  | 'email_change'
 type Outcome = 'success' | 'failure' | 'throttled'
 
 /**

@@ -16,7 +16,22 @@ export interface Config {
   databaseTimeoutMs: number
   /** Have I Been Pwned range API base URL, or '' when the check is off. */
   pwnedPasswordsUrl: string
+  /** The product name every message and page title names. */
+  appName: string
+  /** The sender address of every message (an address on a domain onboarded to Email Service). */
+  mailFrom: string
+  /** `off`, `optional` (sign in at once, nudge to verify) or `required` (verify before sign-in). */
+  emailVerification: EmailVerification
+  /** Lifetime of a password reset link. */
+  resetTokenMinutes: number
 }
+
+export type EmailVerification = 'off' | 'optional' | 'required'
+const VERIFICATION_MODES: readonly string[] = ['off', 'optional', 'required']
+// Outside production a placeholder sender lets `npm run dev` and the tests send with no setup; the
+// local binding only writes files.
+const DEV_MAIL_FROM = 'no-reply@edge-auth.localhost'
+const MAIL_ADDRESS = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>".]+$/
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -80,6 +95,14 @@ export function getConfig(env: Bindings): Config {
   // costs only where they are asked for by name, for tests and local development.
   const bcryptCost = intVar(env, 'BCRYPT_COST', 10, production ? 10 : 4, maxBcryptCost(cpuLimitMs))
   const pwned = env.PWNED_PASSWORDS_URL ?? 'https://api.pwnedpasswords.com'
+  const mailFrom = env.MAIL_FROM || (production ? '' : DEV_MAIL_FROM)
+  if (!MAIL_ADDRESS.test(mailFrom)) {
+    throw new ConfigError('MAIL_FROM must be a plain address such as no-reply@example.com')
+  }
+  const emailVerification = env.EMAIL_VERIFICATION || 'optional'
+  if (!VERIFICATION_MODES.includes(emailVerification)) {
+    throw new ConfigError('EMAIL_VERIFICATION must be off, optional or required')
+  }
   const config: Config = {
     environment: environment as Environment,
     production,
@@ -93,6 +116,11 @@ export function getConfig(env: Bindings): Config {
     sessionAbsoluteSeconds: intVar(env, 'SESSION_ABSOLUTE_SECONDS', 2_592_000, 60, 31_536_000),
     databaseTimeoutMs: intVar(env, 'DATABASE_TIMEOUT_MS', 5000, 100, 60_000),
     pwnedPasswordsUrl: pwned === 'off' ? '' : pwned.replace(/\/+$/, ''),
+    appName: (env.APP_NAME ?? '').trim() || 'edge-auth',
+    mailFrom,
+    emailVerification: emailVerification as EmailVerification,
+    // OWASP Forgot Password Cheat Sheet: reset links expire soon; 15 to 60 minutes is the norm.
+    resetTokenMinutes: intVar(env, 'RESET_TOKEN_MINUTES', 30, 5, 60),
   }
   parsed.set(env, config)
   return config

@@ -24,6 +24,16 @@ export interface Bindings {
   DATABASE_TIMEOUT_MS?: string
   /** Have I Been Pwned range API; default https://api.pwnedpasswords.com, `off` to skip the check. */
   PWNED_PASSWORDS_URL?: string
+  /** Cloudflare Email Service (`[[send_email]] name = "EMAIL"`); simulated by wrangler dev. */
+  EMAIL: SendEmail
+  /** The product name messages and pages show; default `edge-auth`. */
+  APP_NAME?: string
+  /** Sender address of every message; required in production (a domain onboarded to Email Service). */
+  MAIL_FROM?: string
+  /** `off`, `optional` (default) or `required`: whether an address must be confirmed to sign in. */
+  EMAIL_VERIFICATION?: string
+  /** Minutes a password reset link stays valid; default 30, 5 to 60. */
+  RESET_TOKEN_MINUTES?: string
 }
 
 export interface Variables {

@@ -8,10 +8,18 @@ export type Flash =
   | { notice: 'signed_out' }
   | { notice: 'account_deleted' }
   | { notice: 'account_changed'; change: AccountChange }
+  | { notice: 'password_reset' | 'email_verified' | 'email_changed' }
 
 /** What an account form changed, for the notice on the page it lands on. */
 export type AccountChange = 'username' | 'password' | 'session_ended' | 'others_ended'
 const ACCOUNT_CHANGES: readonly string[] = ['username', 'password', 'session_ended', 'others_ended']
+const PLAIN_NOTICES = [
+  'signed_out',
+  'account_deleted',
+  'password_reset',
+  'email_verified',
+  'email_changed',
+] as const
 
 const FLASH_COOKIE = 'flash'
 const FLASH_MAX_AGE = 120
@@ -29,8 +37,8 @@ export function takeFlash(c: Context): Flash | undefined {
   deleteCookie(c, name, options)
   try {
     const value = JSON.parse(raw) as Partial<{ notice: string; email: unknown; change: unknown }>
-    if (value.notice === 'signed_out') return { notice: 'signed_out' }
-    if (value.notice === 'account_deleted') return { notice: 'account_deleted' }
+    const plain = PLAIN_NOTICES.find((n) => n === value.notice)
+    if (plain) return { notice: plain }
     if (value.notice === 'account_changed' && ACCOUNT_CHANGES.includes(String(value.change))) {
       return { notice: 'account_changed', change: value.change as AccountChange }
     }

@@ -3,7 +3,10 @@ import { validator } from 'hono/validator'
 import * as v from 'valibot'
 import { checkNewPassword, mentionsContext } from './auth/passwords'
 import type { AppEnv } from './env'
+import { normaliseEmail } from './email-address'
 import { EMAIL_MAX, USERNAME_MAX } from './limits'
+
+export { normaliseEmail }
 
 export type FieldErrors<K extends string> = Partial<Record<K, string>>
 
@@ -18,14 +21,15 @@ const UNPRINTABLE_NAME =
 // Addresses need none of them.
 const UNPRINTABLE_EMAIL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
 
-/** Trim, Unicode NFC, lower case: the one form an email is stored and looked up in. */
-export function normaliseEmail(raw: string): string {
-  return raw.trim().normalize('NFC').toLowerCase()
-}
-
 /** True when a name shows every character it holds: no controls, no stray format characters. */
 export function isVisibleName(name: string): boolean {
   return !UNPRINTABLE_NAME.test(name)
+}
+
+/** The message for an unusable email (the signup rules), or undefined when it will do. */
+export function emailError(raw: string): string | undefined {
+  const result = v.safeParse(emailField, raw)
+  return result.success ? undefined : result.issues[0].message
 }
 
 // A field as posted: a missing or duplicated field, or a file, is not a string and reads as empty.

@@ -5,11 +5,14 @@ import { getConfig } from './config'
 import { createDb } from './db/client'
 import { purgeExpiredSessions } from './db/sessions'
 import { purgeThrottles } from './db/throttles'
+import { purgeExpiredTokens } from './db/tokens'
 import type { AppEnv, Bindings } from './env'
 import { notFound, onError } from './errors'
 import { context, formsOnly, headers, httpsOnly, limitBody } from './middleware'
 import { accountRoutes } from './routes/account'
 import { authRoutes } from './routes/auth'
+import { emailChangeRoutes } from './routes/email-change'
+import { recoveryRoutes } from './routes/recovery'
 import { logEvent } from './log'
 import { pageRenderer } from './views/render'
 
@@ -25,6 +28,10 @@ app.use(csrf())
 app.use(limitBody)
 app.use(context)
 app.route('/', authRoutes)
+app.route('/', recoveryRoutes)
+// Before /account: its confirmation link is opened signed out too, and /account's guard would
+// send that visitor away.
+app.route('/account/email', emailChangeRoutes)
 app.route('/account', accountRoutes)
 app.notFound(notFound)
 app.onError(onError)
@@ -38,6 +45,7 @@ export default {
     const now = new Date()
     const sessions = await purgeExpiredSessions(db, now)
     await purgeThrottles(db, new Date(now.getTime() - 24 * 3600_000))
-    logEvent('info', 'purged', { sessions })
+    const tokens = await purgeExpiredTokens(db, now)
+    logEvent('info', 'purged', { sessions, tokens })
   },
 } satisfies ExportedHandler<Bindings>

@@ -48,6 +48,8 @@ export const headers = secureHeaders({
     objectSrc: ["'none'"],
   },
   referrerPolicy: 'same-origin',
+  // A page may tighten a header (the reset form sends Referrer-Policy: no-referrer); keep its value.
+  overwrite: false,
   crossOriginEmbedderPolicy: false,
   // ASVS 3.4.1: a year, subdomains included, so no page of the site is ever fetched over http.
   strictTransportSecurity: 'max-age=31536000; includeSubDomains',

@@ -95,6 +95,14 @@ async function previousIdHash(c: Context<AppEnv>): Promise<string | null> {
 export async function signOut(c: Context<AppEnv>): Promise<number | undefined> {
   const idHash = c.var.auth?.idHash ?? (await previousIdHash(c))
   if (idHash) await endSession(c.var.db, idHash)
+  return dropSessionCookie(c)
+}
+
+/**
+ * Expires the session cookie and forgets the signed-in user, without a database call: for when the
+ * session row is already gone (account deletion removed it in its transaction).
+ */
+export function dropSessionCookie(c: Context<AppEnv>): number | undefined {
   const { name, options } = sessionCookie(c)
   if (sealedCookie(c) !== undefined) deleteCookie(c, name, options)
   const userId = c.var.auth?.userId

@@ -21,6 +21,8 @@ export interface LiveSession {
   /** When the user signed up, for the account page. */
   memberSince: Date
   createdAt: Date
+  /** Whether the owner has confirmed `email` (read with the session, no extra statement). */
+  emailVerified?: boolean
 }
 
 /** Where a session was started, for the account's session list (ASVS 7.5.2). */
@@ -74,6 +76,7 @@ export async function loadSession(
     email: row.email,
     memberSince: row.memberSince,
     createdAt: row.createdAt,
+    emailVerified: row.emailVerifiedAt !== null,
   }
 }
 

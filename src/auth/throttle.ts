@@ -36,6 +36,16 @@ const ACCOUNT = {
 // ASVS 6.3.1 for account creation: each signup costs a bcrypt hash and makes a row.
 const SIGNUP = { limit: 10, windowSeconds: HOUR, kind: 'window', onSuccess: 'refund' } as const
 
+// OWASP Forgot Password Cheat Sheet: limit how much mail one address receives and one client
+// causes, so nobody can flood an inbox or use the app to spam. Refusals are answered like success.
+const MAIL_RECIPIENT = {
+  limit: 3,
+  windowSeconds: HOUR,
+  kind: 'window',
+  onSuccess: 'refund',
+} as const
+const MAIL_CLIENT = { limit: 10, windowSeconds: HOUR, kind: 'window', onSuccess: 'refund' } as const
+
 /** A throttle rule with what a success does to its count. */
 export interface Rule extends ThrottleRule {
   onSuccess: 'forget' | 'refund'
@@ -76,6 +86,23 @@ export async function loginRules(secret: string, email: string, address: string)
 export async function signupRules(secret: string, address: string): Promise<Rule[]> {
   const hash = await keyedHash(secret)
   return [{ keyHash: await hash(`signup\n${subscriberPrefix(address)}`), ...SIGNUP }]
+}
+
+/**
+ * The rules for sending one message to `recipient` (normalised) because of this client address.
+ * Without an address (no CF-Connecting-IP: only a developer's own wrangler dev) every request
+ * would share one client, so only the recipient is counted.
+ */
+export async function mailRules(secret: string, recipient: string, address: string) {
+  const hash = await keyedHash(secret)
+  const rules = [
+    hash(`mail\n${recipient}`).then((keyHash): Rule => ({ keyHash, ...MAIL_RECIPIENT })),
+  ]
+  if (address !== 'unknown') {
+    const client = hash(`mail-client\n${subscriberPrefix(address)}`)
+    rules.push(client.then((keyHash): Rule => ({ keyHash, ...MAIL_CLIENT })))
+  }
+  return Promise.all(rules)
 }
 
 function refuses(rule: ThrottleRule, attempt: number) {

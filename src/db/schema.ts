@@ -13,6 +13,8 @@ export const users = mysqlTable('users', {
   createdAt: datetime('created_at', { mode: 'date' })
     .notNull()
     .default(sql`CURRENT_TIMESTAMP`),
+  // When the owner last proved control of `email` (a verification or email-change link); null until.
+  emailVerifiedAt: datetime('email_verified_at', { mode: 'date' }),
 })
 
 // Keyed by SHA-256 of the session id, never the raw id, so a leaked table cannot be replayed as cookies.
@@ -48,4 +50,20 @@ export const loginThrottles = mysqlTable(
     blockedUntil: datetime('blocked_until', { mode: 'date' }),
   },
   (t) => [index('login_throttles_window_idx').on(t.windowStartedAt)],
+)
+
+// Password reset, address verification and email change links. Only the SHA-256 of a token is kept,
+// so a leaked table cannot be replayed as links; `purpose` binds a token to one action and
+// `new_email` to the address it was sent to (OWASP Forgot Password Cheat Sheet).
+export const oneTimeTokens = mysqlTable(
+  'one_time_tokens',
+  {
+    tokenHash: char('token_hash', { length: 64 }).primaryKey(),
+    userId: bigint('user_id', { mode: 'number', unsigned: true }).notNull(),
+    purpose: varchar('purpose', { length: 16 }).notNull(),
+    newEmail: varchar('new_email', { length: 254 }),
+    createdAt: datetime('created_at', { mode: 'date' }).notNull(),
+    expiresAt: datetime('expires_at', { mode: 'date' }).notNull(),
+  },
+  (t) => [index('one_time_tokens_user_id_idx').on(t.userId)],
 )

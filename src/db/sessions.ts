@@ -8,6 +8,8 @@ export interface SessionRow {
   email: string
   /** When the user signed up (the account page's "member since"), read with the session. */
   memberSince: Date
+  /** Null until the address is confirmed by a link (EMAIL_VERIFICATION). */
+  emailVerifiedAt: Date | null
   createdAt: Date
   expiresAt: Date
   lastSeenAt: Date
@@ -20,6 +22,7 @@ function prepareFindLiveSession(db: Database) {
       username: users.username,
       email: users.email,
       memberSince: users.createdAt,
+      emailVerifiedAt: users.emailVerifiedAt,
       createdAt: sessions.createdAt,
       expiresAt: sessions.expiresAt,
       lastSeenAt: sessions.lastSeenAt,

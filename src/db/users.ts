@@ -1,6 +1,7 @@
-import { desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Database } from './client'
 import { loginThrottles, sessions, users } from './schema'
+import { deleteUserTokens } from './tokens'
 
 /** A transaction handle from `db.transaction`, for statements that must commit together. */
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
@@ -20,6 +21,7 @@ export async function findUserByEmail(db: Database, email: string, typedEmail?: 
       email: users.email,
       passwordHash: users.pass_word,
       memberSince: users.createdAt,
+      emailVerifiedAt: users.emailVerifiedAt,
     })
     .from(users)
   if (!exact || exact === email) {
@@ -66,10 +68,12 @@ export async function updateUsername(db: Database, userId: number, username: str
 
 /**
  * Deletes every row that belongs to a user, except the user row itself, inside the caller's
- * transaction. Every table keyed by a user id gets its line here (ASVS 7.4.2: sessions end).
+ * transaction. Every table keyed by a user id gets its line here (ASVS 7.4.2: sessions end;
+ * one-time tokens for reset, verification and email change go with them).
  */
-export async function deleteUserData(tx: Transaction, userId: number) {
+export async function deleteUserData(tx: Pick<Database, 'delete'>, userId: number) {
   await tx.delete(sessions).where(eq(sessions.userId, userId))
+  await deleteUserTokens(tx, userId)
 }
 
 /**
@@ -86,4 +90,35 @@ export async function deleteAccount(db: Database, userId: number, throttleKeyHas
     }
     await tx.delete(users).where(eq(users.id, userId))
   })
+}
+
+/**
+ * Marks `email` confirmed for the user, only while it is still the user's address (a link sent to
+ * an address the account has since left must not confirm the new one). True when it was marked.
+ */
+export async function markEmailVerified(db: Database, userId: number, email: string, now: Date) {
+  const result = await db
+    .update(users)
+    .set({ emailVerifiedAt: now })
+    .where(and(eq(users.id, userId), eq(users.email, email)))
+  return result.rowsAffected === 1
+}
+
+/** Moves the user to a confirmed new address; a taken address throws a duplicate-key error. */
+export async function changeEmail(db: Database, userId: number, email: string, now: Date) {
+  await db.update(users).set({ email, emailVerifiedAt: now }).where(eq(users.id, userId))
+}
+
+/**
+ * Sets the password chosen through a reset link. The link proved control of the address, so an
+ * unconfirmed address counts as confirmed from now on.
+ */
+export async function resetPassword(db: Database, userId: number, passwordHash: string, now: Date) {
+  await db
+    .update(users)
+    .set({
+      pass_word: passwordHash,
+      emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})`,
+    })
+    .where(eq(users.id, userId))
 }

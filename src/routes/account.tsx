@@ -22,7 +22,7 @@ import { deleteAccount, findPasswordHash, updatePasswordHash, updateUsername } f
 import type { AppEnv } from '../env'
 import { setFlash, takeFlash } from '../flash'
 import { clientAddress } from '../request-info'
-import { rotateSession, signOut, withSession } from '../session-cookie'
+import { dropSessionCookie, rotateSession, signOut, withSession } from '../session-cookie'
 import {
   AccountCard,
   DeleteCard,
@@ -338,8 +338,9 @@ accountRoutes.post(
     // hashes) and expire with their windows.
     const hash = await keyedHash(config.sessionSecret)
     await deleteAccount(db, auth.userId, [await hash(`account\n${auth.email}`)])
-    // The session row is gone with the rest; this expires the cookie.
-    await Promise.all([signOut(c), succeeded(db, recheck.rules)])
+    // The session row went with the rest: only the cookie is left to expire.
+    dropSessionCookie(c)
+    await succeeded(db, recheck.rules)
     await audit(c, 'account_delete', 'success', { userId: auth.userId })
     setFlash(c, { notice: 'account_deleted' })
     return navigate(c, '/signup')

@@ -7,13 +7,17 @@ import { audit } from '../audit'
 import { isDuplicateKey } from '../db/client'
 import { findUserByEmail, insertUser, updatePasswordHash } from '../db/users'
 import type { AppEnv } from '../env'
-import { setFlash, takeFlash } from '../flash'
+import { setFlash, takeFlash, type Flash } from '../flash'
 import { keptValues, loginSchema, signupSchema, validForm, type FieldErrors } from '../forms'
 import { clientAddress } from '../request-info'
 import { signIn, signOut, withSession } from '../session-cookie'
 import { LoginCard, LogoutConfirmCard, SignupCard, WelcomeCard } from '../views/auth'
 import { AccountDeletedNotice } from '../views/account'
 import { navigate, render } from '../views/render'
+import { UnverifiedCard, VerifyReminder } from '../views/recovery'
+import { afterResponse, deliver, linkOrigin, mailAllowed } from '../mail/deliver'
+import { signupTakenMail } from '../mail/templates'
+import { sendVerification } from './recovery'
 
 export const authRoutes = new Hono<AppEnv>()
 
@@ -30,11 +34,19 @@ export function throttled(c: Context, refusal: Extract<Reservation, { allowed: f
   return `Too many attempts. Try again in ${minutes} minutes.`
 }
 
+const RECOVERY_NOTICES: Partial<Record<Flash['notice'], string>> = {
+  password_reset:
+    'Your password was changed and every session was signed out. Sign in with it now.',
+  email_verified: 'Your email address is confirmed. Sign in to continue.',
+  email_changed: 'Your email address was changed. Sign in with the new one.',
+}
+
 authRoutes.get('/', withSession, (c) => {
   if (c.var.auth) return navigate(c, '/welcome')
   const flash = takeFlash(c)
   const email = flash?.notice === 'created' ? flash.email : undefined
-  return c.render(<LoginCard flash={flash} email={email} />, { title: 'Sign in' })
+  const notice = flash && RECOVERY_NOTICES[flash.notice]
+  return c.render(<LoginCard flash={flash} email={email} notice={notice} />, { title: 'Sign in' })
 })
 
 // A failed sign-in without JavaScript leaves /login in the address bar: reloading it must not 404.
@@ -95,7 +107,11 @@ authRoutes.post('/signup', validSignup, async (c) => {
     return card(429, throttled(c, reservation))
   }
   const taken = 'An account with this email already exists. Sign in instead.'
-  if (existing) return card(409, taken, { email: taken })
+  // EMAIL_VERIFICATION=required: a taken address gets the same answer, status and work (a hash and
+  // an insert that fails) as a new one, and its owner a notice, so signup reveals no accounts
+  // (ASVS 6.3.8).
+  const required = config.emailVerification === 'required'
+  if (existing && !required) return card(409, taken, { email: taken })
   if (breached) return card(422, CHECK_FIELDS, { password: breached })
 
   let userId: number
@@ -104,9 +120,20 @@ authRoutes.post('/signup', validSignup, async (c) => {
     userId = await insertUser(db, { ...kept, passwordHash })
   } catch (err) {
     if (!isDuplicateKey(err)) throw err
-    return card(409, taken, { email: taken })
+    if (!required) return card(409, taken, { email: taken })
+    await audit(c, 'signup', 'failure', { reason: 'taken' })
+    afterResponse(c, 'signup_taken', async () => {
+      if (!(await mailAllowed(c, 'signup_taken', values.email))) return
+      const mail = signupTakenMail(config.appName, values.email, linkOrigin(c))
+      await deliver(c, 'signup_taken', mail)
+    })
+    return navigate(c, '/verify/sent')
   }
   await audit(c, 'signup', 'success', { userId })
+  if (config.emailVerification !== 'off') {
+    afterResponse(c, 'verify', () => sendVerification(c, { id: userId, email: values.email }))
+  }
+  if (required) return navigate(c, '/verify/sent')
   setFlash(c, { notice: 'created', email: values.email })
   return navigate(c, '/')
 })
@@ -147,6 +174,12 @@ authRoutes.post('/login', validLogin, async (c) => {
     })
     return card(400, INVALID_CREDENTIALS)
   }
+  if (config.emailVerification === 'required' && !user.emailVerifiedAt) {
+    // The password was right (so this reveals nothing new), but the address is unconfirmed.
+    await succeeded(db, reservation.rules)
+    await audit(c, 'login', 'failure', { userId: user.id, reason: 'unverified' })
+    return render(c, 'Confirm your address', <UnverifiedCard email={user.email} />, 403)
+  }
   // Second and last round trip: settle the throttle, upgrade a legacy or cheap hash while the
   // password is at hand, and start the session.
   await Promise.all([
@@ -165,7 +198,9 @@ authRoutes.get('/welcome', withSession, (c) => {
   c.header('Cache-Control', 'no-store')
   const auth = c.var.auth
   if (!auth) return navigate(c, '/')
-  return c.render(<WelcomeCard username={auth.username} />, { title: 'Welcome' })
+  const remind = c.var.config.emailVerification !== 'off' && auth.emailVerified === false
+  const notice = remind ? <VerifyReminder /> : undefined
+  return c.render(<WelcomeCard username={auth.username} notice={notice} />, { title: 'Welcome' })
 })
 
 async function logout(c: Context<AppEnv>) {

@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx'
 import type { Flash } from '../flash'
 import type { FieldErrors, LoginInput, SignupInput } from '../forms'
 import { Alert, EmailField, Field, HxForm, HxLink, SubmitButton } from './fields'
@@ -16,6 +17,7 @@ export function LoginCard(props: {
   errors?: FieldErrors<keyof LoginInput>
   failure?: string
   flash?: Flash
+  notice?: string
 }) {
   const errors = props.errors ?? {}
   // Focus the first field to fix; after "Invalid credentials" (or an account just created) the email
@@ -31,6 +33,7 @@ export function LoginCard(props: {
         <Alert kind="success">Account created. Sign in with your new password.</Alert>
       )}
       {props.flash?.notice === 'signed_out' && <Alert kind="success">You are signed out.</Alert>}
+      {props.notice && <Alert kind="success">{props.notice}</Alert>}
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
       <HxForm action="/login" label="Sign in">
         {/* The email is this site's sign-in name: `username` is what password managers pair with
@@ -51,6 +54,9 @@ export function LoginCard(props: {
         />
         <SubmitButton>Sign in</SubmitButton>
       </HxForm>
+      <p class="switch">
+        <HxLink href="/forgot">Forgot your password?</HxLink>
+      </p>
       <p class="switch">
         New here? <HxLink href="/signup">Create an account</HxLink>
       </p>
@@ -112,7 +118,7 @@ export function SignupCard(props: {
   )
 }
 
-export function WelcomeCard(props: { username: string }) {
+export function WelcomeCard(props: { username: string; notice?: Child }) {
   return (
     <section class="card" aria-labelledby="welcome-title">
       <h1 id="welcome-title" tabindex={-1}>
@@ -122,6 +128,7 @@ export function WelcomeCard(props: { username: string }) {
       <p>
         <HxLink href="/account">Your account</HxLink>
       </p>
+      {props.notice}
       <HxForm action="/logout" label="Sign out">
         <SubmitButton>Sign out</SubmitButton>
       </HxForm>

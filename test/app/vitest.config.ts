@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
+import { findSentMail } from '../../dev/outbox'
 
 const fromRoot = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url))
 
@@ -78,7 +79,20 @@ export default defineConfig({
           ENVIRONMENT: 'test',
           BCRYPT_COST: '4',
           PWNED_PASSWORDS_URL: inject('pwnedUrl'),
+          MAIL_FROM: 'no-reply@edge-auth.test',
+          // The default (`optional`) mails a link after every signup, in waitUntil, which would
+          // add statements to other tests' counts; the mail tests set each mode explicitly.
+          EMAIL_VERIFICATION: 'off',
         }),
+        // Mail goes through the real (simulated) EMAIL binding from wrangler.toml, which writes each
+        // message to a temp .eml file; the pool logs below INFO only, so tests read those files
+        // back through this Node-side binding (test/app/mail-outbox.ts). Nothing here sends mail.
+        serviceBindings: {
+          OUTBOX: async (request: Request) => {
+            const to = new URL(request.url).searchParams.get('to') ?? ''
+            return Response.json(await findSentMail(to))
+          },
+        },
       },
     })),
   ],

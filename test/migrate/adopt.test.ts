@@ -5,7 +5,7 @@ import { migrateDatabase } from '../../dev/migrate'
 import { hashPassword, verifyPassword } from '../../src/auth/passwords'
 import { createDb } from '../../src/db/client'
 import { findUserByEmail, insertUser, updatePasswordHash } from '../../src/db/users'
-import { normaliseEmail } from '../../src/forms'
+import { normaliseEmail } from '../../src/email-address'
 import {
   DRIZZLE,
   LEGACY_USERS,

@@ -1,0 +1,134 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  cookieFrom,
+  get,
+  ORIGIN,
+  PASSWORD,
+  post,
+  signedIn,
+  signup,
+  uniqueAddress,
+  uniqueEmail,
+} from './helpers'
+import { linkPath, waitForMail } from './mail-outbox'
+
+interface Call {
+  start: number
+  end: number
+}
+
+/**
+ * Runs one request through the Worker and counts the driver's HTTP calls (one per statement):
+ * those made before the answer, and all of them once the work left in waitUntil has finished;
+ * round trips as in database-calls.test.ts (calls made together count once).
+ */
+async function measure(
+  path: string,
+  opts: { fields?: Record<string, string>; cookie?: string; vars?: Record<string, string> } = {},
+) {
+  const calls: Call[] = []
+  const real = globalThis.fetch
+  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    if (!String(input instanceof Request ? input.url : input).includes('/psdb.v1alpha1.Database/'))
+      return real(input, init)
+    const call = { start: performance.now(), end: Infinity }
+    calls.push(call)
+    try {
+      return await real(input, init)
+    } finally {
+      call.end = performance.now()
+    }
+  })
+  const { default: worker } = await import('../../src/index')
+  const headers = new Headers({ 'CF-Connecting-IP': uniqueAddress() })
+  if (opts.cookie) headers.set('Cookie', opts.cookie)
+  let init: RequestInit = { headers, redirect: 'manual' }
+  if (opts.fields) {
+    headers.set('Origin', ORIGIN)
+    headers.set('Content-Type', 'application/x-www-form-urlencoded')
+    init = { ...init, method: 'POST', body: new URLSearchParams(opts.fields) }
+  }
+  const ctx = createExecutionContext()
+  const res = await worker.fetch(
+    new Request(`${ORIGIN}${path}`, init),
+    { ...env, ...opts.vars },
+    ctx,
+  )
+  const answered = [...calls]
+  await waitOnExecutionContext(ctx)
+  vi.restoreAllMocks()
+  return {
+    status: res.status,
+    onPath: answered.length,
+    onPathTrips: roundTrips(answered),
+    total: calls.length,
+    totalTrips: roundTrips(calls),
+  }
+}
+
+function roundTrips(recorded: Call[]): number {
+  const depth = new Map<Call, number>()
+  const sorted = [...recorded].sort((a, b) => a.start - b.start)
+  for (const call of sorted) {
+    const before = sorted.filter((c) => c.end <= call.start).map((c) => depth.get(c) ?? 1)
+    depth.set(call, 1 + Math.max(0, ...before))
+  }
+  return Math.max(0, ...depth.values())
+}
+
+afterEach(() => vi.restoreAllMocks())
+
+async function resetCookie(email: string) {
+  await post('/forgot', { email })
+  const path = linkPath(await waitForMail(email, 'Reset your'))
+  return cookieFrom(await get(path), '__Host-reset')!
+}
+
+describe('database work of the mail routes', () => {
+  it('POST /forgot: nothing before the answer, known or not; the rest after it', async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    const known = await measure('/forgot', { fields: { email } })
+    // Reserve 2 mail limits + find the user; then replace older tokens + insert the new one.
+    expect(known).toEqual({ status: 303, onPath: 0, onPathTrips: 0, total: 5, totalTrips: 2 })
+    const unknown = await measure('/forgot', { fields: { email: uniqueEmail('none') } })
+    expect(unknown).toEqual({ status: 303, onPath: 0, onPathTrips: 0, total: 3, totalTrips: 1 })
+  })
+
+  it('the reset link: GET /reset/:token none, GET /reset one read, POST /reset five statements', async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    const cookie = await resetCookie(email)
+    expect((await measure('/reset/abcdefghijklmnopqrstuvwxyz234567')).total).toBe(0)
+    expect(await measure('/reset', { cookie })).toMatchObject({ status: 200, total: 1 })
+    // Read the token + user; spend it; then set the hash, end every session and drop the user's
+    // other links together.
+    const done = await measure('/reset', { cookie, fields: { password: 'a brand new passphrase' } })
+    expect(done).toEqual({ status: 303, onPath: 5, onPathTrips: 3, total: 5, totalTrips: 3 })
+  })
+
+  it('POST /signup with EMAIL_VERIFICATION=optional: as before, plus the link after the answer', async () => {
+    const fields = { username: 'Counted', email: uniqueEmail(), password: PASSWORD }
+    const res = await measure('/signup', { fields, vars: { EMAIL_VERIFICATION: 'optional' } })
+    // Reserve + look up, insert; then 2 mail limits, then replace + insert the token.
+    expect(res).toEqual({ status: 303, onPath: 3, onPathTrips: 2, total: 7, totalTrips: 4 })
+  })
+
+  it('POST /verify: read, spend, mark confirmed', async () => {
+    const vars = { EMAIL_VERIFICATION: 'optional' }
+    const email = uniqueEmail()
+    await measure('/signup', { fields: { username: 'V', email, password: PASSWORD }, vars })
+    const path = linkPath(await waitForMail(email, 'Confirm your email address'))
+    const cookie = cookieFrom(await get(path), '__Host-verify')!
+    const res = await measure('/verify', { cookie, fields: {}, vars })
+    expect(res).toEqual({ status: 303, onPath: 3, onPathTrips: 3, total: 3, totalTrips: 3 })
+  })
+
+  it('POST /account/email: session, reserve + user, settle; then lookup + limits, token', async () => {
+    const { cookie } = await signedIn()
+    const fields = { email: uniqueEmail('to'), password: PASSWORD }
+    const res = await measure('/account/email', { cookie, fields })
+    expect(res).toEqual({ status: 303, onPath: 7, onPathTrips: 3, total: 12, totalTrips: 5 })
+  })
+})
