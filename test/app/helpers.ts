@@ -1,5 +1,12 @@
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test'
+import { count, eq, like } from 'drizzle-orm'
+import { decrypt } from 'hono-sessions'
+import { vi } from 'vitest'
+import { subscriberPrefix } from '../../src/auth/addresses'
+import { hashSessionId } from '../../src/auth/sessions'
+import { keyedHash } from '../../src/auth/throttle'
 import { createDb } from '../../src/db/client'
+import { loginThrottles, users } from '../../src/db/schema'
 
 export const ORIGIN = 'https://edge-auth.test'
 export const PASSWORD = 'a long enough passphrase'
@@ -115,4 +122,97 @@ export async function callApp(
   const res = await worker.fetch(request, { ...env, ...overrides } as typeof env, ctx)
   await waitOnExecutionContext(ctx)
   return res
+}
+
+/** Posts a body exactly as given (raw bytes, odd encodings, other content types). */
+export function postRaw(
+  path: string,
+  body: BodyInit,
+  opts: Sent & { contentType?: string | null; method?: string } = {},
+) {
+  const headers = requestHeaders(opts)
+  if (!headers.has('Origin')) headers.set('Origin', ORIGIN)
+  if (opts.contentType !== null) {
+    headers.set('Content-Type', opts.contentType ?? 'application/x-www-form-urlencoded')
+  }
+  return SELF.fetch(`${ORIGIN}${path}`, {
+    method: opts.method ?? 'POST',
+    body,
+    headers,
+    redirect: 'manual',
+  })
+}
+
+/** What Hono's JSX writes for text: the five characters it escapes. */
+export function escapeHtml(text: string) {
+  return text.replace(
+    /[&<>'"]/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&#39;', '"': '&quot;' })[ch]!,
+  )
+}
+
+/**
+ * Silences the app's JSON log lines for a test file (thousands of audit lines otherwise) and keeps
+ * them for assertions: `lines()` parses what was written since the last `clear()`.
+ */
+export function captureLogs() {
+  const written: string[] = []
+  const keep = (...args: unknown[]) => {
+    written.push(args.map(String).join(' '))
+  }
+  const spies = (['log', 'warn', 'error'] as const).map((level) =>
+    vi.spyOn(console, level).mockImplementation(keep),
+  )
+  return {
+    raw: () => written.join('\n'),
+    lines: () =>
+      written.flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>]
+        } catch {
+          return []
+        }
+      }),
+    clear: () => {
+      written.length = 0
+    },
+    restore: () => spies.forEach((spy) => spy.mockRestore()),
+  }
+}
+
+/** The throttle table's key for a rule (keyed hash under the Worker's secret), for tests to inspect. */
+export async function throttleKey(text: string) {
+  const hash = await keyedHash(env.SESSION_SECRET!)
+  return hash(text)
+}
+
+/** The per-account throttle key of a (normalised) email. */
+export const accountKey = (email: string) => throttleKey(`account\n${email}`)
+
+/** The email + subscriber throttle key. */
+export const pairKey = (email: string, address: string) =>
+  throttleKey(`pair\n${email}\n${subscriberPrefix(address)}`)
+
+/** Ends a throttle block now, as if its Retry-After had passed (no sleeping in tests). */
+export async function expireBlock(keyHash: string) {
+  await db()
+    .update(loginThrottles)
+    .set({ blockedUntil: new Date(Date.now() - 2000) })
+    .where(eq(loginThrottles.keyHash, keyHash))
+}
+
+/** Users whose email starts with `prefix` (a test's unique tag). */
+export async function countUsers(prefix: string) {
+  const [row] = await db()
+    .select({ n: count() })
+    .from(users)
+    .where(like(users.email, `${prefix}%`))
+  return Number(row?.n)
+}
+
+/** The session id hash a `name=value` session cookie carries. */
+export async function sessionHashOf(cookie: string) {
+  const sealed = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
+  const id = (await decrypt(env.SESSION_SECRET!, sealed)) as string
+  return hashSessionId(id)
 }
