@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import type { CookieOptions } from 'hono/utils/cookie'
-import { endSession, loadSession, sessionIdHashOf, startSession } from './auth/sessions'
+import { endSession, loadSession, startSession, unsealSession } from './auth/sessions'
 import type { AppEnv } from './env'
 import { isLoopback } from './request-info'
 
@@ -66,7 +66,7 @@ export async function signIn(
   user: { id: number; username: string; email: string; memberSince: Date },
 ) {
   const { db, config } = c.var
-  const previous = c.var.auth?.idHash ?? (await previousIdHash(c))
+  const previous = c.var.auth?.idHash ?? (await previousSession(c))?.idHash
   const [started] = await Promise.all([
     startSession(db, config, user.id, sessionOrigin(c)),
     previous ? endSession(db, previous) : undefined,
@@ -83,9 +83,9 @@ export async function signIn(
   })
 }
 
-async function previousIdHash(c: Context<AppEnv>): Promise<string | null> {
+async function previousSession(c: Context<AppEnv>) {
   const sealed = sealedCookie(c)
-  return sealed === undefined ? null : sessionIdHashOf(c.var.config, sealed)
+  return sealed === undefined ? null : unsealSession(c.var.config, sealed)
 }
 
 /**
@@ -93,9 +93,10 @@ async function previousIdHash(c: Context<AppEnv>): Promise<string | null> {
  * name, prefix and path it was set with. One statement: the id is unsealed, not loaded.
  */
 export async function signOut(c: Context<AppEnv>): Promise<number | undefined> {
-  const idHash = c.var.auth?.idHash ?? (await previousIdHash(c))
+  const sealed = c.var.auth ? null : await previousSession(c)
+  const idHash = c.var.auth?.idHash ?? sealed?.idHash
   if (idHash) await endSession(c.var.db, idHash)
-  return dropSessionCookie(c)
+  return dropSessionCookie(c) ?? sealed?.userId
 }
 
 /**

@@ -58,7 +58,7 @@ export async function loadSession(
   sealed: string,
   now = new Date(),
 ): Promise<LiveSession | null> {
-  const idHash = await sessionIdHashOf(config, sealed)
+  const idHash = (await unsealSession(config, sealed))?.idHash
   if (!idHash) return null
   const row = await findLiveSession(db, idHash, now, config.sessionAbsoluteSeconds)
   if (!row) return null
@@ -103,9 +103,11 @@ export async function startSession(
       userAgent: origin.userAgent.slice(0, 255),
       location: origin.location.slice(0, 100),
     }),
-    trimUserSessions(db, userId, MAX_SESSIONS_PER_USER - 1),
+    trimUserSessions(db, userId, MAX_SESSIONS_PER_USER - 1, idHash),
   ])
-  return { sealed: await encrypt(config.sessionSecret, id), idHash }
+  // The seal (Iron: AES-256-CBC and HMAC-SHA-256) keeps both the id and the user id unreadable and
+  // unforgeable; the database still decides whether the session lives.
+  return { sealed: await encrypt(config.sessionSecret, { i: id, u: userId }), idHash }
 }
 
 /** Ends one session on the server, so a copied cookie stops working (ASVS 7.4.1). */
@@ -123,17 +125,34 @@ export function endAllSessions(db: Database, userId: number, exceptIdHash?: stri
 
 // Unsealing (Iron: key derivation, AES, HMAC) is the costliest CPU step of a signed-in request and
 // its answer never changes for a given cookie and secret: remember recent answers in the isolate.
-const unsealed = new Map<string, string | null>()
+const unsealed = new Map<string, SealedSession | null>()
 const UNSEALED_MAX = 1000
 
-/** The id hash a sealed cookie names, without a database call; null when it fails the seal. */
-export async function sessionIdHashOf(config: Config, sealed: string): Promise<string | null> {
+/** What a session cookie holds under its seal: the id, and the user it was started for. */
+interface SealedSession {
+  idHash: string
+  /** Absent in cookies sealed before the user id was added to them. */
+  userId?: number
+}
+
+async function unseal(secret: string, sealed: string): Promise<SealedSession | null> {
+  const payload: unknown = await decrypt(secret, sealed).catch(() => undefined)
+  if (typeof payload === 'string') return { idHash: await hashSessionId(payload) }
+  const { i, u } = (payload ?? {}) as { i?: unknown; u?: unknown }
+  if (typeof i !== 'string' || typeof u !== 'number') return null
+  return { idHash: await hashSessionId(i), userId: u }
+}
+
+/**
+ * The session a sealed cookie names, without a database call; null when it fails the seal. The
+ * user id inside lets a logout's audit line name the user at the cost of no read.
+ */
+export async function unsealSession(config: Config, sealed: string): Promise<SealedSession | null> {
   const key = `${config.sessionSecret}\n${sealed}`
   const known = unsealed.get(key)
   if (known !== undefined) return known
-  const id = await decrypt(config.sessionSecret, sealed).catch(() => undefined)
-  const idHash = typeof id === 'string' ? await hashSessionId(id) : null
+  const session = await unseal(config.sessionSecret, sealed)
   if (unsealed.size >= UNSEALED_MAX) unsealed.delete(unsealed.keys().next().value!)
-  unsealed.set(key, idHash)
-  return idHash
+  unsealed.set(key, session)
+  return session
 }

@@ -72,19 +72,29 @@ export async function insertSession(db: Database, row: NewSession) {
 }
 
 /**
- * Ends the user's oldest sessions so at most `keep` remain besides one being created now. The
- * derived table lets MySQL and MariaDB read the table they delete from (errno 1093 otherwise).
- * It locks the user's index range before the rows, the reverse of a delete by id hash, so the two
- * running together (a session rotation ends the old id while the new one starts) can deadlock:
- * the victim is rolled back whole and run again.
+ * Ends the user's oldest sessions so at most `keep` remain besides `newIdHash`, the one being
+ * created in parallel, which is never counted nor ended whichever statement lands first. Ties in
+ * `created_at` (whole seconds) are broken by id hash, so the oldest always go first. The derived
+ * table lets MySQL and MariaDB read the table they delete from (errno 1093 otherwise). It locks the
+ * user's index range before the rows, the reverse of a delete by id hash, so the two running
+ * together (a session rotation ends the old id while the new one starts) can deadlock: the victim
+ * is rolled back whole and run again.
  */
-export async function trimUserSessions(db: Database, userId: number, keep: number) {
+export async function trimUserSessions(
+  db: Database,
+  userId: number,
+  keep: number,
+  newIdHash: string,
+) {
   await retryOnDeadlock(() =>
     db.execute(sql`
-    delete from ${sessions} where ${sessions.userId} = ${userId} and ${sessions.idHash} not in (
+    delete from ${sessions} where ${sessions.userId} = ${userId}
+      and ${sessions.idHash} <> ${newIdHash} and ${sessions.idHash} not in (
       select id_hash from (
-        select ${sessions.idHash} from ${sessions} where ${sessions.userId} = ${userId}
-        order by ${sessions.createdAt} desc limit ${sql.raw(String(keep))}
+        select ${sessions.idHash} from ${sessions}
+        where ${sessions.userId} = ${userId} and ${sessions.idHash} <> ${newIdHash}
+        order by ${sessions.createdAt} desc, ${sessions.idHash} desc
+        limit ${sql.raw(String(keep))}
       ) as newest
     )`),
   )

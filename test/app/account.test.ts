@@ -1,8 +1,6 @@
 import { env } from 'cloudflare:test'
 import { and, count, eq, sql } from 'drizzle-orm'
-import { decrypt } from 'hono-sessions'
 import { describe, expect, it } from 'vitest'
-import { hashSessionId } from '../../src/auth/sessions'
 import { keyedHash } from '../../src/auth/throttle'
 import { loginThrottles, sessions, users } from '../../src/db/schema'
 import {
@@ -16,6 +14,7 @@ import {
   SESSION,
   signedIn,
   uniqueAddress,
+  sessionHashOf,
 } from './helpers'
 
 const NEW_PASSWORD = 'another quite long passphrase'
@@ -38,8 +37,7 @@ async function sessionCount(userId: number) {
 
 /** The id hash of the session a cookie names, as the sessions table and the list hold it. */
 async function idHashOf(cookie: string) {
-  const sealed = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
-  return hashSessionId((await decrypt(env.SESSION_SECRET!, sealed)) as string)
+  return sessionHashOf(cookie)
 }
 
 /** Signs in again as an existing user, as from another device; returns that device's cookie. */

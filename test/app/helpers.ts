@@ -210,9 +210,13 @@ export async function countUsers(prefix: string) {
   return Number(row?.n)
 }
 
+/** What a `name=value` session cookie holds under its seal: the session id and the user id. */
+export async function unsealCookie(cookie: string) {
+  const sealed = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
+  return (await decrypt(env.SESSION_SECRET!, sealed)) as { i: string; u: number }
+}
+
 /** The session id hash a `name=value` session cookie carries. */
 export async function sessionHashOf(cookie: string) {
-  const sealed = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1))
-  const id = (await decrypt(env.SESSION_SECRET!, sealed)) as string
-  return hashSessionId(id)
+  return hashSessionId((await unsealCookie(cookie)).i)
 }

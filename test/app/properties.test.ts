@@ -3,9 +3,35 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { subscriberPrefix } from '../../src/auth/addresses'
 import { checkNewPassword } from '../../src/auth/passwords'
-import { normaliseEmail, readLogin, readSignup } from '../../src/forms'
+import * as v from 'valibot'
+import { fieldErrors, loginSchema, normaliseEmail, signupSchema } from '../../src/forms'
 
 // Issue 7: property-based tests of the pure pieces every request goes through.
+
+type Body = Record<string, unknown>
+const text = (b: Body, k: string) => (typeof b[k] === 'string' ? (b[k] as string) : '')
+
+/** The signup schema as the route applies it: the values it keeps and the first error per field. */
+function readSignup(b: Body, min: number) {
+  const r = v.safeParse(signupSchema(min), b)
+  const values = r.success
+    ? r.output
+    : {
+        username: text(b, 'username').trim().normalize('NFC'),
+        email: normaliseEmail(text(b, 'email')),
+        password: text(b, 'password'),
+      }
+  return { values, errors: r.success ? {} : fieldErrors<string>(r.issues) }
+}
+
+/** The login schema as the route applies it. */
+function readLogin(b: Body) {
+  const r = v.safeParse(loginSchema, b)
+  const values = r.success
+    ? { email: r.output.email, password: r.output.password }
+    : { email: normaliseEmail(text(b, 'email')), password: text(b, 'password') }
+  return { values, errors: r.success ? {} : fieldErrors<string>(r.issues) }
+}
 
 const RUNS = { numRuns: 400 }
 const encoder = new TextEncoder()
