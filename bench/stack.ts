@@ -12,6 +12,8 @@ import { REPO_ROOT } from './bundle'
 export interface BenchStack {
   /** The child gateway's URL with its credentials: the Workers' DATABASE_URL. */
   databaseUrl: string
+  /** The local breached-password range API the stack serves. */
+  pwnedPasswordsUrl: string
   gatewayPid: number
   mysqldPid: number
   /** A direct connection to the stack's database, for setup and for counting statements. */
@@ -115,6 +117,7 @@ export async function startBenchStack(): Promise<BenchStack> {
     }
     return {
       databaseUrl: gateway.url,
+      pwnedPasswordsUrl: stack.pwnedPasswordsUrl,
       gatewayPid: gateway.child.pid!,
       mysqldPid,
       direct,

@@ -43,6 +43,13 @@ export interface RunningWorkerd {
 }
 
 // Accepts both forms of send(): a builder object gets a message id, a raw EmailMessage nothing.
+// workerd's built-in `cloudflare:email` (the app's EmailMessage) reads its class from an internal
+// module the host provides; on Cloudflare that is the platform, here a plain holder of the message.
+const EMAIL_MESSAGE_MODULE = `class EmailMessage {
+  constructor(from, to, raw) { this.from = from; this.to = to; this.raw = raw }
+}
+export default { EmailMessage }`
+
 const EMAIL_STAND_IN = `export default function () {
   let count = 0
   return { async send() { count += 1; return { messageId: 'bench-' + count } } }
@@ -103,7 +110,10 @@ const config :Workerd.Config = (
   sockets = [
     ${services.map((s, i) => socketEntry(s, ports[i]!)).join(',\n    ')},
   ],
-  extensions = [(modules = [(name = "bench-internal:email", internal = true, esModule = ${str(EMAIL_STAND_IN)})])],
+  extensions = [(modules = [
+    (name = "bench-internal:email", internal = true, esModule = ${str(EMAIL_STAND_IN)}),
+    (name = "cloudflare-internal:email", internal = true, esModule = ${str(EMAIL_MESSAGE_MODULE)}),
+  ])],
 );
 `
 }

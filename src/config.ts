@@ -64,8 +64,9 @@ function randomSecret(): string {
   return btoa(String.fromCharCode(...bytes))
 }
 
+/** The highest bcrypt cost whose hash and compare (a login may need both) fit in the CPU limit. */
 function maxBcryptCost(cpuLimitMs: number): number {
-  let cost = 10
+  let cost = 4
   while (2 * BCRYPT_MS_AT_COST_10 * 2 ** (cost + 1 - 10) <= cpuLimitMs) cost += 1
   return cost
 }
@@ -93,7 +94,12 @@ export function getConfig(env: Bindings): Config {
   const cpuLimitMs = intVar(env, 'CPU_LIMIT_MS', 1000, 50, 300_000)
   // OWASP Password Storage Cheat Sheet: bcrypt work factor of at least 10 (ASVS 11.4.2); lower
   // costs only where they are asked for by name, for tests and local development.
-  const bcryptCost = intVar(env, 'BCRYPT_COST', 10, production ? 10 : 4, maxBcryptCost(cpuLimitMs))
+  const minCost = production ? 10 : 4
+  const maxCost = maxBcryptCost(cpuLimitMs)
+  if (maxCost < minCost) {
+    throw new ConfigError(`CPU_LIMIT_MS is too small for bcrypt at cost ${minCost}`)
+  }
+  const bcryptCost = intVar(env, 'BCRYPT_COST', Math.min(10, maxCost), minCost, maxCost)
   const pwned = env.PWNED_PASSWORDS_URL ?? 'https://api.pwnedpasswords.com'
   const mailFrom = env.MAIL_FROM || (production ? '' : DEV_MAIL_FROM)
   if (!MAIL_ADDRESS.test(mailFrom)) {

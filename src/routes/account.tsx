@@ -14,6 +14,7 @@ import {
   usernameSchema,
 } from '../account-forms'
 import { audit } from '../audit'
+import { VerifyReminder } from '../views/recovery'
 import { hashPassword, verifyPassword } from '../auth/passwords'
 import { endAllSessions, type LiveSession } from '../auth/sessions'
 import { keyedHash, loginRules, reserve, succeeded, type Rule } from '../auth/throttle'
@@ -117,12 +118,18 @@ async function recheckPassword(c: C, password: string): Promise<Recheck> {
 }
 
 accountRoutes.get('/', (c) => {
-  const { username, email, memberSince } = me(c)
+  const { username, email, memberSince, emailVerified } = me(c)
   const flash = takeFlash(c)
-  return render(
-    c,
-    'Your account',
-    <AccountCard username={username} email={email} memberSince={memberSince} flash={flash} />,
+  const remind = c.var.config.emailVerification !== 'off' && emailVerified === false
+  return c.render(
+    <AccountCard
+      username={username}
+      email={email}
+      memberSince={memberSince}
+      flash={flash}
+      notice={remind ? <VerifyReminder /> : undefined}
+    />,
+    { title: 'Your account' },
   )
 })
 

@@ -65,11 +65,14 @@ export function AccountCard(props: {
   email: string
   memberSince: Date
   flash?: Flash
+  /** Shown while the address is unconfirmed (the verification reminder and its resend button). */
+  notice?: Child
 }) {
   return (
     <section class="card" aria-labelledby="account-title">
       <h1 id="account-title">Your account</h1>
       <Changed flash={props.flash} />
+      {props.notice}
       <dl class="account-facts">
         <dt>Username</dt>
         <dd>{props.username}</dd>
@@ -83,6 +86,9 @@ export function AccountCard(props: {
       <ul class="account-actions">
         <li>
           <HxLink href="/account/username">Change username</HxLink>
+        </li>
+        <li>
+          <HxLink href="/account/email">Change email address</HxLink>
         </li>
         <li>
           <HxLink href="/account/password">Change password</HxLink>

@@ -41,6 +41,8 @@ beforeAll(async () => {
         ENVIRONMENT: 'production',
         DATABASE_URL: stack.databaseUrl,
         SESSION_SECRET: randomBytes(32).toString('base64url'),
+        MAIL_FROM: 'no-reply@edge-auth.test',
+        PWNED_PASSWORDS_URL: stack.pwnedPasswordsUrl,
       },
       tls: cert,
     },
