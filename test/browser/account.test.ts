@@ -18,7 +18,7 @@ const path = (page: Page) => new URL(page.url()).pathname
 
 async function signIn(page: Page, email: string, password: string) {
   await page.getByLabel('Email').fill(email)
-  await page.getByLabel('Password').fill(password)
+  await page.getByLabel('Password', { exact: true }).fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
@@ -39,10 +39,10 @@ async function otherDevice(email: string): Promise<BrowserContext> {
 async function accountJourney(page: Page, username: string, email: string) {
   await page.getByLabel('Username').fill(username)
   await page.getByLabel('Email').fill(email)
-  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
   await page.getByRole('button', { name: 'Create account' }).click()
   await page.getByText('Account created. Sign in with your new password.').waitFor()
-  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.getByRole('heading', { name: `Welcome, ${username}` }).waitFor()
   const laptop = await otherDevice(email)

@@ -1,8 +1,30 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { inject } from 'vitest'
 
+/** A client address of its own (an IPv6 /64 nobody else uses). */
+function uniqueAddress() {
+  const group = () => Math.floor(Math.random() * 0x10000).toString(16)
+  return `2001:db8:${group()}:${group()}::1`
+}
+
+/**
+ * Debian's Chromium, headless. Each browser context is a person of its own: on Cloudflare each
+ * would arrive with its own `CF-Connecting-IP`, and the app throttles signups and sign-ins per
+ * address, so a suite that makes dozens of accounts from one address would be throttled.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  const browser = await launchChromium()
+  const newContext = browser.newContext.bind(browser)
+  browser.newContext = (options = {}) =>
+    newContext({
+      ...options,
+      extraHTTPHeaders: { 'CF-Connecting-IP': uniqueAddress(), ...options.extraHTTPHeaders },
+    })
+  return browser
+}
+
 /** The Chromium found by the global setup, headless, with background traffic off (no network). */
-export function launchBrowser(): Promise<Browser> {
+function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: inject('chromiumPath'),
     args: [
