@@ -1,19 +1,8 @@
+import { countDatabaseCalls } from './database-calls'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { callApp, PASSWORD, signedIn } from './helpers'
 
 let calls = 0
-
-/** Counts the driver's HTTP calls to the gateway: one per SQL statement, BEGIN and COMMIT included. */
-function countDatabaseCalls() {
-  calls = 0
-  const real = globalThis.fetch
-  vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-    const url = String(input instanceof Request ? input.url : input)
-    if (url.includes('/psdb.v1alpha1.Database/')) calls += 1
-    return real(input, init)
-  })
-  return () => calls
-}
 
 afterEach(() => vi.restoreAllMocks())
 

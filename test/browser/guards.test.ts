@@ -198,6 +198,9 @@ describe.each([
     const page = await context.newPage()
     await signInAs(page, email, js)
     await page.getByRole('heading', { name: `Welcome, ${LONGEST_NAME}` }).waitFor()
+    // The heading can be in the DOM before the stylesheet has arrived (a loaded machine): measure
+    // the page as styled.
+    await page.waitForLoadState('load')
     const { scrollWidth, clientWidth } = await page.evaluate(() => ({
       scrollWidth: document.documentElement.scrollWidth,
       clientWidth: document.documentElement.clientWidth,
