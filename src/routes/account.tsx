@@ -14,15 +14,15 @@ import {
   usernameSchema,
 } from '../account-forms'
 import { audit } from '../audit'
+import { recheckPassword } from '../recheck-password'
 import { VerifyReminder } from '../views/recovery'
-import { hashPassword, verifyPassword } from '../auth/passwords'
+import { hashPassword } from '../auth/passwords'
 import { endAllSessions, type LiveSession } from '../auth/sessions'
-import { keyedHash, loginRules, reserve, succeeded, type Rule } from '../auth/throttle'
+import { keyedHash, succeeded } from '../auth/throttle'
 import { deleteOwnSession, listUserSessions } from '../db/sessions'
-import { deleteAccount, findPasswordHash, updatePasswordHash, updateUsername } from '../db/users'
+import { deleteAccount, updatePasswordHash, updateUsername } from '../db/users'
 import type { AppEnv } from '../env'
 import { setFlash, takeFlash } from '../flash'
-import { clientAddress } from '../request-info'
 import { dropSessionCookie, rotateSession, signOut, withSession } from '../session-cookie'
 import {
   AccountCard,
@@ -36,7 +36,6 @@ import {
   UsernameForm,
 } from '../views/account'
 import { isPartial, navigate, render } from '../views/render'
-import { throttled } from './auth'
 
 type C = Context<AppEnv>
 type Content = HtmlEscapedString | Promise<HtmlEscapedString>
@@ -84,37 +83,6 @@ function formOf<S extends v.GenericSchema>(
     const validate = sValidator('form', schemaFor(c), hook as never)
     return (await validate(c as never, next)) as Response | void
   })
-}
-
-type Recheck =
-  | { ok: true; rules: Rule[] }
-  | { ok: false; status: 400 | 429; message: string; outcome: 'failure' | 'throttled' }
-
-/**
- * Sudo mode (Pilcrow's guides; ASVS 6.2.3 for password change): changing the password, signing out
- * everywhere else and deleting the account each re-check the current password, whatever the age of
- * the session, so a borrowed unlocked device or a stolen cookie cannot do them. The re-check is
- * throttled exactly like a login (same keys, reserved before bcrypt: ASVS 6.3.1), or these forms
- * would be an unthrottled guessing oracle for whoever holds the session.
- */
-async function recheckPassword(c: C, password: string): Promise<Recheck> {
-  const { db, config } = c.var
-  const auth = me(c)
-  const rules = await loginRules(config.sessionSecret, auth.email, clientAddress(c))
-  const [reservation, storedHash] = await Promise.all([
-    reserve(db, rules),
-    findPasswordHash(db, auth.userId),
-  ])
-  if (!reservation.allowed) {
-    const message = throttled(c, reservation)
-    return { ok: false, status: 429, message, outcome: 'throttled' }
-  }
-  const check = await verifyPassword(password, storedHash, config.bcryptCost)
-  if (!storedHash || !check.ok) {
-    const message = 'That is not your current password.'
-    return { ok: false, status: 400, message, outcome: 'failure' }
-  }
-  return { ok: true, rules: reservation.rules }
 }
 
 accountRoutes.get('/', (c) => {

@@ -1,6 +1,7 @@
-import { Hono } from 'hono'
-import { verifyPassword } from '../auth/passwords'
-import { loginRules, reserve, succeeded } from '../auth/throttle'
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
+import * as v from 'valibot'
+import { succeeded } from '../auth/throttle'
 import { EMAIL_CHANGE_TOKEN_SECONDS, issueToken, peekToken, spendToken } from '../auth/tokens'
 import { audit } from '../audit'
 import { isDuplicateKey } from '../db/client'
@@ -8,10 +9,10 @@ import { deleteUserTokens } from '../db/tokens'
 import { changeEmail, findUserByEmail } from '../db/users'
 import type { AppEnv } from '../env'
 import { setFlash } from '../flash'
-import { emailError, normaliseEmail, type FieldErrors } from '../forms'
+import { currentPasswordField, emailField, keptValues, validForm, type FieldErrors } from '../forms'
+import { recheckPassword } from '../recheck-password'
 import { afterResponse, deliver, linkOrigin, mailAllowed } from '../mail/deliver'
 import { emailChangeMail, emailChangeNoticeMail } from '../mail/templates'
-import { clientAddress } from '../request-info'
 import { withSession } from '../session-cookie'
 import {
   EmailChangeCard,
@@ -27,6 +28,7 @@ import { forgetLinkToken, invalidLink, landLink, linkToken } from './recovery'
 export const emailChangeRoutes = new Hono<AppEnv>()
 
 const TITLE = 'Change email'
+const CHECK_FIELDS = 'Check the highlighted fields.'
 const CONFIRM_COOKIE = 'email_change'
 
 emailChangeRoutes.get('/', withSession, (c) => {
@@ -36,46 +38,46 @@ emailChangeRoutes.get('/', withSession, (c) => {
   return render(c, TITLE, <EmailChangeCard current={auth.email} />)
 })
 
-emailChangeRoutes.post('/', withSession, async (c) => {
+const emailChangeSchema = v.object({ email: emailField, password: currentPasswordField })
+
+function emailChangeCard(
+  c: Context<AppEnv>,
+  status: 400 | 422 | 429,
+  email: string,
+  errors: FieldErrors<keyof EmailChangeInput>,
+  failure?: string,
+) {
+  const current = c.var.auth?.email ?? ''
+  const card = <EmailChangeCard current={current} email={email} errors={errors} failure={failure} />
+  return render(c, TITLE, card, status)
+}
+
+const validEmailChange = validForm(
+  () => emailChangeSchema,
+  (c, errors, raw) =>
+    c.var.auth
+      ? emailChangeCard(c, 422, keptValues(raw, ['email']).email ?? '', errors, CHECK_FIELDS)
+      : navigate(c, '/'),
+)
+
+emailChangeRoutes.post('/', withSession, validEmailChange, async (c) => {
   c.header('Cache-Control', 'no-store')
   const { config, db } = c.var
   const auth = c.var.auth
   if (!auth) return navigate(c, '/')
-  const body = await c.req.parseBody()
-  const email = normaliseEmail(typeof body.email === 'string' ? body.email : '')
-  const password = typeof body.password === 'string' ? body.password : ''
-  const errors: FieldErrors<keyof EmailChangeInput> = {}
-  const shape = emailError(email)
-  if (shape) errors.email = shape
-  else if (email === auth.email) errors.email = 'This is already your address.'
-  if (password === '') errors.password = 'Enter your current password.'
-  const card = (status: 400 | 422 | 429, failure?: string) =>
-    render(
-      c,
-      TITLE,
-      <EmailChangeCard current={auth.email} email={email} errors={errors} failure={failure} />,
-      status,
-    )
-  if (Object.keys(errors).length > 0) return card(422, 'Check the highlighted fields.')
-
-  // Re-authentication for a sensitive change (Auth Book "sudo mode", ASVS 6.2.3 by analogy), counted
-  // by the sign-in throttle so this form is no way around it.
-  const rules = await loginRules(config.sessionSecret, auth.email, clientAddress(c))
-  const [reservation, user] = await Promise.all([
-    reserve(db, rules),
-    findUserByEmail(db, auth.email),
-  ])
-  if (!reservation.allowed) {
-    c.header('Retry-After', String(reservation.retryAfterSeconds))
-    return card(429, 'Too many attempts. Try again later.')
+  const { email, password } = c.req.valid('form')
+  if (email === auth.email) {
+    return emailChangeCard(c, 422, email, { email: 'This is already your address.' }, CHECK_FIELDS)
   }
-  const check = await verifyPassword(password, user?.passwordHash, config.bcryptCost)
-  if (!user || !check.ok) {
-    await audit(c, 'email_change', 'failure', { userId: auth.userId, reason: 'password' })
-    errors.password = 'That is not your current password.'
-    return card(400)
+  // Re-authentication for a sensitive change, counted by the sign-in throttle (recheckPassword).
+  const recheck = await recheckPassword(c, password)
+  if (!recheck.ok) {
+    await audit(c, 'email_change', recheck.outcome, { userId: auth.userId, reason: 'password' })
+    if (recheck.status === 429) return emailChangeCard(c, 429, email, {}, recheck.message)
+    return emailChangeCard(c, 400, email, { password: recheck.message })
   }
-  await succeeded(db, reservation.rules)
+  const user = { id: auth.userId, email: auth.email }
+  await succeeded(db, recheck.rules)
   await audit(c, 'email_change', 'success', { userId: user.id, reason: 'requested' })
   // Whether the new address is free is found out after the answer: a taken address gets the same
   // answer and nothing changes (ASVS 6.3.8). The old address hears of it either way (OWASP).
