@@ -1,4 +1,5 @@
-import { Hono, type Context } from 'hono'
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { checkNewPassword, hashPassword } from '../auth/passwords'
 import { endAllSessions } from '../auth/sessions'
