@@ -17,6 +17,7 @@ import { audit } from '../audit'
 import { recheckPassword } from '../recheck-password'
 import { VerifyReminder } from '../views/recovery'
 import { hashPassword } from '../auth/passwords'
+import { breachedPasswordMessage } from '../auth/pwned-passwords'
 import { endAllSessions, type LiveSession } from '../auth/sessions'
 import { keyedHash, succeeded } from '../auth/throttle'
 import { deleteOwnSession, listUserSessions } from '../db/sessions'
@@ -149,11 +150,20 @@ accountRoutes.post(
     const { db, config } = c.var
     const auth = me(c)
     const form = c.req.valid('form')
-    const recheck = await recheckPassword(c, form.current_password)
+    // The breached-password range check runs beside the re-check (ASVS 6.2.12).
+    const [recheck, breached] = await Promise.all([
+      recheckPassword(c, form.current_password),
+      breachedPasswordMessage(form.new_password, config.pwnedPasswordsUrl),
+    ])
     if (!recheck.ok) {
       await audit(c, 'password_change', recheck.outcome, { userId: auth.userId })
       const errors = recheck.status === 400 ? { current_password: recheck.message } : {}
       return passwordRefused(c, recheck.status, errors, recheck.message)
+    }
+    if (breached) {
+      // The current password was right: that attempt is settled as a success.
+      await succeeded(db, recheck.rules)
+      return passwordRefused(c, 422, { new_password: breached }, 'Check the highlighted fields.')
     }
     const passwordHash = hashPassword(form.new_password, config.bcryptCost)
     const [, ended] = await Promise.all([

@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { checkNewPassword, hashPassword } from '../auth/passwords'
+import { breachedPasswordMessage } from '../auth/pwned-passwords'
 import { endAllSessions } from '../auth/sessions'
 import {
   isTokenShaped,
@@ -131,14 +132,18 @@ recoveryRoutes.post('/reset', async (c) => {
   const { config, db } = c.var
   const password = field(await c.req.parseBody(), 'password')
   const token = linkToken(c, RESET_COOKIE)
-  const holder = await peekToken(db, token, 'reset')
+  // The breached-password range check runs beside the token read (ASVS 6.2.12).
+  const [holder, breached] = await Promise.all([
+    peekToken(db, token, 'reset'),
+    password === '' ? null : breachedPasswordMessage(password, config.pwnedPasswordsUrl),
+  ])
   if (!holder) return invalidLink(c, RESET_COOKIE, 'reset')
   // The signup rules, with this account's name and address as context words (ASVS 6.2.4).
   const context = [holder.username, holder.email.split('@')[0] ?? '']
   const problem =
     password === ''
       ? 'Choose a password.'
-      : checkNewPassword(password, config.passwordMinLength, context)
+      : (checkNewPassword(password, config.passwordMinLength, context) ?? breached)
   if (problem) {
     const card = (
       <ResetCard
