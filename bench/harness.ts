@@ -119,7 +119,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     }
 
     log('bench: creating accounts and sessions')
-    const userCount = quick ? 2 : 8
+    const userCount = quick ? 4 : 8
     const [users10, users4] = await Promise.all([
       createUsers(urls.app, userCount, 'c10'),
       createUsers(urls.app4, userCount, 'c4'),

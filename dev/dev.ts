@@ -4,6 +4,7 @@ import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ensureDevVars, readDevVars } from './dev-vars'
 import { createOutbox } from './outbox'
+import { alive } from './ports'
 import { startStack, type Stack } from './stack'
 import { startWorker, type RunningWorker } from './worker'
 
@@ -60,15 +61,6 @@ function parentOf(pid: number): number {
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
   } catch {
     return 0
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

@@ -18,7 +18,7 @@ import { delimiter, dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import mysql from 'mysql2/promise'
 import { secureRoot, type RootLogin } from './mysql-root'
-import { freePort } from './ports'
+import { alive, freePort } from './ports'
 
 const run = promisify(execFile)
 
@@ -167,15 +167,6 @@ async function isInitialised(dataDir: string): Promise<boolean> {
     throw new Error(`${dataDir} is neither empty nor a MySQL data directory; refusing to touch it`)
   }
   return false
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function parentOf(pid: number): number | undefined {

@@ -12,3 +12,13 @@ export function freePort(): Promise<number> {
     })
   })
 }
+
+/** True while a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

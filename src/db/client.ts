@@ -61,14 +61,16 @@ export const isDuplicateKey = (err: unknown) => hasErrno(err, 1062)
 
 /**
  * Runs a single-statement write again when InnoDB picked it as a deadlock victim (errno 1213), as
- * MySQL's manual advises; concurrent upserts of one new key can deadlock on its gap lock.
+ * MySQL's manual advises; concurrent upserts of one new key can deadlock on its gap lock. A short,
+ * growing, jittered pause lets the winner commit, so the same pair does not collide again at once.
  */
-export async function retryOnDeadlock<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
+export async function retryOnDeadlock<T>(write: () => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await write()
     } catch (err) {
       if (attempt >= attempts || !hasErrno(err, 1213)) throw err
+      await new Promise((resume) => setTimeout(resume, attempt * (5 + Math.random() * 10)))
     }
   }
 }

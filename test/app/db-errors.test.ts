@@ -49,7 +49,7 @@ describe('database error handling', () => {
       throw deadlock
     }).catch((e: unknown) => e)
     expect(err).toBe(deadlock)
-    expect(calls).toBe(3)
+    expect(calls).toBe(5)
   })
 
   it('never reads an errno from free text, which carries user input', async () => {

@@ -22,6 +22,7 @@ import {
   signup,
   uniqueAddress,
   uniqueEmail,
+  userIdOf,
 } from './helpers'
 
 let logs: ReturnType<typeof captureLogs>
@@ -32,11 +33,6 @@ afterAll(() => logs.restore())
 
 const HSTS = 'max-age=31536000; includeSubDomains'
 const PLACEHOLDER = 'replace-with-at-least-32-random-characters'
-
-async function userIdOf(email: string) {
-  const [row] = await db().select({ id: users.id }).from(users).where(eq(users.email, email))
-  return row!.id
-}
 
 async function sessionHashes(userId: number) {
   const rows = await db()

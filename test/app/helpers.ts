@@ -220,3 +220,9 @@ export async function unsealCookie(cookie: string) {
 export async function sessionHashOf(cookie: string) {
   return hashSessionId((await unsealCookie(cookie)).i)
 }
+
+/** The id of the user with this (normalised) email. */
+export async function userIdOf(email: string): Promise<number> {
+  const [row] = await db().select({ id: users.id }).from(users).where(eq(users.email, email))
+  return row!.id
+}

@@ -12,6 +12,7 @@ import {
   signedIn,
   signup,
   uniqueEmail,
+  userIdOf,
 } from './helpers'
 import { linkPath, settledSubjects, waitForMail } from './mail-outbox'
 
@@ -22,15 +23,10 @@ async function userRow(id: number) {
   return row!
 }
 
-async function idOf(email: string) {
-  const [row] = await db().select({ id: users.id }).from(users).where(eq(users.email, email))
-  return row!.id
-}
-
 describe('email change', () => {
   it('asks for the password, mails the new address a link and the old one a notice', async () => {
     const { email, cookie } = await signedIn()
-    const id = await idOf(email)
+    const id = await userIdOf(email)
     const form = await get('/account/email', { cookie })
     expect(form.status).toBe(200)
     expect(form.headers.get('Cache-Control')).toBe('no-store')
@@ -82,7 +78,7 @@ describe('email change', () => {
     await waitForMail(free, 'Confirm your new email address')
     await waitForMail(email, 'about to change', 2)
     expect(await settledSubjects(taken)).toEqual([])
-    expect((await userRow(await idOf(email))).email).toBe(email)
+    expect((await userRow(await userIdOf(email))).email).toBe(email)
   })
 
   it('refuses a wrong password (400), a bad address (422) and anonymous requests', async () => {
@@ -116,7 +112,7 @@ describe('email change', () => {
     const link = cookieFrom(await get(linkPath(mail)), CONFIRM)!
     const res = await post('/account/email/confirm', {}, { cookie: `${link}; ${cookie}` })
     expect(res.status).toBe(409)
-    expect((await userRow(await idOf(email))).email).toBe(email)
+    expect((await userRow(await userIdOf(email))).email).toBe(email)
     // A signed-in confirmation otherwise goes back to the welcome page.
     const other = uniqueEmail('other')
     await post('/account/email', { email: other, password: PASSWORD }, { cookie })

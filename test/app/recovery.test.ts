@@ -14,6 +14,7 @@ import {
   signup,
   uniqueAddress,
   uniqueEmail,
+  userIdOf,
 } from './helpers'
 import { linkPath, sentTo, settledCount, waitForMail } from './mail-outbox'
 
@@ -37,11 +38,6 @@ async function openLink(path: string) {
   const cookie = cookieFrom(res, RESET)
   expect(cookie).toBeDefined()
   return cookie!
-}
-
-async function userIdOf(email: string) {
-  const [row] = await db().select({ id: users.id }).from(users).where(eq(users.email, email))
-  return row!.id
 }
 
 describe('forgot password', () => {
