@@ -67,6 +67,9 @@ describe('one request per submit', () => {
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
     await clickTwice(page, 'Create account', '/signup')
     await page.getByText('Account created.').waitFor()
+    // Without htmx this is a new page: its text can be there before its deferred script runs, and
+    // the guard under test lives in that script.
+    await page.waitForLoadState('load')
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
     await clickTwice(page, 'Sign in', '/login')
     await page.getByRole('heading', { name: 'Welcome, Double' }).waitFor()
