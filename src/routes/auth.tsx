@@ -46,7 +46,10 @@ authRoutes.get('/', withSession, (c) => {
   const flash = takeFlash(c)
   const email = flash?.notice === 'created' ? flash.email : undefined
   const notice = flash && RECOVERY_NOTICES[flash.notice]
-  return c.render(<LoginCard flash={flash} email={email} notice={notice} />, { title: 'Sign in' })
+  return c.render(<LoginCard flash={flash} email={email} notice={notice} />, {
+    title: 'Sign in',
+    sameForEveryone: flash ? undefined : 'sign-in',
+  })
 })
 
 // A failed sign-in without JavaScript leaves /login in the address bar: reloading it must not 404.
@@ -61,7 +64,7 @@ authRoutes.get('/signup', withSession, (c) => {
       {deleted && <AccountDeletedNotice />}
       <SignupCard passwordMinLength={min} />
     </>,
-    { title: 'Create an account' },
+    { title: 'Create an account', sameForEveryone: deleted ? undefined : `signup ${min}` },
   )
 })
 

@@ -21,7 +21,10 @@ function isHtmx(c: Context): boolean {
 
 declare module 'hono' {
   interface ContextRenderer {
-    (content: Content, props: { title: string }): Response | Promise<Response>
+    (
+      content: Content,
+      props: { title: string; sameForEveryone?: string },
+    ): Response | Promise<Response>
   }
 }
 
@@ -32,21 +35,33 @@ declare module 'hono' {
  * streaming into the bundle (about 5 KiB gzipped); `setRenderer` is all this needs.
  */
 export const pageRenderer = createMiddleware(async (c, next) => {
-  c.setRenderer((content, { title }) => {
+  c.setRenderer(async (content, { title, sameForEveryone }) => {
     c.header('Vary', 'HX-Request, HX-Request-Type, HX-History-Restore-Request')
+    const partial = isPartial(c)
+    const key = sameForEveryone && `${partial ? 'fragment' : 'page'} ${sameForEveryone}`
+    const known = key && renderedOnce.get(key)
+    if (known) return c.html(known)
     const fullTitle = `${title} · edge-auth`
-    if (isPartial(c)) {
-      return c.html(
-        <>
-          <title>{fullTitle}</title>
-          {content}
-        </>,
-      )
-    }
-    return c.html(<Layout title={fullTitle}>{content}</Layout>)
+    const page = partial ? (
+      <>
+        <title>{fullTitle}</title>
+        {content}
+      </>
+    ) : (
+      <Layout title={fullTitle}>{content}</Layout>
+    )
+    const html = String(await page)
+    if (key && renderedOnce.size < RENDERED_ONCE_MAX) renderedOnce.set(key, html)
+    return c.html(html)
   })
   await next()
 })
+
+// Pages that are the same for every visitor (the sign-in and signup forms without a notice) are
+// rendered once per isolate: rendering is most of what they cost. They hold nothing per request
+// (no nonce, no token: CSRF is checked by Origin), so the same bytes serve everyone.
+const renderedOnce = new Map<string, string>()
+const RENDERED_ONCE_MAX = 16
 
 /** `c.render` with a status: error answers keep their real status (422, 409, 429, 503). */
 export function render(
