@@ -45,8 +45,12 @@ function kindOf(name: string): ModuleKind | undefined {
  * Bundles a Worker exactly as `wrangler deploy` would (`--dry-run --outdir`), from the wrangler
  * config at `configPath` (default: the app's wrangler.toml), and lists the modules workerd must load.
  */
-export async function bundleWorker(outdir: string, configPath?: string): Promise<Bundle> {
-  const args = [WRANGLER, 'deploy', '--dry-run', '--outdir', outdir]
+export async function bundleWorker(
+  outdir: string,
+  configPath?: string,
+  extraArgs: string[] = [],
+): Promise<Bundle> {
+  const args = [WRANGLER, 'deploy', '--dry-run', '--outdir', outdir, ...extraArgs]
   if (configPath) args.push('--config', configPath)
   const { stdout } = await run(process.execPath, args, {
     cwd: REPO_ROOT,

@@ -72,3 +72,25 @@ export async function measurePointSelect(
     ratio: workerdDriverP50Ms / mysql2P50Ms,
   }
 }
+
+/**
+ * One bcryptjs compare at cost 4 in workerd, in ms: the median over rounds of (a request running
+ * `n` compares, less a request running none) / n, timed from Node.
+ */
+export async function measureWorkerdBcrypt(workerUrl: string, quick: boolean): Promise<number> {
+  const n = quick ? 10 : 100
+  const timed = async (count: number) => {
+    const started = performance.now()
+    const res = await fetch(`${workerUrl}/bcrypt?n=${count}`)
+    if (!res.ok) throw new Error(`bcrypt worker: ${res.status} ${await res.text()}`)
+    await res.text()
+    return performance.now() - started
+  }
+  await timed(n)
+  const perCompare: number[] = []
+  for (let round = 0; round < (quick ? 2 : 9); round++) {
+    const empty = await timed(0)
+    perCompare.push(((await timed(n)) - empty) / n)
+  }
+  return percentile(perCompare, 50)
+}

@@ -15,10 +15,15 @@ export interface Services {
 }
 
 /** Bundles the three Workers and serves them (and the app twice) from one workerd. */
-export async function startServices(stack: BenchStack, tmp: string) {
+export async function startServices(
+  stack: BenchStack,
+  tmp: string,
+  opts: { inspectorPort?: number; unminified?: boolean } = {},
+) {
   const settings = await readWranglerSettings(join(REPO_ROOT, 'wrangler.toml'))
   const [app, reference, pointSelect] = await Promise.all([
-    bundleWorker(join(tmp, 'app')),
+    // Unminified for a profile, so its functions keep their names.
+    bundleWorker(join(tmp, 'app'), undefined, opts.unminified ? ['--no-minify'] : []),
     bundleWorker(join(tmp, 'reference'), join(REPO_ROOT, 'bench/reference/wrangler.toml')),
     bundleWorker(join(tmp, 'point-select'), join(REPO_ROOT, 'bench/point-select/wrangler.toml')),
   ])
@@ -40,32 +45,35 @@ export async function startServices(stack: BenchStack, tmp: string) {
     sendEmail: settings.sendEmail,
     forwardedProto: true,
   }
-  const workerd = await startWorkerd([
-    {
-      name: 'app',
-      ...common,
-      vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'production', BCRYPT_COST: '10' },
-    },
-    // Production refuses a cost below 10, so the cost-4 login runs as `development`; both share the
-    // database and the secret, so a session from one is a session of the other.
-    {
-      name: 'app4',
-      ...common,
-      vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'development', BCRYPT_COST: '4' },
-    },
-    {
-      name: 'reference',
-      bundle: reference,
-      compatibilityDate: settings.compatibilityDate,
-      vars: {},
-    },
-    {
-      name: 'point-select',
-      bundle: pointSelect,
-      compatibilityDate: settings.compatibilityDate,
-      vars: { DATABASE_URL: stack.databaseUrl },
-    },
-  ])
+  const workerd = await startWorkerd(
+    [
+      {
+        name: 'app',
+        ...common,
+        vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'production', BCRYPT_COST: '10' },
+      },
+      // Production refuses a cost below 10, so the cost-4 login runs as `development`; both share the
+      // database and the secret, so a session from one is a session of the other.
+      {
+        name: 'app4',
+        ...common,
+        vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'development', BCRYPT_COST: '4' },
+      },
+      {
+        name: 'reference',
+        bundle: reference,
+        compatibilityDate: settings.compatibilityDate,
+        vars: {},
+      },
+      {
+        name: 'point-select',
+        bundle: pointSelect,
+        compatibilityDate: settings.compatibilityDate,
+        vars: { DATABASE_URL: stack.databaseUrl },
+      },
+    ],
+    opts,
+  )
   const urls: Services = {
     app: workerd.urls.app!,
     app4: workerd.urls.app4!,

@@ -133,7 +133,10 @@ function portOpen(port: number): Promise<boolean> {
  * Starts one workerd process serving every service, and resolves once all sockets accept
  * connections. The config (it holds secrets) lives in a private temp dir removed at `stop()`.
  */
-export async function startWorkerd(services: WorkerService[]): Promise<RunningWorkerd> {
+export async function startWorkerd(
+  services: WorkerService[],
+  opts: { inspectorPort?: number } = {},
+): Promise<RunningWorkerd> {
   const ports: number[] = []
   for (const _ of services) ports.push(await freePort())
   const dir = await mkdtemp(join(tmpdir(), 'edge-auth-workerd-'))
@@ -144,7 +147,10 @@ export async function startWorkerd(services: WorkerService[]): Promise<RunningWo
   }
   const configPath = join(dir, 'config.capnp')
   await writeFile(configPath, workerdConfig(services, ports), { mode: 0o600 })
-  const child = spawn(workerdBinary(), ['serve', configPath], {
+  const args = ['serve', configPath]
+  // The V8 inspector, for CPU profiles (bench/profile.ts); never on during a measured run.
+  if (opts.inspectorPort) args.push(`--inspector-addr=127.0.0.1:${opts.inspectorPort}`)
+  const child = spawn(workerdBinary(), args, {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   const tail: string[] = []
