@@ -39,7 +39,7 @@ async function sample(row: Row, round: number): Promise<void> {
 
 // A Node HTTP server that answers every request with a fixed Execute-shaped reply and does nothing
 // else: the floor under any HTTP gateway for a given client transport.
-async function noopServer(): Promise<{ url: string; close(): void }> {
+export async function noopServer(): Promise<{ url: string; close(): void }> {
   const reply =
     '{"session":{"vitessSession":{"id":"x","inTransaction":false}},"result":{},"timing":0}'
   const server = createServer({ keepAlive: true }, (req, res) => {

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import bcrypt from 'bcryptjs'
 import { createUsers, login } from './accounts'
 import { checkBudgets, type BudgetResult } from './budgets'
+import { noopServer } from './gateway'
 import { percentile, runLoad, type LoadResult, type Scenario } from './load'
 import { measurePointSelect, measureWorkerdBcrypt, type PointSelectResult } from './point-select'
 import { cpuMs } from './proc'
@@ -161,7 +162,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
           body: parts.body,
         })
         if (res.status !== s.expect) {
-          throw new Error(`${s.name} answered ${res.status}, expected ${s.expect}`)
+          throw new Error(
+            `${s.name} answered ${res.status}, expected ${s.expect}: ${res.text.slice(0, 300)}`,
+          )
         }
       }
       statements.set(s.name, ((await stack.statements()) - before) / count)
@@ -222,7 +225,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     }
 
     log('bench: point SELECTs')
-    const pointSelect = await measurePointSelect(stack.direct, urls.pointSelect, quick)
+    const noop = await noopServer()
+    const noopUrl = `http://bench:unused-password@${new URL(noop.url).host}`
+    const pointSelect = await measurePointSelect(stack.direct, urls.pointSelect, quick, noopUrl)
+    noop.close()
     const bcrypt4Ms = await measureWorkerdBcrypt(urls.pointSelect, quick)
 
     const hash = bcrypt.hashSync(BENCH_PASSWORD, 4)

@@ -12,6 +12,11 @@ export interface PointSelectResult {
   /** mysql2's p50 per single query (Node's clock can time one), for reference. */
   mysql2SingleP50Ms: number
   workerdDriverP50Ms: number
+  /**
+   * The driver in workerd against a Node HTTP server that answers at once and does nothing: the
+   * floor under any gateway with this driver and this fetch.
+   */
+  workerdFloorP50Ms: number
   /** workerd driver + gateway p50 over mysql2 direct p50. */
   ratio: number
 }
@@ -19,8 +24,9 @@ export interface PointSelectResult {
 const ROWS = 1000
 const BATCH = 50
 
-async function fromWorker(url: string, n: number): Promise<number[]> {
-  const res = await fetch(`${url}/?n=${n}&batch=${BATCH}`)
+async function fromWorker(url: string, n: number, via?: string): Promise<number[]> {
+  const target = via ? `&via=${encodeURIComponent(via)}` : ''
+  const res = await fetch(`${url}/?n=${n}&batch=${BATCH}${target}`)
   if (!res.ok) throw new Error(`point-select worker: ${res.status} ${await res.text()}`)
   return (await res.json()) as number[]
 }
@@ -49,16 +55,20 @@ export async function measurePointSelect(
   direct: Connection,
   workerUrl: string,
   quick: boolean,
+  noopUrl: string,
 ): Promise<PointSelectResult> {
   const rounds = quick ? 2 : 10
   const perRound = quick ? 60 : 300
   await fromWorker(workerUrl, 100)
+  await fromWorker(workerUrl, 100, noopUrl)
   await fromMysql2(direct, 100, [])
   const worker: number[] = []
+  const floor: number[] = []
   const mysql2: number[] = []
   const singles: number[] = []
   for (let round = 0; round < rounds; round++) {
     worker.push(...(await fromWorker(workerUrl, perRound)))
+    floor.push(...(await fromWorker(workerUrl, perRound, noopUrl)))
     mysql2.push(...(await fromMysql2(direct, perRound, singles)))
   }
   const mysql2P50Ms = percentile(mysql2, 50)
@@ -69,6 +79,7 @@ export async function measurePointSelect(
     mysql2P50Ms,
     mysql2SingleP50Ms: percentile(singles, 50),
     workerdDriverP50Ms,
+    workerdFloorP50Ms: percentile(floor, 50),
     ratio: workerdDriverP50Ms / mysql2P50Ms,
   }
 }

@@ -66,13 +66,16 @@ export function formatReport(report: BenchReport): string[] {
     `Worker bundle: ${kib(bundle.app.raw)} raw, ${kib(bundle.app.gzip)} gzipped ` +
       `(reference: ${kib(bundle.reference.raw)}, ${kib(bundle.reference.gzip)} gzipped)`,
     `point SELECT p50 over ${ps.queries} queries: mysql2 direct ${ps.mysql2P50Ms.toFixed(3)} ms, ` +
-      `driver + gateway in workerd ${ps.workerdDriverP50Ms.toFixed(3)} ms (${ps.ratio.toFixed(2)}x); ` +
+      `driver + gateway in workerd ${ps.workerdDriverP50Ms.toFixed(3)} ms (${ps.ratio.toFixed(2)}x), ` +
+      `driver against a do-nothing server ${ps.workerdFloorP50Ms.toFixed(3)} ms; ` +
       `medians of ${ps.batch}-query batch means (mysql2's single-query p50: ${ps.mysql2SingleP50Ms.toFixed(3)} ms)`,
     `POST /login at cost 4, one at a time: p50 ${report.login4SequentialP50Ms.toFixed(2)} ms; ` +
       `bcryptjs compare at cost 4 in workerd ${report.bcrypt4Ms.toFixed(2)} ms ` +
       `(in Node ${report.bcrypt4NodeMs.toFixed(2)} ms)`,
     '',
     'budgets:',
-    ...report.budgets.map((b) => `  ${b.pass ? 'PASS' : 'MISS'}  ${b.name}: ${b.detail}`),
+    ...report.budgets.map(
+      (b) => `  ${b.kind === 'info' ? 'INFO' : b.pass ? 'PASS' : 'MISS'}  ${b.name}: ${b.detail}`,
+    ),
   ]
 }

@@ -47,6 +47,15 @@ export function buildScenarios(urls: Services, inputs: ScenarioInputs): Scenario
       expect: 200,
       headers: {},
     },
+    // Not a budget: the floor under any page that reads the database once (see the reference).
+    {
+      name: 'reference page + 1 query',
+      url: urls.reference,
+      method: 'GET',
+      path: '/with-query',
+      expect: 200,
+      headers: {},
+    },
     {
       name: 'GET / (sign-in page)',
       url: urls.app,

@@ -63,7 +63,7 @@ export async function startServices(
         name: 'reference',
         bundle: reference,
         compatibilityDate: settings.compatibilityDate,
-        vars: {},
+        vars: { DATABASE_URL: stack.databaseUrl },
       },
       {
         name: 'point-select',

@@ -1,6 +1,11 @@
 // A bare Hono app rendering a page of the sign-in page's shape and size (doctype, head with the css
 // and js links, a form card), with no middleware, session or database: the floor the app's pages
 // are compared with.
+//
+// GET /with-query renders the same page after one point SELECT through @planetscale/database and the
+// gateway (a Client kept per isolate, as the app keeps its own): the floor of any page that reads
+// the database once, which is what a signed-in page must do to check its session.
+import { Client } from '@planetscale/database'
 import { Hono } from 'hono'
 import { raw } from 'hono/html'
 
@@ -52,7 +57,19 @@ function Page() {
   )
 }
 
-const app = new Hono()
+const app = new Hono<{ Bindings: { DATABASE_URL: string } }>()
 app.get('/', (c) => c.html(<Page />))
+
+let client: Client | undefined
+let nextId = 0
+app.get('/with-query', async (c) => {
+  client ??= new Client({ url: c.env.DATABASE_URL })
+  nextId = (nextId % 1000) + 1
+  const { rows } = await client.execute('SELECT id, name, created_at FROM bench WHERE id = ?', [
+    nextId,
+  ])
+  if (rows.length !== 1) return c.text('row missing', 500)
+  return c.html(<Page />)
+})
 
 export default app

@@ -43,6 +43,22 @@ export function createDb(databaseUrl: string, timeoutMs = 5000) {
 export type Database = ReturnType<typeof createDb>
 
 /**
+ * A statement built once per database handle (so once per isolate) under `key`, for the requests
+ * that run on every sign-in, signup or signed-in page: drizzle then makes its SQL text once, and
+ * each run only binds the placeholders' values. Building it anew costs more CPU than the driver.
+ */
+export function preparedOnce<K, Q>(build: (db: Database, key: K) => Q) {
+  const built = new WeakMap<Database, Map<K, Q>>()
+  return (db: Database, key: K): Q => {
+    let byKey = built.get(db)
+    if (!byKey) built.set(db, (byKey = new Map()))
+    let statement = byKey.get(key)
+    if (!statement) byKey.set(key, (statement = build(db, key)))
+    return statement
+  }
+}
+
+/**
  * The message MySQL (through PlanetScale) gave for a failed statement. Only the driver's own error
  * body is read: drizzle's `Error.message` carries the query's parameters, which hold user input.
  */

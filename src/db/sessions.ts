@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, lt, ne, sql } from 'drizzle-orm'
-import { retryOnDeadlock, type Database } from './client'
+import { preparedOnce, retryOnDeadlock, type Database } from './client'
 import { sessions, users } from './schema'
 
 export interface SessionRow {
@@ -15,8 +15,9 @@ export interface SessionRow {
   lastSeenAt: Date
 }
 
-function prepareFindLiveSession(db: Database) {
-  return db
+// Every signed-in request runs this query.
+const findLiveSessionQuery = preparedOnce((db) =>
+  db
     .select({
       userId: sessions.userId,
       username: users.username,
@@ -37,11 +38,8 @@ function prepareFindLiveSession(db: Database) {
       ),
     )
     .limit(1)
-    .prepare()
-}
-
-// Every signed-in request runs this query: build its SQL once per database handle (per isolate).
-const findLiveSessionQueries = new WeakMap<Database, ReturnType<typeof prepareFindLiveSession>>()
+    .prepare(),
+)
 
 /** The live session with this id hash and its user, in one statement; undefined when expired or gone. */
 export async function findLiveSession(
@@ -50,10 +48,8 @@ export async function findLiveSession(
   now: Date,
   absoluteSeconds: number,
 ): Promise<SessionRow | undefined> {
-  let query = findLiveSessionQueries.get(db)
-  if (!query) findLiveSessionQueries.set(db, (query = prepareFindLiveSession(db)))
   const oldestAllowed = new Date(now.getTime() - absoluteSeconds * 1000)
-  const [row] = await query.execute({ idHash, now, oldestAllowed })
+  const [row] = await findLiveSessionQuery(db, null).execute({ idHash, now, oldestAllowed })
   return row
 }
 
@@ -66,9 +62,24 @@ export interface NewSession {
   location: string
 }
 
+const insertSessionQuery = preparedOnce((db) =>
+  db
+    .insert(sessions)
+    .values({
+      idHash: sql.placeholder('idHash'),
+      userId: sql.placeholder('userId'),
+      createdAt: sql.placeholder('createdAt'),
+      expiresAt: sql.placeholder('expiresAt'),
+      lastSeenAt: sql.placeholder('createdAt'),
+      userAgent: sql.placeholder('userAgent'),
+      location: sql.placeholder('location'),
+    })
+    .prepare(),
+)
+
 export async function insertSession(db: Database, row: NewSession) {
   // Its insert intention lock can also be the victim of `trimUserSessions` (see there).
-  await retryOnDeadlock(() => db.insert(sessions).values({ ...row, lastSeenAt: row.createdAt }))
+  await retryOnDeadlock(() => insertSessionQuery(db, null).execute({ ...row }))
 }
 
 /**
@@ -86,19 +97,28 @@ export async function trimUserSessions(
   keep: number,
   newIdHash: string,
 ) {
-  await retryOnDeadlock(() =>
-    db.execute(sql`
-    delete from ${sessions} where ${sessions.userId} = ${userId}
-      and ${sessions.idHash} <> ${newIdHash} and ${sessions.idHash} not in (
-      select id_hash from (
-        select ${sessions.idHash} from ${sessions}
-        where ${sessions.userId} = ${userId} and ${sessions.idHash} <> ${newIdHash}
-        order by ${sessions.createdAt} desc, ${sessions.idHash} desc
-        limit ${sql.raw(String(keep))}
-      ) as newest
-    )`),
-  )
+  const query = trimUserSessionsQuery(db, keep)
+  await retryOnDeadlock(() => query.execute({ userId, newIdHash }))
 }
+
+const trimUserSessionsQuery = preparedOnce((db, keep: number) => {
+  const userId = sql.placeholder('userId')
+  const newIdHash = sql.placeholder('newIdHash')
+  return db
+    .delete(sessions)
+    .where(
+      sql`${sessions.userId} = ${userId} and ${sessions.idHash} <> ${newIdHash}
+      and ${sessions.idHash} not in (
+        select id_hash from (
+          select ${sessions.idHash} from ${sessions}
+          where ${sessions.userId} = ${userId} and ${sessions.idHash} <> ${newIdHash}
+          order by ${sessions.createdAt} desc, ${sessions.idHash} desc
+          limit ${sql.raw(String(keep))}
+        ) as newest
+      )`,
+    )
+    .prepare()
+})
 
 export async function touchSession(db: Database, idHash: string, expiresAt: Date, now: Date) {
   await db.update(sessions).set({ expiresAt, lastSeenAt: now }).where(eq(sessions.idHash, idHash))
@@ -106,8 +126,13 @@ export async function touchSession(db: Database, idHash: string, expiresAt: Date
 
 /** Ends one session; a deadlock with `trimUserSessions` is retried (see there). */
 export async function deleteSession(db: Database, idHash: string) {
-  await retryOnDeadlock(() => db.delete(sessions).where(eq(sessions.idHash, idHash)))
+  const query = deleteSessionQuery(db, null)
+  await retryOnDeadlock(() => query.execute({ idHash }))
 }
+
+const deleteSessionQuery = preparedOnce((db) =>
+  db.delete(sessions).where(eq(sessions.idHash, sql.placeholder('idHash'))).prepare(),
+)
 
 /**
  * Ends one session, but only if it belongs to `userId`: the id hash comes from a form, which must

@@ -1,5 +1,5 @@
 import { and, inArray, lt, sql } from 'drizzle-orm'
-import { retryOnDeadlock, type Database } from './client'
+import { preparedOnce, retryOnDeadlock, type Database } from './client'
 import { loginThrottles as t } from './schema'
 
 export interface ThrottleRule {
@@ -24,25 +24,47 @@ export interface ThrottleRule {
  * to right, each seeing the ones before it.
  */
 export async function reserveAttempt(db: Database, rule: ThrottleRule, now: Date): Promise<number> {
-  const windowStart = new Date(now.getTime() - rule.windowSeconds * 1000)
-  const blocked = sql`${t.blockedUntil} > ${now}`
-  const blockEnd =
-    rule.kind === 'window'
-      ? sql`date_add(${t.windowStartedAt}, interval ${rule.windowSeconds} second)`
-      : sql`date_add(${now}, interval least(power(2, least(cast(${t.failures} as signed) - ${rule.limit} - 1, 20)), ${rule.maxDelaySeconds ?? 60}) second)`
-  const statement = sql`
-    insert into ${t} (key_hash, failures, window_started_at, blocked_until)
-    values (${rule.keyHash}, last_insert_id(1), ${now}, null)
-    on duplicate key update
-      failures = if(${blocked}, ${t.failures} + 0 * last_insert_id(0),
-        last_insert_id(if(${t.windowStartedAt} < ${windowStart}, 1, ${t.failures} + 1))),
-      window_started_at = if(${blocked}, ${t.windowStartedAt},
-        if(${t.failures} = 1, ${now}, ${t.windowStartedAt})),
-      blocked_until = if(${blocked}, ${t.blockedUntil},
-        if(${t.failures} > ${rule.limit}, ${blockEnd}, null))`
-  const result = await retryOnDeadlock(() => db.execute(statement))
+  const result = await retryOnDeadlock(() =>
+    reserveAttemptQuery(db, rule.kind).execute({
+      keyHash: rule.keyHash,
+      now,
+      windowStart: new Date(now.getTime() - rule.windowSeconds * 1000),
+      windowSeconds: rule.windowSeconds,
+      limit: rule.limit,
+      maxDelaySeconds: rule.maxDelaySeconds ?? 60,
+    }),
+  )
   return Number(result.insertId)
 }
+
+const reserveAttemptQuery = preparedOnce((db, kind: ThrottleRule['kind']) => {
+  const [now, limit] = [sql.placeholder('now'), sql.placeholder('limit')]
+  const blocked = sql`${t.blockedUntil} > ${now}`
+  const blockEnd =
+    kind === 'window'
+      ? sql`date_add(${t.windowStartedAt}, interval ${sql.placeholder('windowSeconds')} second)`
+      : sql`date_add(${now}, interval least(power(2, least(cast(${t.failures} as signed) - ${limit} - 1, 20)), ${sql.placeholder('maxDelaySeconds')}) second)`
+  // drizzle writes the assignments in the table's column order, which is the order above.
+  return db
+    .insert(t)
+    .values({
+      keyHash: sql.placeholder('keyHash'),
+      failures: sql`last_insert_id(1)`,
+      windowStartedAt: now,
+      blockedUntil: null,
+    })
+    .onDuplicateKeyUpdate({
+      set: {
+        failures: sql`if(${blocked}, ${t.failures} + 0 * last_insert_id(0),
+          last_insert_id(if(${t.windowStartedAt} < ${sql.placeholder('windowStart')}, 1, ${t.failures} + 1)))`,
+        windowStartedAt: sql`if(${blocked}, ${t.windowStartedAt},
+          if(${t.failures} = 1, ${now}, ${t.windowStartedAt}))`,
+        blockedUntil: sql`if(${blocked}, ${t.blockedUntil},
+          if(${t.failures} > ${limit}, ${blockEnd}, null))`,
+      },
+    })
+    .prepare()
+})
 
 /** The latest block still in force among these keys, if any. */
 export async function latestBlock(db: Database, keyHashes: string[], now: Date) {
@@ -57,17 +79,30 @@ export async function latestBlock(db: Database, keyHashes: string[], now: Date) 
 /** Forgets these keys entirely (the account and its pair after a successful sign-in). */
 export async function forgetKeys(db: Database, keyHashes: string[]) {
   if (keyHashes.length === 0) return
-  await db.delete(t).where(inArray(t.keyHash, keyHashes))
+  await forgetKeysQuery(db, keyHashes.length).execute(placeholderValues(keyHashes))
 }
+
+// Statements over n keys take placeholders k0 .. k(n-1); a sign-in always passes the same n.
+const keyPlaceholders = (n: number) => Array.from({ length: n }, (_, i) => sql.placeholder(`k${i}`))
+const placeholderValues = (keys: string[]) => Object.fromEntries(keys.map((k, i) => [`k${i}`, k]))
+
+const forgetKeysQuery = preparedOnce((db, n: number) =>
+  db.delete(t).where(inArray(t.keyHash, keyPlaceholders(n))).prepare(),
+)
 
 /** Gives back one reserved attempt on each key (a success is not a guess). */
 export async function refundAttempt(db: Database, keyHashes: string[]) {
   if (keyHashes.length === 0) return
-  await db
+  await refundAttemptQuery(db, keyHashes.length).execute(placeholderValues(keyHashes))
+}
+
+const refundAttemptQuery = preparedOnce((db, n: number) =>
+  db
     .update(t)
     .set({ failures: sql`${t.failures} - 1` })
-    .where(and(inArray(t.keyHash, keyHashes), sql`${t.failures} > 0`))
-}
+    .where(and(inArray(t.keyHash, keyPlaceholders(n)), sql`${t.failures} > 0`))
+    .prepare(),
+)
 
 /** Removes windows that ended long ago and carry no block. */
 export async function purgeThrottles(db: Database, before: Date) {

@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
-import type { Database } from './client'
+import { preparedOnce, type Database } from './client'
 import { loginThrottles, sessions, users } from './schema'
 import { deleteUserTokens } from './tokens'
 
@@ -14,6 +14,12 @@ export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
  */
 export async function findUserByEmail(db: Database, email: string, typedEmail?: string) {
   const exact = typedEmail?.trim()
+  const typedToo = !!exact && exact !== email
+  const [user] = await findUserByEmailQuery(db, typedToo).execute({ email, exact })
+  return user
+}
+
+const findUserByEmailQuery = preparedOnce((db, typedToo: boolean) => {
   const query = db
     .select({
       id: users.id,
@@ -24,16 +30,14 @@ export async function findUserByEmail(db: Database, email: string, typedEmail?: 
       emailVerifiedAt: users.emailVerifiedAt,
     })
     .from(users)
-  if (!exact || exact === email) {
-    const [user] = await query.where(eq(users.email, email)).limit(1)
-    return user
-  }
-  const [user] = await query
+  const [email, exact] = [sql.placeholder('email'), sql.placeholder('exact')]
+  if (!typedToo) return query.where(eq(users.email, email)).limit(1).prepare()
+  return query
     .where(inArray(users.email, [email, exact]))
     .orderBy(desc(sql`${users.email} = ${exact}`))
     .limit(1)
-  return user
-}
+    .prepare()
+})
 
 /** The stored password hash of a user, for re-checking the password of a signed-in person. */
 export async function findPasswordHash(db: Database, userId: number): Promise<string | undefined> {
@@ -50,12 +54,21 @@ export async function insertUser(
   db: Database,
   user: { username: string; email: string; passwordHash: string },
 ) {
-  const [result] = await db
-    .insert(users)
-    .values({ username: user.username, email: user.email, pass_word: user.passwordHash })
-    .$returningId()
+  const [result] = await insertUserQuery(db, null).execute(user)
   return Number(result?.id)
 }
+
+const insertUserQuery = preparedOnce((db) =>
+  db
+    .insert(users)
+    .values({
+      username: sql.placeholder('username'),
+      email: sql.placeholder('email'),
+      pass_word: sql.placeholder('passwordHash'),
+    })
+    .$returningId()
+    .prepare(),
+)
 
 /** Replaces a user's password hash (a password change, or a legacy or low-cost hash at login). */
 export async function updatePasswordHash(db: Database, userId: number, passwordHash: string) {

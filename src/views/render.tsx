@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import { createMiddleware } from 'hono/factory'
+import { raw } from 'hono/html'
 import { Layout } from './layout'
 
 type Content = HtmlEscapedString | Promise<HtmlEscapedString>
@@ -41,16 +42,8 @@ export const pageRenderer = createMiddleware(async (c, next) => {
     const key = sameForEveryone && `${partial ? 'fragment' : 'page'} ${sameForEveryone}`
     const known = key && renderedOnce.get(key)
     if (known) return c.html(known)
-    const fullTitle = `${title} · edge-auth`
-    const page = partial ? (
-      <>
-        <title>{fullTitle}</title>
-        {content}
-      </>
-    ) : (
-      <Layout title={fullTitle}>{content}</Layout>
-    )
-    const html = String(await page)
+    const [before, after] = await shell(`${title} · edge-auth`, partial)
+    const html = before + String(await content) + after
     if (key && renderedOnce.size < RENDERED_ONCE_MAX) renderedOnce.set(key, html)
     return c.html(html)
   })
@@ -62,6 +55,32 @@ export const pageRenderer = createMiddleware(async (c, next) => {
 // (no nonce, no token: CSRF is checked by Origin), so the same bytes serve everyone.
 const renderedOnce = new Map<string, string>()
 const RENDERED_ONCE_MAX = 16
+
+// Everything around the card (the document head, the header, or a fragment's <title>) depends only
+// on the title, so it is rendered once per isolate and title, and each request renders its card.
+const SLOT = '\u0000card\u0000'
+const shells = new Map<string, [string, string]>()
+const SHELLS_MAX = 64
+
+async function shell(title: string, partial: boolean): Promise<[string, string]> {
+  const key = `${partial ? 'fragment' : 'page'} ${title}`
+  const known = shells.get(key)
+  if (known) return known
+  const slot = raw(SLOT)
+  const page = partial ? (
+    <>
+      <title>{title}</title>
+      {slot}
+    </>
+  ) : (
+    <Layout title={title}>{slot}</Layout>
+  )
+  const html = String(await page)
+  const at = html.indexOf(SLOT)
+  const parts: [string, string] = [html.slice(0, at), html.slice(at + SLOT.length)]
+  if (shells.size < SHELLS_MAX) shells.set(key, parts)
+  return parts
+}
 
 /** `c.render` with a status: error answers keep their real status (422, 409, 429, 503). */
 export function render(

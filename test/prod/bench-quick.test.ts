@@ -25,5 +25,9 @@ describe('benchmark harness, quick', () => {
     expect(statementBudgets.filter((b) => !b.pass)).toEqual([])
     expect(report.bundle.app.gzip).toBeGreaterThan(report.bundle.reference.gzip)
     expect(report.pointSelect.workerdDriverP50Ms).toBeGreaterThan(0)
+    expect(report.pointSelect.workerdFloorP50Ms).toBeGreaterThan(0)
+    expect(report.bcrypt4Ms).toBeGreaterThan(0)
+    // The floor the signed-in pages are read against really reads the database once.
+    expect(byName.get('reference page + 1 query')!.statements).toBe(1)
   })
 })
