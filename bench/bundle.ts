@@ -24,6 +24,33 @@ export interface Bundle {
   modules: BundledModule[]
   rawBytes: number
   gzipBytes: number
+  /** Minified bytes in the bundle per npm package, and `app` for the project's own code. */
+  shares: Array<{ name: string; rawBytes: number }>
+}
+
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>
+}
+
+/** The package a bundled input path belongs to (`app` for the project's own files). */
+function packageOf(input: string): string {
+  const at = input.lastIndexOf('node_modules/')
+  if (at < 0) return 'app'
+  const parts = input.slice(at + 'node_modules/'.length).split('/')
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!
+}
+
+function sharesOf(meta: Metafile): Bundle['shares'] {
+  const bytes = new Map<string, number>()
+  for (const output of Object.values(meta.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = packageOf(input)
+      bytes.set(name, (bytes.get(name) ?? 0) + bytesInOutput)
+    }
+  }
+  return [...bytes.entries()]
+    .map(([name, rawBytes]) => ({ name, rawBytes }))
+    .sort((a, b) => b.rawBytes - a.rawBytes)
 }
 
 const KINDS: Record<string, ModuleKind> = {
@@ -50,7 +77,10 @@ export async function bundleWorker(
   configPath?: string,
   extraArgs: string[] = [],
 ): Promise<Bundle> {
-  const args = [WRANGLER, 'deploy', '--dry-run', '--outdir', outdir, ...extraArgs]
+  // The metafile goes beside the bundle's directory, not in it: workerd must not load it.
+  const metafile = `${outdir}.meta.json`
+  const args = [WRANGLER, 'deploy', '--dry-run', '--outdir', outdir, '--metafile', metafile]
+  args.push(...extraArgs)
   if (configPath) args.push('--config', configPath)
   const { stdout } = await run(process.execPath, args, {
     cwd: REPO_ROOT,
@@ -69,5 +99,6 @@ export async function bundleWorker(
     rawBytes += bytes.length
     gzipBytes += gzipSync(bytes).length
   }
-  return { outdir, modules, rawBytes, gzipBytes }
+  const shares = sharesOf(JSON.parse(await readFile(metafile, 'utf8')) as Metafile)
+  return { outdir, modules, rawBytes, gzipBytes, shares }
 }

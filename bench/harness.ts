@@ -59,7 +59,10 @@ export interface BenchReport {
     rounds: number
     transport: string
   }
-  bundle: { app: { raw: number; gzip: number }; reference: { raw: number; gzip: number } }
+  bundle: {
+    app: { raw: number; gzip: number; shares: Array<{ name: string; rawBytes: number }> }
+    reference: { raw: number; gzip: number }
+  }
   scenarios: ScenarioReport[]
   pointSelect: PointSelectResult
   /** bcryptjs compareSync at cost 4 in workerd, median ms: what a login at cost 4 spends hashing. */
@@ -283,7 +286,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
           'plain http on loopback with X-Forwarded-Proto: https (TLS terminated in front, as on Cloudflare)',
       },
       bundle: {
-        app: { raw: bundles.app.rawBytes, gzip: bundles.app.gzipBytes },
+        app: {
+          raw: bundles.app.rawBytes,
+          gzip: bundles.app.gzipBytes,
+          shares: bundles.app.shares,
+        },
         reference: { raw: bundles.reference.rawBytes, gzip: bundles.reference.gzipBytes },
       },
       scenarios: reports,

@@ -65,6 +65,13 @@ export function formatReport(report: BenchReport): string[] {
     '',
     `Worker bundle: ${kib(bundle.app.raw)} raw, ${kib(bundle.app.gzip)} gzipped ` +
       `(reference: ${kib(bundle.reference.raw)}, ${kib(bundle.reference.gzip)} gzipped)`,
+    `  minified bytes by package: ${bundle.app.shares
+      .slice(0, 8)
+      .map(
+        (p) =>
+          `${p.name} ${kib(p.rawBytes)} (${((100 * p.rawBytes) / bundle.app.raw).toFixed(0)}%)`,
+      )
+      .join(', ')}`,
     `point SELECT p50 over ${ps.queries} queries: mysql2 direct ${ps.mysql2P50Ms.toFixed(3)} ms, ` +
       `driver + gateway in workerd ${ps.workerdDriverP50Ms.toFixed(3)} ms (${ps.ratio.toFixed(2)}x), ` +
       `driver against a do-nothing server ${ps.workerdFloorP50Ms.toFixed(3)} ms; ` +
