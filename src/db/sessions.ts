@@ -131,7 +131,10 @@ export async function deleteSession(db: Database, idHash: string) {
 }
 
 const deleteSessionQuery = preparedOnce((db) =>
-  db.delete(sessions).where(eq(sessions.idHash, sql.placeholder('idHash'))).prepare(),
+  db
+    .delete(sessions)
+    .where(eq(sessions.idHash, sql.placeholder('idHash')))
+    .prepare(),
 )
 
 /**

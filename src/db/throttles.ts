@@ -87,7 +87,10 @@ const keyPlaceholders = (n: number) => Array.from({ length: n }, (_, i) => sql.p
 const placeholderValues = (keys: string[]) => Object.fromEntries(keys.map((k, i) => [`k${i}`, k]))
 
 const forgetKeysQuery = preparedOnce((db, n: number) =>
-  db.delete(t).where(inArray(t.keyHash, keyPlaceholders(n))).prepare(),
+  db
+    .delete(t)
+    .where(inArray(t.keyHash, keyPlaceholders(n)))
+    .prepare(),
 )
 
 /** Gives back one reserved attempt on each key (a success is not a guess). */
