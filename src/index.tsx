@@ -19,13 +19,12 @@ import { pageRenderer } from './views/render'
 export const app = new Hono<AppEnv>()
 
 // Order matters: headers on every answer (errors included), plain http sent to https, then refuse
-// what is not a same-origin form before reading a byte of it, then config and database.
+// what is not a same-origin form before reading a byte of it, then config and database. The form
+// checks only ever act on methods that carry a body; GETs (most requests) skip their layers.
 app.use(pageRenderer)
 app.use(headers)
 app.use(httpsOnly)
-app.use(formsOnly)
-app.use(csrf())
-app.use(limitBody)
+app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', formsOnly, csrf(), limitBody)
 app.use(context)
 app.route('/', authRoutes)
 app.route('/', recoveryRoutes)
