@@ -8,7 +8,7 @@ import { purgeThrottles } from './db/throttles'
 import { purgeExpiredTokens } from './db/tokens'
 import type { AppEnv, Bindings } from './env'
 import { notFound, onError } from './errors'
-import { context, formsOnly, headers, httpsOnly, limitBody } from './middleware'
+import { BODY_METHODS, context, formsOnly, headers, httpsOnly, limitBody } from './middleware'
 import { accountRoutes } from './routes/account'
 import { authRoutes } from './routes/auth'
 import { emailChangeRoutes } from './routes/email-change'
@@ -24,7 +24,7 @@ export const app = new Hono<AppEnv>()
 app.use(pageRenderer)
 app.use(headers)
 app.use(httpsOnly)
-app.on(['POST', 'PUT', 'PATCH', 'DELETE'], '*', formsOnly, csrf(), limitBody)
+app.on(BODY_METHODS, '*', formsOnly, csrf(), limitBody)
 app.use(context)
 app.route('/', authRoutes)
 app.route('/', recoveryRoutes)

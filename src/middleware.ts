@@ -56,18 +56,18 @@ export const headers = secureHeaders({
 })
 
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data']
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** The methods that carry a body, which the form checks (formsOnly, csrf, limitBody) guard. */
+export const BODY_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE']
 
 /**
  * Hono's csrf() inspects only form-like bodies, so a JSON post would pass it: refuse every body that
- * is not a form before the origin check runs (ASVS 3.5.x).
+ * is not a form before the origin check runs (ASVS 3.5.x). Mounted for BODY_METHODS only.
  */
 export const formsOnly = createMiddleware<AppEnv>(async (c, next) => {
-  if (!SAFE_METHODS.has(c.req.method)) {
-    const type = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase()
-    if (!FORM_TYPES.includes(type)) {
-      throw new HTTPException(415, { message: 'Send this form from the page.' })
-    }
+  const type = (c.req.header('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase()
+  if (!FORM_TYPES.includes(type)) {
+    throw new HTTPException(415, { message: 'Send this form from the page.' })
   }
   await next()
 })

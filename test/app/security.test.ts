@@ -34,6 +34,20 @@ describe('request guards', () => {
     expect(res.status).toBe(415)
   })
 
+  it('runs no handler for a body sent with a method the form checks do not guard', async () => {
+    // The form checks are mounted for POST, PUT, PATCH and DELETE; any other method must reach
+    // nothing that reads a body or starts a session.
+    for (const method of ['OPTIONS', 'PROPFIND', 'REPORT']) {
+      const res = await SELF.fetch(`${ORIGIN}/login`, {
+        method,
+        headers: { 'Content-Type': 'application/json', Origin: 'https://evil.example' },
+        body: JSON.stringify({ email: 'a@example.com', password: PASSWORD }),
+      })
+      expect(res.status, method).toBe(404)
+      expect(res.headers.getSetCookie(), method).toEqual([])
+    }
+  })
+
   it('caps form bodies with a 413 page', async () => {
     const res = await post('/signup', {
       username: 'x'.repeat(20_000),
