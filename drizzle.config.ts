@@ -2,6 +2,10 @@ import { defineConfig } from 'drizzle-kit'
 
 export default defineConfig({
   dialect: 'mysql',
-  schema: './src/db/schema.ts',
+  schema: [
+    './src/core/db/schema.ts',
+    './src/core/security/tables.ts',
+    './src/features/*/schema.ts',
+  ],
   out: './drizzle',
 })

@@ -12,7 +12,11 @@ export interface BudgetResult {
 
 const x = (n: number) => `${n.toFixed(2)}x`
 
-/** Every budget of issue 11 that this run can check, in the order the issue lists them. */
+/**
+ * Every budget that this run can check, as the layout issue restates issue 11's: the signed-in
+ * pages and the point SELECT are held to the floors this stack sets under them, so that they
+ * measure the app rather than the stack.
+ */
 export function checkBudgets(report: BenchReport, scenarios: Scenario[]): BudgetResult[] {
   const byName = new Map(report.scenarios.map((s) => [s.name, s]))
   const get = (name: string) => byName.get(name)
@@ -27,28 +31,29 @@ export function checkBudgets(report: BenchReport, scenarios: Scenario[]): Budget
     const cpu = s.workerdCpuMs / ref.workerdCpuMs
     timing(`${page}: <= 1.2x reference CPU/request`, cpu <= 1.2, x(cpu))
   }
-  const welcome = get('GET /welcome signed in')!
-  const signIn = get('GET / (sign-in page)')!
-  const welcomeCpu = welcome.workerdCpuMs / ref.workerdCpuMs
-  timing('signed-in page: <= 2.5x reference CPU/request', welcomeCpu <= 2.5, x(welcomeCpu))
-  // The floor under any page that reads the database once, for reading the two budgets above and
-  // below: figures, not budgets.
-  const floor = get('reference page + 1 query')
+  // The floor under any page that reads the database once: the signed-in pages are held to it, so
+  // that the budgets measure the app's own work rather than the stack's.
+  const floor = get('reference page + 1 query')!
   const info = (name: string, detail: string) =>
     out.push({ name, kind: 'info', pass: true, detail })
-  if (floor) {
-    info(
-      'reference page + 1 query: CPU/request over the reference page',
-      x(floor.workerdCpuMs / ref.workerdCpuMs),
-    )
-    info(
-      'signed-in page: CPU/request over the reference page + 1 query',
-      x(welcome.workerdCpuMs / floor.workerdCpuMs),
-    )
-    info('signed-in page: req/s over the reference page + 1 query', x(welcome.rps / floor.rps))
+  info(
+    'reference page + 1 query: CPU/request over the reference page',
+    x(floor.workerdCpuMs / ref.workerdCpuMs),
+  )
+  for (const page of ['GET /welcome signed in', 'GET /account signed in']) {
+    const s = get(page)!
+    const cpuName = `${page}: <= 1.3x (reference page + 1 query) CPU/request`
+    const rpsName = `${page}: >= 0.75x (reference page + 1 query) req/s`
+    if (!s.available) {
+      timing(cpuName, false, 'n/a: the route answers 404')
+      timing(rpsName, false, 'n/a: the route answers 404')
+      continue
+    }
+    const cpu = s.workerdCpuMs / floor.workerdCpuMs
+    timing(cpuName, cpu <= 1.3, x(cpu))
+    const rate = s.rps / floor.rps
+    timing(rpsName, rate >= 0.75, x(rate))
   }
-  const welcomeRate = welcome.rps / signIn.rps
-  timing('signed-in page: >= 0.5x sign-in page req/s', welcomeRate >= 0.5, x(welcomeRate))
   // One request at a time: under 10 connections the p50 is mostly queueing behind the others.
   const login4 = report.login4SequentialP50Ms
   const beyond = login4 - report.bcrypt4Ms
@@ -72,15 +77,20 @@ export function checkBudgets(report: BenchReport, scenarios: Scenario[]): Budget
 
   const kib = report.bundle.app.gzip / 1024
   out.push({
-    name: 'Worker bundle <= 64 KiB gzipped',
+    name: 'Worker bundle <= 112 KiB gzipped',
     kind: 'size',
-    pass: kib <= 64,
+    pass: kib <= 112,
     detail: `${kib.toFixed(1)} KiB`,
   })
   const ps = report.pointSelect
+  const overFloor = ps.workerdDriverP50Ms / ps.workerdFloorP50Ms
   timing(
-    'point SELECT, driver + gateway with workerd fetch: p50 <= 2x mysql2 direct',
-    ps.ratio <= 2,
+    'point SELECT, driver + gateway with workerd fetch: p50 <= 1.5x the do-nothing floor',
+    overFloor <= 1.5,
+    `${ps.workerdDriverP50Ms.toFixed(3)} / ${ps.workerdFloorP50Ms.toFixed(3)} ms = ${x(overFloor)}`,
+  )
+  info(
+    'point SELECT, driver + gateway with workerd fetch: p50 over mysql2 direct',
     `${ps.workerdDriverP50Ms.toFixed(3)} / ${ps.mysql2P50Ms.toFixed(3)} ms = ${x(ps.ratio)}`,
   )
   info(

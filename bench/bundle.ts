@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
@@ -24,7 +24,10 @@ export interface Bundle {
   modules: BundledModule[]
   rawBytes: number
   gzipBytes: number
-  /** Minified bytes in the bundle per npm package, and `app` for the project's own code. */
+  /**
+   * Minified bytes in the bundle per npm package, and for the project's own code `feature <name>`
+   * (`src/features/<name>/`), `core` (`src/core/`) and `app` (the rest); see `isOwnCode`.
+   */
   shares: Array<{ name: string; rawBytes: number }>
 }
 
@@ -32,12 +35,30 @@ interface Metafile {
   outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>
 }
 
-/** The package a bundled input path belongs to (`app` for the project's own files). */
+/** Whether a `shares` row is the project's own code rather than an npm package's. */
+export function isOwnCode(name: string): boolean {
+  // npm package names hold no spaces, so `feature <name>` cannot be one.
+  return name === 'app' || name === 'core' || name.startsWith('feature ')
+}
+
+/**
+ * The package a bundled input path belongs to: the npm package under `node_modules/`, else for the
+ * project's own files `feature <name>` under `src/features/<name>/`, `core` under `src/core/` and
+ * `app` for the rest.
+ */
 function packageOf(input: string): string {
-  const at = input.lastIndexOf('node_modules/')
-  if (at < 0) return 'app'
-  const parts = input.slice(at + 'node_modules/'.length).split('/')
-  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!
+  const path = input.replaceAll('\\', '/')
+  const at = path.lastIndexOf('node_modules/')
+  if (at >= 0) {
+    const parts = path.slice(at + 'node_modules/'.length).split('/')
+    return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!
+  }
+  // esbuild names inputs relative to its working directory, the repository root.
+  const own = relative(REPO_ROOT, resolve(REPO_ROOT, path)).replaceAll('\\', '/')
+  const feature = /^src\/features\/([^/]+)\//.exec(own)
+  if (feature) return `feature ${feature[1]}`
+  if (own.startsWith('src/core/')) return 'core'
+  return 'app'
 }
 
 function sharesOf(meta: Metafile): Bundle['shares'] {

@@ -5,7 +5,7 @@ import * as prettier from 'prettier'
 
 /** Where the generated blocklist lives; committed, so the Worker build needs no dev dependency. */
 export const PASSWORD_LIST_PATH = fileURLToPath(
-  new URL('../src/auth/common-passwords.generated.ts', import.meta.url),
+  new URL('../src/core/passwords/common.generated.ts', import.meta.url),
 )
 
 /** The lowest PASSWORD_MIN_LENGTH the config allows (ASVS 6.2.1): shorter words never reach it. */

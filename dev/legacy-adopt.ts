@@ -4,8 +4,8 @@
 // MariaDB share; no foreign keys.
 import type { Client } from '@planetscale/database'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
-import { hasErrno } from '../src/db/client'
-import { normaliseEmail } from '../src/email-address'
+import { hasErrno } from '../src/core/db/client'
+import { normaliseEmail } from '../src/core/forms/email'
 
 type Log = (line: string) => void
 type Row = Record<string, unknown>

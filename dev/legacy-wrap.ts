@@ -1,6 +1,6 @@
 // Wraps the FastAPI app's raw SHA-256 digests in bcrypt, batch by batch; resumable, idempotent.
 import type { Client } from '@planetscale/database'
-import { isRawLegacyDigest, wrapLegacyDigest } from '../src/auth/passwords'
+import { isRawLegacyDigest, wrapLegacyDigest } from '../src/core/passwords/hash'
 
 type Row = Record<string, unknown>
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { commonPasswords } from '../src/auth/common-passwords'
+import { commonPasswords } from '../src/core/passwords/common'
 import { KNOWN_BREACHED_PASSPHRASES, PADDING_DECOYS } from './pwned-range-corpus'
 
 export { KNOWN_BREACHED_PASSPHRASES, PADDING_DECOYS } from './pwned-range-corpus'

@@ -1,20 +1,22 @@
-// The tiny preset's one router is plenty for a dozen routes and half the size of the default pair.
+// The tiny preset's one router is plenty for a few dozen routes and half the size of the default pair.
 import { Hono } from 'hono/tiny'
 import { csrf } from 'hono/csrf'
-import { getConfig } from './config'
-import { createDb } from './db/client'
-import { purgeExpiredSessions } from './db/sessions'
-import { purgeThrottles } from './db/throttles'
-import { purgeExpiredTokens } from './db/tokens'
-import type { AppEnv, Bindings } from './env'
-import { notFound, onError } from './errors'
-import { BODY_METHODS, context, formsOnly, headers, httpsOnly, limitBody } from './middleware'
-import { accountRoutes } from './routes/account'
-import { authRoutes } from './routes/auth'
-import { emailChangeRoutes } from './routes/email-change'
-import { recoveryRoutes } from './routes/recovery'
-import { logEvent } from './log'
-import { pageRenderer } from './views/render'
+import { getConfig } from './core/config'
+import { createDb } from './core/db/client'
+import type { AppEnv, Bindings } from './core/env'
+import { notFound, onError } from './core/http/errors'
+import {
+  BODY_METHODS,
+  context,
+  formsOnly,
+  headers,
+  httpsOnly,
+  limitBody,
+} from './core/http/middleware'
+import { purgeExpired } from './core/lifecycle'
+import { logEvent } from './core/security/log'
+import { pageRenderer } from './core/ui/render'
+import { features } from './features'
 
 export const app = new Hono<AppEnv>()
 
@@ -25,26 +27,18 @@ app.use(pageRenderer)
 app.use(headers)
 app.use(httpsOnly)
 app.on(BODY_METHODS, '*', formsOnly, csrf(), limitBody)
-app.use(context)
-app.route('/', authRoutes)
-app.route('/', recoveryRoutes)
-// Before /account: its confirmation link is opened signed out too, and /account's guard would
-// send that visitor away.
-app.route('/account/email', emailChangeRoutes)
-app.route('/account', accountRoutes)
+app.use(context(features))
+// Every capability's routes, from the one list (src/features.ts).
+for (const feature of features) if (feature.routes) app.route('/', feature.routes)
 app.notFound(notFound)
 app.onError(onError)
 
 export default {
   fetch: app.fetch,
-  /** Cron trigger: expired sessions and old throttle windows are dead weight nothing reads. */
+  /** Cron trigger: expired sessions, secrets and old throttle windows are dead weight. */
   async scheduled(_controller: ScheduledController, env: Bindings, _ctx: ExecutionContext) {
     const config = getConfig(env)
     const db = createDb(env.DATABASE_URL, config.databaseTimeoutMs)
-    const now = new Date()
-    const sessions = await purgeExpiredSessions(db, now)
-    await purgeThrottles(db, new Date(now.getTime() - 24 * 3600_000))
-    const tokens = await purgeExpiredTokens(db, now)
-    logEvent('info', 'purged', { sessions, tokens })
+    logEvent('info', 'purged', await purgeExpired(db, features, new Date()))
   },
 } satisfies ExportedHandler<Bindings>

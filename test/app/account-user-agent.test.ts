@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { describeUserAgent } from '../../src/user-agent'
+import { describeUserAgent } from '../../src/core/http/user-agent'
 
 describe('describeUserAgent', () => {
   it.each([

@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:test'
 import { and, count, eq, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { keyedHash } from '../../src/auth/throttle'
-import { loginThrottles, sessions, users } from '../../src/db/schema'
+import { keyedHash } from '../../src/core/security/throttle'
+import { sessions, users } from '../../src/core/db/schema'
+import { loginThrottles } from '../../src/core/security/tables'
 import {
   callApp,
   cookieFrom,
@@ -191,7 +192,7 @@ describe.each<Mode>(['plain', 'htmx'])('account forms (%s)', (mode) => {
     it('holds the new password to the signup rules (422)', async () => {
       const { cookie } = await signedIn('Marguerite')
       const cases: [string, string][] = [
-        ['', 'Choose a new password.'],
+        ['', 'Choose a password.'],
         ['too short', 'Use at least 15 characters (you have 9).'],
         ['marguerite is my name ok', 'Do not use your username or email in your password.'],
         ['é'.repeat(40), 'Use at most 72 bytes'],
@@ -209,9 +210,7 @@ describe.each<Mode>(['plain', 'htmx'])('account forms (%s)', (mode) => {
         { new_password: NEW_PASSWORD },
         { cookie, mode },
       )
-      expect(await expectForm(empty, mode, 422, 'password-form')).toContain(
-        'Enter your current password.',
-      )
+      expect(await expectForm(empty, mode, 422, 'password-form')).toContain('Enter your password.')
     })
 
     it('throttles re-checks like logins: 5 wrong from one address, then 429', async () => {
@@ -313,7 +312,7 @@ describe.each<Mode>(['plain', 'htmx'])('account forms (%s)', (mode) => {
       expect(wrongHtml).toContain('That is not your current password.')
       const empty = await post('/account/sessions/others', {}, { cookie, mode })
       const emptyHtml = await expectForm(empty, mode, 422, 'others-form')
-      expect(emptyHtml).toContain('Enter your current password.')
+      expect(emptyHtml).toContain('Enter your password.')
       // Without JavaScript the refusal comes with the whole sessions page around it.
       if (mode === 'plain') expect(emptyHtml).toContain('<h1 id="sessions-title">')
       for (const other of others) expect(await signedInStill(other)).toBe(true)
@@ -363,9 +362,7 @@ describe.each<Mode>(['plain', 'htmx'])('account forms (%s)', (mode) => {
       const html = await expectForm(wrong, mode, 400, 'delete-form')
       expect(html).toContain('That is not your current password.')
       const empty = await post('/account/delete', { password: '' }, { cookie, mode })
-      expect(await expectForm(empty, mode, 422, 'delete-form')).toContain(
-        'Enter your current password.',
-      )
+      expect(await expectForm(empty, mode, 422, 'delete-form')).toContain('Enter your password.')
       expect(await userOf(email)).toBeDefined()
       expect(await signedInStill(cookie)).toBe(true)
     })

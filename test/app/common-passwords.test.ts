@@ -6,9 +6,9 @@ import {
   COMMON_PASSWORDS,
   commonPasswords,
   isCommonPassword,
-} from '../../src/auth/common-passwords'
-import { COMMON_PASSWORD_COUNT } from '../../src/auth/common-passwords.generated'
-import { checkNewPassword } from '../../src/auth/passwords'
+} from '../../src/core/passwords/common'
+import { COMMON_PASSWORD_COUNT } from '../../src/core/passwords/common.generated'
+import { checkNewPassword } from '../../src/core/passwords/rules'
 
 const TOO_COMMON = 'This password is too common. Choose another.'
 

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { sessions, users } from '../../src/db/schema'
+import { sessions, users } from '../../src/core/db/schema'
 import { countDatabaseCalls, recordDatabaseCalls, roundTrips } from './database-calls'
 import {
   callApp,

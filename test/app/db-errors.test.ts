@@ -1,8 +1,8 @@
 import { DatabaseError } from '@planetscale/database'
 import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { hasErrno, isDuplicateKey, retryOnDeadlock } from '../../src/db/client'
-import { users } from '../../src/db/schema'
+import { hasErrno, isDuplicateKey, retryOnDeadlock } from '../../src/core/db/client'
+import { users } from '../../src/core/db/schema'
 import { db, uniqueEmail } from './helpers'
 
 describe('database error handling', () => {

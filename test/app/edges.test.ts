@@ -6,7 +6,7 @@ import {
 } from 'cloudflare:test'
 import { and, count, eq, gte, lt } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sessions, users } from '../../src/db/schema'
+import { sessions, users } from '../../src/core/db/schema'
 import worker from '../../src/index'
 import {
   callApp,

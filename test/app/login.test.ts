@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm'
 import bcrypt from 'bcryptjs'
 import { describe, expect, it } from 'vitest'
-import { sha256Hex } from '../../src/auth/digest'
-import { hashPassword } from '../../src/auth/passwords'
-import { users } from '../../src/db/schema'
+import { sha256Hex } from '../../src/core/security/digest'
+import { hashPassword } from '../../src/core/passwords/hash'
+import { users } from '../../src/core/db/schema'
 import {
   callApp,
   cookieFrom,

@@ -1,6 +1,6 @@
 import { count, inArray, like } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sessions, users } from '../../src/db/schema'
+import { sessions, users } from '../../src/core/db/schema'
 import {
   callApp,
   captureLogs,

@@ -1,10 +1,13 @@
 import bcrypt from 'bcryptjs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { subscriberPrefix } from '../../src/auth/addresses'
-import { checkNewPassword } from '../../src/auth/passwords'
+import { subscriberPrefix } from '../../src/core/security/addresses'
+import { checkNewPassword } from '../../src/core/passwords/rules'
 import * as v from 'valibot'
-import { fieldErrors, loginSchema, normaliseEmail, signupSchema } from '../../src/forms'
+import { normaliseEmail } from '../../src/core/forms/email'
+import { fieldErrors } from '../../src/core/forms/validate'
+import { signInSchema as loginSchema } from '../../src/features/password-sign-in/forms'
+import { signupSchema } from '../../src/features/signup/forms'
 
 // Issue 7: property-based tests of the pure pieces every request goes through.
 

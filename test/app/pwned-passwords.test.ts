@@ -5,7 +5,7 @@ import {
   isPwned,
   pwnedUnavailableLogFields,
   type PwnedUnavailableReason,
-} from '../../src/auth/pwned-passwords'
+} from '../../src/core/passwords/breached'
 
 const baseUrl = inject('pwnedUrl')
 const options = { baseUrl, timeoutMs: 5000 }

@@ -1,6 +1,7 @@
 import { count, eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loginThrottles, sessions, users } from '../../src/db/schema'
+import { sessions, users } from '../../src/core/db/schema'
+import { loginThrottles } from '../../src/core/security/tables'
 import {
   accountKey,
   callApp,

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { users } from '../../src/db/schema'
+import { users } from '../../src/core/db/schema'
 import {
   cookieFrom,
   db,

@@ -1,7 +1,9 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { oneTimeTokens, sessions, users } from '../../src/db/schema'
-import { deleteUserData } from '../../src/db/users'
+import { sessions, users } from '../../src/core/db/schema'
+import { oneTimeTokens } from '../../src/core/security/tables'
+import { deleteAccount } from '../../src/core/lifecycle'
+import { features } from '../../src/features'
 import {
   cookieFrom,
   db,
@@ -242,7 +244,7 @@ describe('the reset link', () => {
     expect(row!.emailVerifiedAt).toBeInstanceOf(Date)
   })
 
-  it('deleteUserData removes every link of a user (account deletion)', async () => {
+  it('account deletion removes every link of a user', async () => {
     const email = uniqueEmail()
     await signup({ email })
     const path = await requestReset(email)
@@ -250,7 +252,7 @@ describe('the reset link', () => {
     expect(
       await db().select().from(oneTimeTokens).where(eq(oneTimeTokens.userId, id)),
     ).toHaveLength(1)
-    await deleteUserData(db(), id)
+    await deleteAccount(db(), features, id, [])
     expect(await db().select().from(oneTimeTokens).where(eq(oneTimeTokens.userId, id))).toEqual([])
     expect((await get('/reset', { cookie: await openLink(path) })).status).toBe(400)
   })

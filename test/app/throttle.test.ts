@@ -6,7 +6,8 @@ import {
 } from 'cloudflare:test'
 import { count, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { loginThrottles, sessions } from '../../src/db/schema'
+import { sessions } from '../../src/core/db/schema'
+import { loginThrottles } from '../../src/core/security/tables'
 import worker from '../../src/index'
 import { db, PASSWORD, post, signup, uniqueEmail } from './helpers'
 

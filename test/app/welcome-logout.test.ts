@@ -1,7 +1,7 @@
 import { count, eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
-import { hashSessionId } from '../../src/auth/sessions'
-import { sessions, users } from '../../src/db/schema'
+import { hashSessionId } from '../../src/core/sessions/sessions'
+import { sessions, users } from '../../src/core/db/schema'
 import { cookieFrom, db, FLASH, get, post, SESSION, signedIn, unsealCookie } from './helpers'
 
 async function sessionCount(email: string) {

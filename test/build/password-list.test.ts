@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { buildPasswordListModule, PASSWORD_LIST_PATH } from '../../dev/build-password-list'
 
 const blocklistModule = fileURLToPath(
-  new URL('../../src/auth/common-passwords.ts', import.meta.url),
+  new URL('../../src/core/passwords/common.ts', import.meta.url),
 )
 
 describe('generated common-password list', () => {

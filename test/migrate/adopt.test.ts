@@ -2,10 +2,10 @@ import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Stack } from '../../dev/stack'
 import { migrateDatabase } from '../../dev/migrate'
-import { hashPassword, verifyPassword } from '../../src/auth/passwords'
-import { createDb } from '../../src/db/client'
-import { findUserByEmail, insertUser, updatePasswordHash } from '../../src/db/users'
-import { normaliseEmail } from '../../src/email-address'
+import { hashPassword, verifyPassword } from '../../src/core/passwords/hash'
+import { createDb } from '../../src/core/db/client'
+import { findUserByEmail, insertUser, updatePasswordHash } from '../../src/core/db/users'
+import { normaliseEmail } from '../../src/core/forms/email'
 import {
   DRIZZLE,
   LEGACY_USERS,

@@ -7,7 +7,7 @@ import {
   isRawLegacyDigest,
   verifyPassword,
   wrapLegacyDigest,
-} from '../../src/auth/passwords'
+} from '../../src/core/passwords/hash'
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 

@@ -1,0 +1,39 @@
+import { sql } from 'drizzle-orm'
+import { bigint, char, datetime, index, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+
+// Column names `id`, `username`, `email`, `pass_word` are the legacy app's, kept so its database can be
+// adopted in place. `pass_word` holds bcrypt hashes, or a legacy SHA-256 hex digest until next login.
+export const users = mysqlTable('users', {
+  // Not serial(): drizzle-kit writes `serial AUTO_INCREMENT`, which MariaDB's grammar rejects.
+  id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+  username: varchar('username', { length: 64 }).notNull(),
+  // utf8mb4_bin: uniqueness compares exactly what the app normalised, so `é` and `e` never collide.
+  email: varchar('email', { length: 254 }).notNull().unique('users_email_unique'),
+  pass_word: varchar('pass_word', { length: 255 }).notNull(),
+  createdAt: datetime('created_at', { mode: 'date' })
+    .notNull()
+    .default(sql`CURRENT_TIMESTAMP`),
+  // When the owner last proved control of `email` (a verification or email-change link); null until.
+  emailVerifiedAt: datetime('email_verified_at', { mode: 'date' }),
+})
+
+// Keyed by SHA-256 of the session id, never the raw id, so a leaked table cannot be replayed as cookies.
+export const sessions = mysqlTable(
+  'sessions',
+  {
+    idHash: char('id_hash', { length: 64 }).primaryKey(),
+    userId: bigint('user_id', { mode: 'number', unsigned: true }).notNull(),
+    createdAt: datetime('created_at', { mode: 'date' }).notNull(),
+    expiresAt: datetime('expires_at', { mode: 'date' }).notNull(),
+    // What the account's session list shows (ASVS 7.5.2); refreshed at most hourly with the expiry.
+    lastSeenAt: datetime('last_seen_at', { mode: 'date' })
+      .notNull()
+      .default(sql`CURRENT_TIMESTAMP`),
+    userAgent: varchar('user_agent', { length: 255 }).notNull().default(''),
+    location: varchar('location', { length: 100 }).notNull().default(''),
+  },
+  (t) => [
+    index('sessions_user_id_idx').on(t.userId),
+    index('sessions_expires_at_idx').on(t.expiresAt),
+  ],
+)

@@ -1,0 +1,204 @@
+import { and, asc, desc, eq, gt, lt, ne, sql } from 'drizzle-orm'
+import { deleteInBatches, preparedOnce, retryOnDeadlock, type Database } from './client'
+import { sessions, users } from './schema'
+
+export interface SessionRow {
+  userId: number
+  username: string
+  email: string
+  /** When the user signed up (the account page's "member since"), read with the session. */
+  memberSince: Date
+  /** Null until the address is confirmed by a link (EMAIL_VERIFICATION). */
+  emailVerifiedAt: Date | null
+  createdAt: Date
+  expiresAt: Date
+  lastSeenAt: Date
+}
+
+// Every signed-in request runs this query.
+const findLiveSessionQuery = preparedOnce((db) =>
+  db
+    .select({
+      userId: sessions.userId,
+      username: users.username,
+      email: users.email,
+      memberSince: users.createdAt,
+      emailVerifiedAt: users.emailVerifiedAt,
+      createdAt: sessions.createdAt,
+      expiresAt: sessions.expiresAt,
+      lastSeenAt: sessions.lastSeenAt,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        eq(sessions.idHash, sql.placeholder('idHash')),
+        gt(sessions.expiresAt, sql.placeholder('now')),
+        gt(sessions.createdAt, sql.placeholder('oldestAllowed')),
+      ),
+    )
+    .limit(1)
+    .prepare(),
+)
+
+/** The live session with this id hash and its user, in one statement; undefined when expired or gone. */
+export async function findLiveSession(
+  db: Database,
+  idHash: string,
+  now: Date,
+  absoluteSeconds: number,
+): Promise<SessionRow | undefined> {
+  const oldestAllowed = new Date(now.getTime() - absoluteSeconds * 1000)
+  const [row] = await findLiveSessionQuery(db, null).execute({ idHash, now, oldestAllowed })
+  return row
+}
+
+export interface NewSession {
+  idHash: string
+  userId: number
+  createdAt: Date
+  expiresAt: Date
+  userAgent: string
+  location: string
+}
+
+const insertSessionQuery = preparedOnce((db) =>
+  db
+    .insert(sessions)
+    .values({
+      idHash: sql.placeholder('idHash'),
+      userId: sql.placeholder('userId'),
+      createdAt: sql.placeholder('createdAt'),
+      expiresAt: sql.placeholder('expiresAt'),
+      lastSeenAt: sql.placeholder('createdAt'),
+      userAgent: sql.placeholder('userAgent'),
+      location: sql.placeholder('location'),
+    })
+    .prepare(),
+)
+
+export async function insertSession(db: Database, row: NewSession) {
+  // Its insert intention lock can also be the victim of `trimUserSessions` (see there).
+  await retryOnDeadlock(() => insertSessionQuery(db, null).execute({ ...row }))
+}
+
+/**
+ * Ends the user's oldest sessions so at most `keep` remain besides `newIdHash`, the one being
+ * created in parallel, which is never counted nor ended whichever statement lands first. Ties in
+ * `created_at` (whole seconds) are broken by id hash, so the oldest always go first. The derived
+ * table lets MySQL and MariaDB read the table they delete from (errno 1093 otherwise). It locks the
+ * user's index range before the rows, the reverse of a delete by id hash, so the two running
+ * together (a session rotation ends the old id while the new one starts) can deadlock: the victim
+ * is rolled back whole and run again.
+ */
+export async function trimUserSessions(
+  db: Database,
+  userId: number,
+  keep: number,
+  newIdHash: string,
+) {
+  const query = trimUserSessionsQuery(db, keep)
+  await retryOnDeadlock(() => query.execute({ userId, newIdHash }))
+}
+
+const trimUserSessionsQuery = preparedOnce((db, keep: number) => {
+  const userId = sql.placeholder('userId')
+  const newIdHash = sql.placeholder('newIdHash')
+  return db
+    .delete(sessions)
+    .where(
+      sql`${sessions.userId} = ${userId} and ${sessions.idHash} <> ${newIdHash}
+      and ${sessions.idHash} not in (
+        select id_hash from (
+          select ${sessions.idHash} from ${sessions}
+          where ${sessions.userId} = ${userId} and ${sessions.idHash} <> ${newIdHash}
+          order by ${sessions.createdAt} desc, ${sessions.idHash} desc
+          limit ${sql.raw(String(keep))}
+        ) as newest
+      )`,
+    )
+    .prepare()
+})
+
+export async function touchSession(db: Database, idHash: string, expiresAt: Date, now: Date) {
+  await db.update(sessions).set({ expiresAt, lastSeenAt: now }).where(eq(sessions.idHash, idHash))
+}
+
+/** Ends one session; a deadlock with `trimUserSessions` is retried (see there). */
+export async function deleteSession(db: Database, idHash: string) {
+  const query = deleteSessionQuery(db, null)
+  await retryOnDeadlock(() => query.execute({ idHash }))
+}
+
+const deleteSessionQuery = preparedOnce((db) =>
+  db
+    .delete(sessions)
+    .where(eq(sessions.idHash, sql.placeholder('idHash')))
+    .prepare(),
+)
+
+/**
+ * Ends one session, but only if it belongs to `userId`: the id hash comes from a form, which must
+ * not let anyone end another user's session. Returns whether a row was deleted.
+ */
+export async function deleteOwnSession(db: Database, userId: number, idHash: string) {
+  const result = await db
+    .delete(sessions)
+    .where(and(eq(sessions.idHash, idHash), eq(sessions.userId, userId)))
+  return result.rowsAffected > 0
+}
+
+/** Ends every session of a user, or every one but `exceptIdHash`; returns how many ended. */
+export async function deleteUserSessions(
+  db: Pick<Database, 'delete'>,
+  userId: number,
+  exceptIdHash?: string,
+) {
+  const mine = eq(sessions.userId, userId)
+  const result = await db
+    .delete(sessions)
+    .where(exceptIdHash ? and(mine, ne(sessions.idHash, exceptIdHash)) : mine)
+  return result.rowsAffected
+}
+
+export interface SessionListing {
+  idHash: string
+  createdAt: Date
+  lastSeenAt: Date
+  expiresAt: Date
+  userAgent: string
+  location: string
+}
+
+/** A user's live sessions, most recently used first. */
+export async function listUserSessions(
+  db: Database,
+  userId: number,
+  now: Date,
+  absoluteSeconds: number,
+): Promise<SessionListing[]> {
+  const oldestAllowed = new Date(now.getTime() - absoluteSeconds * 1000)
+  return db
+    .select({
+      idHash: sessions.idHash,
+      createdAt: sessions.createdAt,
+      lastSeenAt: sessions.lastSeenAt,
+      expiresAt: sessions.expiresAt,
+      userAgent: sessions.userAgent,
+      location: sessions.location,
+    })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        gt(sessions.expiresAt, now),
+        gt(sessions.createdAt, oldestAllowed),
+      ),
+    )
+    .orderBy(desc(sessions.lastSeenAt), asc(sessions.idHash))
+}
+
+/** Removes expired sessions in batches until none are left. */
+export function purgeExpiredSessions(db: Database, now: Date) {
+  return deleteInBatches(db, sessions, lt(sessions.expiresAt, now))
+}

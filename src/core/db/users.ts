@@ -1,0 +1,107 @@
+import { and, desc, eq, inArray, sql } from 'drizzle-orm'
+import { preparedOnce, type Database } from './client'
+import { users } from './schema'
+
+/**
+ * The user with this normalised email, or undefined. With `typedEmail` (the address as typed), a row
+ * stored exactly as typed (trimmed) is found too and preferred, in the same statement: accounts
+ * adopted from the FastAPI app whose emails collide after normalisation keep their email exactly as
+ * registered (see dev/legacy-adopt.ts), and each must still be able to sign in.
+ */
+export async function findUserByEmail(db: Database, email: string, typedEmail?: string) {
+  const exact = typedEmail?.trim()
+  const typedToo = !!exact && exact !== email
+  const [user] = await findUserByEmailQuery(db, typedToo).execute({ email, exact })
+  return user
+}
+
+const findUserByEmailQuery = preparedOnce((db, typedToo: boolean) => {
+  const query = db
+    .select({
+      id: users.id,
+      username: users.username,
+      email: users.email,
+      passwordHash: users.pass_word,
+      memberSince: users.createdAt,
+      emailVerifiedAt: users.emailVerifiedAt,
+    })
+    .from(users)
+  const [email, exact] = [sql.placeholder('email'), sql.placeholder('exact')]
+  if (!typedToo) return query.where(eq(users.email, email)).limit(1).prepare()
+  return query
+    .where(inArray(users.email, [email, exact]))
+    .orderBy(desc(sql`${users.email} = ${exact}`))
+    .limit(1)
+    .prepare()
+})
+
+/** The stored password hash of a user, for re-checking the password of a signed-in person. */
+export async function findPasswordHash(db: Database, userId: number): Promise<string | undefined> {
+  const [row] = await db
+    .select({ passwordHash: users.pass_word })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1)
+  return row?.passwordHash
+}
+
+/** Inserts a user and returns its id; a taken email throws a duplicate-key error (errno 1062). */
+export async function insertUser(
+  db: Database,
+  user: { username: string; email: string; passwordHash: string },
+) {
+  const [result] = await insertUserQuery(db, null).execute(user)
+  return Number(result?.id)
+}
+
+const insertUserQuery = preparedOnce((db) =>
+  db
+    .insert(users)
+    .values({
+      username: sql.placeholder('username'),
+      email: sql.placeholder('email'),
+      pass_word: sql.placeholder('passwordHash'),
+    })
+    .$returningId()
+    .prepare(),
+)
+
+/** Replaces a user's password hash (a password change, or a legacy or low-cost hash at login). */
+export async function updatePasswordHash(db: Database, userId: number, passwordHash: string) {
+  await db.update(users).set({ pass_word: passwordHash }).where(eq(users.id, userId))
+}
+
+export async function updateUsername(db: Database, userId: number, username: string) {
+  await db.update(users).set({ username }).where(eq(users.id, userId))
+}
+
+/**
+ * Marks `email` confirmed for the user, only while it is still the user's address (a link sent to
+ * an address the account has since left must not confirm the new one). True when it was marked.
+ */
+export async function markEmailVerified(db: Database, userId: number, email: string, now: Date) {
+  const result = await db
+    .update(users)
+    .set({ emailVerifiedAt: now })
+    .where(and(eq(users.id, userId), eq(users.email, email)))
+  return result.rowsAffected === 1
+}
+
+/** Moves the user to a confirmed new address; a taken address throws a duplicate-key error. */
+export async function changeEmail(db: Database, userId: number, email: string, now: Date) {
+  await db.update(users).set({ email, emailVerifiedAt: now }).where(eq(users.id, userId))
+}
+
+/**
+ * Sets the password chosen through a reset link. The link proved control of the address, so an
+ * unconfirmed address counts as confirmed from now on.
+ */
+export async function resetPassword(db: Database, userId: number, passwordHash: string, now: Date) {
+  await db
+    .update(users)
+    .set({
+      pass_word: passwordHash,
+      emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})`,
+    })
+    .where(eq(users.id, userId))
+}

@@ -1,0 +1,29 @@
+import type { Hono } from 'hono/tiny'
+import type { Database, Transaction } from './db/client'
+import type { AppEnv } from './env'
+
+/** A link a feature adds to the account page, in the order of the feature list. */
+export interface AccountLink {
+  href: string
+  label: string
+}
+
+/**
+ * What a capability under `src/features/<name>/` offers the assembly, through its `index.ts`: the
+ * only public face of the folder. `src/features.ts` lists them; `src/index.tsx` mounts their
+ * routes, account deletion runs their `deleteUserRows` and the cron their `purge`.
+ */
+export interface Feature {
+  name: string
+  /** Its routes, with their full paths; mounted at `/` in the order of the list. */
+  routes?: Hono<AppEnv>
+  /**
+   * Deletes every row of this feature that belongs to the user, inside the deletion's transaction
+   * (ASVS 7.4.2: nothing of a deleted account may outlive it).
+   */
+  deleteUserRows?: (tx: Transaction, userId: number) => Promise<unknown>
+  /** Deletes what has expired; the counts name what went, for the cron's log line. */
+  purge?: (db: Database, now: Date) => Promise<Record<string, number>>
+  /** Links on the account page. */
+  accountLinks?: readonly AccountLink[]
+}

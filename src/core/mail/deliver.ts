@@ -1,0 +1,63 @@
+import type { Context } from 'hono'
+import type { AppEnv } from '../env'
+import { clientAddress } from '../http/request'
+import { describeError, logEvent } from '../security/log'
+import { mailRules, reserve } from '../security/throttle'
+import { sendMail, type Mail } from './send'
+
+/**
+ * Runs `job` after the answer has gone (`executionCtx.waitUntil`), so neither the answer nor its
+ * timing can depend on whether an account exists (ASVS 6.3.8, OWASP Forgot Password Cheat Sheet).
+ * Failures are logged by kind only: no address, token or link.
+ */
+export function afterResponse<E extends AppEnv>(
+  c: Context<E>,
+  job: string,
+  work: () => Promise<unknown>,
+) {
+  // Started on a later turn of the event loop, once the handler has returned its answer, so not a
+  // single statement of the job runs before the answer leaves.
+  const later = new Promise((resolve) => setTimeout(resolve, 0)).then(work)
+  c.executionCtx.waitUntil(
+    later.catch((err: unknown) =>
+      logEvent('error', 'mail_job_failed', { job, ...describeError(err) }),
+    ),
+  )
+}
+
+/**
+ * Reserves one message to `to` against the mail limits: 3 an hour per recipient, 10 an hour per
+ * client. A refusal is only logged, since the person already got the same answer as for a send.
+ * Security notices (password changed, address changing) skip this: otherwise someone could use up
+ * an inbox's allowance first and then act unseen.
+ */
+export async function mailAllowed<E extends AppEnv>(
+  c: Context<E>,
+  job: string,
+  to: string,
+): Promise<boolean> {
+  const { config, db } = c.var
+  const rules = await mailRules(config.sessionSecret, to, clientAddress(c))
+  const reservation = await reserve(db, rules)
+  if (!reservation.allowed) logEvent('warn', 'mail_throttled', { job })
+  return reservation.allowed
+}
+
+/** Sends one message through the `EMAIL` binding and logs that it went (never to whom). */
+export async function deliver<E extends AppEnv>(
+  c: Context<E>,
+  job: string,
+  mail: Mail | Promise<Mail>,
+) {
+  await sendMail(c.env.EMAIL, c.var.config, await mail)
+  logEvent('info', 'mail_sent', { job })
+}
+
+/**
+ * Where links point: the origin this request reached. OWASP warns against building reset links from
+ * a Host header; on Workers only this zone's routes reach the Worker (workers_dev is off), so the
+ * request URL's host is one the operator configured, never one a client made up.
+ */
+export function linkOrigin(c: Context): string {
+  return new URL(c.req.url).origin
+}

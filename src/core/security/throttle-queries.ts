@@ -1,0 +1,125 @@
+import { and, inArray, lt, sql } from 'drizzle-orm'
+import { preparedOnce, retryOnDeadlock, type Database } from '../db/client'
+import { loginThrottles as t } from './tables'
+
+export interface ThrottleRule {
+  keyHash: string
+  /** Attempts allowed in one window before the next are refused (`window`) or slowed (`delay`). */
+  limit: number
+  windowSeconds: number
+  /**
+   * `window`: over the limit, refuse until the window ends. `delay`: over the limit, each attempt
+   * makes the next wait twice as long as the one before, up to `maxDelaySeconds`; never a lockout.
+   */
+  kind: 'window' | 'delay'
+  maxDelaySeconds?: number
+}
+
+/**
+ * Reserves one attempt for a key in a single atomic statement, before any password is checked, so a
+ * parallel burst cannot outrun the count. Returns the attempt's number in the window, or 0 when the
+ * key was already blocked (the attempt is then not counted, so a block is never extended by the
+ * attempts it refuses). The number travels back through LAST_INSERT_ID(expr), which MySQL, MariaDB
+ * and PlanetScale report as the statement's insert id. MySQL and MariaDB apply the assignments left
+ * to right, each seeing the ones before it.
+ */
+export async function reserveAttempt(db: Database, rule: ThrottleRule, now: Date): Promise<number> {
+  const result = await retryOnDeadlock(() =>
+    reserveAttemptQuery(db, rule.kind).execute({
+      keyHash: rule.keyHash,
+      now,
+      windowStart: new Date(now.getTime() - rule.windowSeconds * 1000),
+      windowSeconds: rule.windowSeconds,
+      limit: rule.limit,
+      maxDelaySeconds: rule.maxDelaySeconds ?? 60,
+    }),
+  )
+  return Number(result.insertId)
+}
+
+const reserveAttemptQuery = preparedOnce((db, kind: ThrottleRule['kind']) => {
+  const [now, limit] = [sql.placeholder('now'), sql.placeholder('limit')]
+  const blocked = sql`${t.blockedUntil} > ${now}`
+  const blockEnd =
+    kind === 'window'
+      ? sql`date_add(${t.windowStartedAt}, interval ${sql.placeholder('windowSeconds')} second)`
+      : sql`date_add(${now}, interval least(power(2, least(cast(${t.failures} as signed) - ${limit} - 1, 20)), ${sql.placeholder('maxDelaySeconds')}) second)`
+  // drizzle writes the assignments in the table's column order, which is the order above.
+  return db
+    .insert(t)
+    .values({
+      keyHash: sql.placeholder('keyHash'),
+      failures: sql`last_insert_id(1)`,
+      windowStartedAt: now,
+      blockedUntil: null,
+    })
+    .onDuplicateKeyUpdate({
+      set: {
+        failures: sql`if(${blocked}, ${t.failures} + 0 * last_insert_id(0),
+          last_insert_id(if(${t.windowStartedAt} < ${sql.placeholder('windowStart')}, 1, ${t.failures} + 1)))`,
+        windowStartedAt: sql`if(${blocked}, ${t.windowStartedAt},
+          if(${t.failures} = 1, ${now}, ${t.windowStartedAt}))`,
+        blockedUntil: sql`if(${blocked}, ${t.blockedUntil},
+          if(${t.failures} > ${limit}, ${blockEnd}, null))`,
+      },
+    })
+    .prepare()
+})
+
+/** The latest block still in force among these keys, if any. */
+export async function latestBlock(db: Database, keyHashes: string[], now: Date) {
+  const rows = await db
+    .select({ blockedUntil: t.blockedUntil })
+    .from(t)
+    .where(inArray(t.keyHash, keyHashes))
+  const until = Math.max(0, ...rows.map((r) => r.blockedUntil?.getTime() ?? 0))
+  return until > now.getTime() ? new Date(until) : undefined
+}
+
+/** Forgets these keys entirely (the account and its pair after a successful sign-in). */
+export async function forgetKeys(db: Database, keyHashes: string[]) {
+  if (keyHashes.length === 0) return
+  await forgetKeysQuery(db, keyHashes.length).execute(placeholderValues(keyHashes))
+}
+
+// Statements over n keys take placeholders k0 .. k(n-1); a sign-in always passes the same n.
+const keyPlaceholders = (n: number) => Array.from({ length: n }, (_, i) => sql.placeholder(`k${i}`))
+const placeholderValues = (keys: string[]) => Object.fromEntries(keys.map((k, i) => [`k${i}`, k]))
+
+const forgetKeysQuery = preparedOnce((db, n: number) =>
+  db
+    .delete(t)
+    .where(inArray(t.keyHash, keyPlaceholders(n)))
+    .prepare(),
+)
+
+/** Deletes these keys inside a transaction (account deletion), where no statement is prepared. */
+export async function deleteKeys(tx: Pick<Database, 'delete'>, keyHashes: string[]) {
+  if (keyHashes.length > 0) await tx.delete(t).where(inArray(t.keyHash, keyHashes))
+}
+
+/** Gives back one reserved attempt on each key (a success is not a guess). */
+export async function refundAttempt(db: Database, keyHashes: string[]) {
+  if (keyHashes.length === 0) return
+  await refundAttemptQuery(db, keyHashes.length).execute(placeholderValues(keyHashes))
+}
+
+const refundAttemptQuery = preparedOnce((db, n: number) =>
+  db
+    .update(t)
+    .set({ failures: sql`${t.failures} - 1` })
+    .where(and(inArray(t.keyHash, keyPlaceholders(n)), sql`${t.failures} > 0`))
+    .prepare(),
+)
+
+/** Removes windows that ended long ago and carry no block. */
+export async function purgeThrottles(db: Database, before: Date) {
+  await db
+    .delete(t)
+    .where(
+      and(
+        lt(t.windowStartedAt, before),
+        sql`(${t.blockedUntil} is null or ${t.blockedUntil} < ${before})`,
+      ),
+    )
+}

@@ -1,0 +1,153 @@
+import type { Database } from '../db/client'
+import {
+  forgetKeys,
+  latestBlock,
+  refundAttempt,
+  reserveAttempt,
+  type ThrottleRule,
+} from './throttle-queries'
+import { subscriberPrefix } from './addresses'
+import { hmacSha256Hex } from './digest'
+
+const MINUTE = 60
+const HOUR = 3600
+
+// ASVS 6.3.1 / NIST SP 800-63B-4 3.2.2: slow guessing without letting anyone lock an owner out.
+// Attempts count per email *and* subscriber (IPv4 address or IPv6 /64), so an attacker elsewhere
+// cannot block the owner; per subscriber across emails (credential stuffing); and per account from
+// anywhere, where past 10 attempts a day each further one waits twice as long as the last (1 s up
+// to a minute): a botnet gets at most about one guess a minute, the owner waits at most that.
+// After a success the account's and the pair's counts start over, and the shared ones get their
+// attempt back, so a household that signs in often is never slowed.
+const PAIR = { limit: 5, windowSeconds: 15 * MINUTE, kind: 'window', onSuccess: 'forget' } as const
+const SUBSCRIBER = {
+  limit: 50,
+  windowSeconds: 15 * MINUTE,
+  kind: 'window',
+  onSuccess: 'refund',
+} as const
+const ACCOUNT = {
+  limit: 10,
+  windowSeconds: 24 * HOUR,
+  kind: 'delay',
+  maxDelaySeconds: 60,
+  onSuccess: 'forget',
+} as const
+
+// OWASP Forgot Password Cheat Sheet: limit how much mail one address receives and one client
+// causes, so nobody can flood an inbox or use the app to spam. Refusals are answered like success.
+const MAIL_RECIPIENT = {
+  limit: 3,
+  windowSeconds: HOUR,
+  kind: 'window',
+  onSuccess: 'refund',
+} as const
+const MAIL_CLIENT = { limit: 10, windowSeconds: HOUR, kind: 'window', onSuccess: 'refund' } as const
+
+/** A throttle rule with what a success does to its count. */
+export interface Rule extends ThrottleRule {
+  onSuccess: 'forget' | 'refund'
+}
+
+/** A rule without its key: what a feature declares for a throttle of its own. */
+export type Limit = Omit<Rule, 'keyHash'>
+
+/** A reservation could not be written: the attempt is refused, never verified unthrottled. */
+export class ThrottleUnavailableError extends Error {
+  override name = 'ThrottleUnavailableError'
+}
+
+export type Reservation =
+  { allowed: true; rules: Rule[] } | { allowed: false; retryAfterSeconds: number }
+
+const signers = new Map<string, ReturnType<typeof hmacSha256Hex>>()
+
+/**
+ * Keyed hashes (HMAC-SHA-256 under the session secret, imported once per isolate) name throttle
+ * keys and audit-log clients, so neither the table nor the logs can be reversed by guessing.
+ */
+export function keyedHash(secret: string): ReturnType<typeof hmacSha256Hex> {
+  let signer = signers.get(secret)
+  if (!signer) signers.set(secret, (signer = hmacSha256Hex(secret)))
+  return signer
+}
+
+/** The key of the account-wide rule for this (normalised) email; account deletion forgets it. */
+export async function accountThrottleKey(secret: string, email: string): Promise<string> {
+  return (await keyedHash(secret))(`account\n${email}`)
+}
+
+/** The rules for one sign-in attempt with this (normalised) email from this client address. */
+export async function loginRules(secret: string, email: string, address: string): Promise<Rule[]> {
+  const hash = await keyedHash(secret)
+  const subscriber = subscriberPrefix(address)
+  return Promise.all([
+    hash(`pair\n${email}\n${subscriber}`).then((keyHash) => ({ keyHash, ...PAIR })),
+    hash(`address\n${subscriber}`).then((keyHash) => ({ keyHash, ...SUBSCRIBER })),
+    accountThrottleKey(secret, email).then((keyHash) => ({ keyHash, ...ACCOUNT })),
+  ])
+}
+
+/**
+ * A feature's own rule, keyed per subscriber (an IPv4 address or an IPv6 /64) under `name`: for
+ * example signup's, 10 an hour from one address.
+ */
+export async function subscriberRule(
+  secret: string,
+  name: string,
+  address: string,
+  limit: Limit,
+): Promise<Rule> {
+  const hash = await keyedHash(secret)
+  return { keyHash: await hash(`${name}\n${subscriberPrefix(address)}`), ...limit }
+}
+
+/**
+ * The rules for sending one message to `recipient` (normalised) because of this client address.
+ * Without an address (no CF-Connecting-IP: only a developer's own wrangler dev) every request
+ * would share one client, so only the recipient is counted.
+ */
+export async function mailRules(secret: string, recipient: string, address: string) {
+  const hash = await keyedHash(secret)
+  const rules = [
+    hash(`mail\n${recipient}`).then((keyHash): Rule => ({ keyHash, ...MAIL_RECIPIENT })),
+  ]
+  if (address !== 'unknown') {
+    const client = hash(`mail-client\n${subscriberPrefix(address)}`)
+    rules.push(client.then((keyHash): Rule => ({ keyHash, ...MAIL_CLIENT })))
+  }
+  return Promise.all(rules)
+}
+
+function refuses(rule: ThrottleRule, attempt: number) {
+  return attempt === 0 || (rule.kind === 'window' && attempt > rule.limit)
+}
+
+/**
+ * Reserves an attempt on every rule at once (one round trip). Refused when any rule is over its
+ * limit or blocked; the answer then says how long to wait. Throws `ThrottleUnavailableError` when
+ * the reservation cannot be written.
+ */
+export async function reserve(db: Database, rules: Rule[], now = new Date()): Promise<Reservation> {
+  const attempts = await Promise.all(rules.map((rule) => reserveAttempt(db, rule, now))).catch(
+    (err: unknown) => {
+      throw new ThrottleUnavailableError('throttle reservation failed', { cause: err })
+    },
+  )
+  const refused = rules.filter((rule, i) => refuses(rule, attempts[i]!))
+  if (refused.length === 0) return { allowed: true, rules }
+  const until = await latestBlock(
+    db,
+    refused.map((r) => r.keyHash),
+    now,
+  )
+  const seconds = until ? Math.ceil((until.getTime() - now.getTime()) / 1000) : 1
+  return { allowed: false, retryAfterSeconds: Math.max(1, seconds) }
+}
+
+/** Settles a reservation whose attempt succeeded (see each rule's `onSuccess`). */
+export async function succeeded(db: Database, rules: Rule[]) {
+  const keys = (what: Rule['onSuccess']) =>
+    rules.filter((r) => r.onSuccess === what).map((r) => r.keyHash)
+  await Promise.all([forgetKeys(db, keys('forget')), refundAttempt(db, keys('refund'))])
+}

@@ -1,0 +1,98 @@
+import type { Context } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv } from '../env'
+import { cookiePolicy } from '../http/cookies'
+import { requestOrigin } from '../http/request'
+import {
+  endSession,
+  loadSession,
+  startSession,
+  unsealSession,
+  type LiveSession,
+  type SessionUser,
+} from './sessions'
+
+// The session cookie: the four session operations (sessions.ts) tied to one request's cookie.
+
+const SESSION_COOKIE = 'session'
+
+function sessionCookie<E extends AppEnv>(c: Context<E>) {
+  return cookiePolicy(c, SESSION_COOKIE, c.var.config.sessionAbsoluteSeconds)
+}
+
+function sealedCookie<E extends AppEnv>(c: Context<E>): string | undefined {
+  const { name, options } = sessionCookie(c)
+  return getCookie(c, name, options.prefix)
+}
+
+/**
+ * Puts the signed-in user, if any, in `c.var.auth`. No cookie: nothing at all (no database call, no
+ * Set-Cookie). A cookie that names no live session is expired. Database errors propagate (503).
+ */
+export const withSession = createMiddleware<AppEnv>(async function withSession(c, next) {
+  await readSession(c)
+  await next()
+})
+
+/** What `withSession` does, for the signed-in guard: sets and returns `c.var.auth`. */
+export async function readSession<E extends AppEnv>(c: Context<E>): Promise<LiveSession | null> {
+  c.set('auth', null)
+  const sealed = sealedCookie(c)
+  if (sealed === undefined) return null
+  const session = await loadSession(c.var.db, c.var.config, sealed)
+  c.set('auth', session)
+  if (!session) deleteCookie(c, sessionCookie(c).name, sessionCookie(c).options)
+  return session
+}
+
+/**
+ * Starts a session for `user` under a fresh id (ASVS 7.2.4) and sets its cookie; a session the
+ * request already had is ended in the same round trip, so its cookie cannot be replayed. Called by
+ * the sign-in door (after a successful sign-in) and by `rotateSession`, nothing else.
+ */
+export async function issueSessionCookie<E extends AppEnv>(c: Context<E>, user: SessionUser) {
+  const { db, config } = c.var
+  const previous = c.var.auth?.idHash ?? (await previousSession(c))?.idHash
+  const [started] = await Promise.all([
+    startSession(db, config, user, requestOrigin(c)),
+    previous ? endSession(db, previous) : undefined,
+  ])
+  const { name, options } = sessionCookie(c)
+  setCookie(c, name, started.sealed, options)
+  c.set('auth', started.session)
+}
+
+async function previousSession<E extends AppEnv>(c: Context<E>) {
+  const sealed = sealedCookie(c)
+  return sealed === undefined ? null : unsealSession(c.var.config, sealed)
+}
+
+/**
+ * Ends the session the cookie names, on the server (ASVS 7.4.1), and expires the cookie with the
+ * name, prefix and path it was set with. One statement: the id is unsealed, not loaded. Returns the
+ * user it belonged to, for the audit line.
+ */
+export async function signOut<E extends AppEnv>(c: Context<E>): Promise<number | undefined> {
+  const sealed = c.var.auth ? null : await previousSession(c)
+  const idHash = c.var.auth?.idHash ?? sealed?.idHash
+  if (idHash) await endSession(c.var.db, idHash)
+  return dropSessionCookie(c) ?? sealed?.userId
+}
+
+/**
+ * Expires the session cookie and forgets the signed-in user, without a database call: for when the
+ * session row is already gone (account deletion removed it in its transaction).
+ */
+export function dropSessionCookie<E extends AppEnv>(c: Context<E>): number | undefined {
+  const { name, options } = sessionCookie(c)
+  if (sealedCookie(c) !== undefined) deleteCookie(c, name, options)
+  const userId = c.var.auth?.userId
+  c.set('auth', null)
+  return userId
+}
+
+/** Replaces the current session with a fresh id for the same user (after a password change). */
+export async function rotateSession<E extends AppEnv>(c: Context<E>, auth: LiveSession) {
+  await issueSessionCookie(c, { ...auth, id: auth.userId })
+}

@@ -1,0 +1,169 @@
+import { encodeBase64urlNoPadding } from '@oslojs/encoding'
+import { decrypt, encrypt } from 'hono-sessions'
+import type { Config } from '../config'
+import type { Database } from '../db/client'
+import {
+  deleteSession,
+  deleteUserSessions,
+  findLiveSession,
+  insertSession,
+  touchSession,
+  trimUserSessions,
+} from '../db/sessions'
+import { sha256Hex } from '../security/digest'
+
+/** The user a session is started for: what a signed-in page shows without another read. */
+export interface SessionUser {
+  id: number
+  username: string
+  email: string
+  /** When the user signed up, for the account page. */
+  memberSince: Date
+  /** Whether the owner has confirmed `email`. */
+  emailVerified: boolean
+}
+
+/** A signed-in request's session: who it is and the row's id hash (never the id itself). */
+export interface LiveSession {
+  idHash: string
+  userId: number
+  username: string
+  email: string
+  memberSince: Date
+  createdAt: Date
+  /** Whether the owner has confirmed `email` (read with the session, no extra statement). */
+  emailVerified: boolean
+}
+
+function liveSession(idHash: string, user: SessionUser, createdAt: Date): LiveSession {
+  const { id: userId, username, email, memberSince, emailVerified } = user
+  return { idHash, userId, username, email, memberSince, createdAt, emailVerified }
+}
+
+/** Where a session was started, for the account's session list (ASVS 7.5.2). */
+export interface SessionOrigin {
+  userAgent: string
+  location: string
+}
+
+/** Live sessions one user may hold; starting another ends the oldest (documented in README). */
+export const MAX_SESSIONS_PER_USER = 20
+// Pilcrow's session guide: refresh a session's expiry and last-seen time about once an hour, not on
+// every request, so a signed-in page costs one read.
+const TOUCH_AFTER_MS = 3600_000
+
+/** Hex SHA-256 of a session id: the table never holds a token that could be replayed as a cookie. */
+export const hashSessionId = sha256Hex
+
+function nextExpiry(config: Config, createdAt: Date, now: Date): Date {
+  const idle = now.getTime() + config.sessionIdleSeconds * 1000
+  const absolute = createdAt.getTime() + config.sessionAbsoluteSeconds * 1000
+  return new Date(Math.min(idle, absolute))
+}
+
+/**
+ * Loads the session a sealed cookie names. A cookie that fails the seal's HMAC names nothing and
+ * costs no database call; a live session costs one read, plus an hourly write that slides the idle
+ * expiry (ASVS 7.3.1) within the absolute lifetime (ASVS 7.3.2). Database errors propagate: an
+ * outage must answer 503, never look like "signed out".
+ */
+export async function loadSession(
+  db: Database,
+  config: Config,
+  sealed: string,
+  now = new Date(),
+): Promise<LiveSession | null> {
+  const idHash = (await unsealSession(config, sealed))?.idHash
+  if (!idHash) return null
+  const row = await findLiveSession(db, idHash, now, config.sessionAbsoluteSeconds)
+  if (!row) return null
+  const expiresAt = nextExpiry(config, row.createdAt, now)
+  const stale = now.getTime() - row.lastSeenAt.getTime() >= TOUCH_AFTER_MS
+  const idleHalfGone =
+    row.expiresAt.getTime() - now.getTime() < (config.sessionIdleSeconds * 1000) / 2
+  if ((stale || idleHalfGone) && expiresAt.getTime() - row.expiresAt.getTime() >= 1000) {
+    await touchSession(db, idHash, expiresAt, now)
+  }
+  const user = { ...row, id: row.userId, emailVerified: row.emailVerifiedAt !== null }
+  return liveSession(idHash, user, row.createdAt)
+}
+
+/**
+ * Starts a session for `user` under a fresh 256-bit id from the CSPRNG (ASVS 7.2.3, 7.2.4) and
+ * returns the sealed value for the cookie. The user's oldest sessions beyond the cap end in the
+ * same round trip. Only the sign-in door (core/signin/door.tsx) and a session rotation call this,
+ * through core/sessions/cookie.ts.
+ */
+export async function startSession(
+  db: Database,
+  config: Config,
+  user: SessionUser,
+  origin: SessionOrigin,
+  now = new Date(),
+): Promise<{ sealed: string; session: LiveSession }> {
+  const id = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)))
+  const idHash = await hashSessionId(id)
+  const userId = user.id
+  await Promise.all([
+    insertSession(db, {
+      idHash,
+      userId,
+      createdAt: now,
+      expiresAt: nextExpiry(config, now, now),
+      userAgent: origin.userAgent.slice(0, 255),
+      location: origin.location.slice(0, 100),
+    }),
+    trimUserSessions(db, userId, MAX_SESSIONS_PER_USER - 1, idHash),
+  ])
+  // The seal (Iron: AES-256-CBC and HMAC-SHA-256) keeps both the id and the user id unreadable and
+  // unforgeable; the database still decides whether the session lives.
+  const sealed = await encrypt(config.sessionSecret, { i: id, u: userId })
+  return { sealed, session: liveSession(idHash, user, now) }
+}
+
+/** Ends one session on the server, so a copied cookie stops working (ASVS 7.4.1). */
+export async function endSession(db: Database, idHash: string): Promise<void> {
+  await deleteSession(db, idHash)
+}
+
+/**
+ * Ends every session of a user (deletion, password reset: ASVS 7.4.2, 7.4.3), or every one but the
+ * current (`exceptIdHash`: "sign out everywhere else"). Returns how many ended.
+ */
+export function endAllSessions(db: Database, userId: number, exceptIdHash?: string) {
+  return deleteUserSessions(db, userId, exceptIdHash)
+}
+
+// Unsealing (Iron: key derivation, AES, HMAC) is the costliest CPU step of a signed-in request and
+// its answer never changes for a given cookie and secret: remember recent answers in the isolate.
+const unsealed = new Map<string, SealedSession | null>()
+const UNSEALED_MAX = 1000
+
+/** What a session cookie holds under its seal: the id, and the user it was started for. */
+interface SealedSession {
+  idHash: string
+  /** Absent in cookies sealed before the user id was added to them. */
+  userId?: number
+}
+
+async function unseal(secret: string, sealed: string): Promise<SealedSession | null> {
+  const payload: unknown = await decrypt(secret, sealed).catch(() => undefined)
+  if (typeof payload === 'string') return { idHash: await hashSessionId(payload) }
+  const { i, u } = (payload ?? {}) as { i?: unknown; u?: unknown }
+  if (typeof i !== 'string' || typeof u !== 'number') return null
+  return { idHash: await hashSessionId(i), userId: u }
+}
+
+/**
+ * The session a sealed cookie names, without a database call; null when it fails the seal. The
+ * user id inside lets a logout's audit line name the user at the cost of no read.
+ */
+export async function unsealSession(config: Config, sealed: string): Promise<SealedSession | null> {
+  const key = `${config.sessionSecret}\n${sealed}`
+  const known = unsealed.get(key)
+  if (known !== undefined) return known
+  const session = await unseal(config.sessionSecret, sealed)
+  if (unsealed.size >= UNSEALED_MAX) unsealed.delete(unsealed.keys().next().value!)
+  unsealed.set(key, session)
+  return session
+}

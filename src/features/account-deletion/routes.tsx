@@ -1,0 +1,66 @@
+import { Hono } from 'hono/tiny'
+import * as v from 'valibot'
+import type { AppEnv } from '../../core/env'
+import { currentPasswordField } from '../../core/forms/fields'
+import { validForm } from '../../core/forms/validate'
+import { audit } from '../../core/http/audit'
+import { deleteAccount } from '../../core/lifecycle'
+import { dropSessionCookie } from '../../core/sessions/cookie'
+import { signedIn } from '../../core/sessions/guard'
+import { reauthenticate } from '../../core/signin/reauth'
+import { accountThrottleKey, succeeded } from '../../core/security/throttle'
+import { defineNotice, setFlash } from '../../core/ui/flash'
+import { navigate, refuse, render } from '../../core/ui/render'
+import { DeleteCard, DeleteForm } from './views'
+
+export const accountDeletionRoutes = new Hono<AppEnv>()
+
+const DELETED = defineNotice(
+  'account_deleted',
+  'Your account and everything kept with it are deleted.',
+)
+
+// Deletion: ASVS 7.4.2. Password re-checked (sudo mode); then everything in one transaction.
+accountDeletionRoutes.get('/account/delete', signedIn, (c) =>
+  render(c, 'Delete account', <DeleteCard />),
+)
+
+const refused = (
+  c: Parameters<typeof render>[0],
+  status: 400 | 422 | 429,
+  error?: string,
+  failure?: string,
+) =>
+  refuse(
+    c,
+    status,
+    'Delete account',
+    <DeleteForm error={error} failure={failure} />,
+    <DeleteCard error={error} failure={failure} />,
+  )
+
+const deleteForm = validForm(
+  () => v.object({ password: currentPasswordField }),
+  (c, errors) => refused(c, 422, errors.password),
+)
+
+accountDeletionRoutes.post('/account/delete', signedIn, deleteForm, async (c) => {
+  const { db, config, auth, features } = c.var
+  const { password } = c.req.valid('form')
+  const recheck = await reauthenticate(c, auth, password)
+  if (!recheck.ok) {
+    await audit(c, 'account_delete', recheck.outcome, { userId: auth.userId })
+    const error = recheck.status === 400 ? recheck.message : undefined
+    return refused(c, recheck.status, error, recheck.message)
+  }
+  // The account's own throttle row goes with it; pair and address rows hold no email (keyed
+  // hashes) and expire with their windows.
+  const accountKey = await accountThrottleKey(config.sessionSecret, auth.email)
+  await deleteAccount(db, features, auth.userId, [accountKey])
+  // The session row went with the rest: only the cookie is left to expire.
+  dropSessionCookie(c)
+  await succeeded(db, recheck.rules)
+  await audit(c, 'account_delete', 'success', { userId: auth.userId })
+  setFlash(c, DELETED)
+  return navigate(c, '/signup')
+})

@@ -1,0 +1,148 @@
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
+import * as v from 'valibot'
+import { isDuplicateKey } from '../../core/db/client'
+import { changeEmail, findUserByEmail } from '../../core/db/users'
+import type { AppEnv } from '../../core/env'
+import { currentPasswordField, emailField } from '../../core/forms/fields'
+import { keptValues, validForm, type FieldErrors } from '../../core/forms/validate'
+import { audit } from '../../core/http/audit'
+import { forgetLinkToken, landLink, linkPageHeaders, linkToken } from '../../core/http/link-token'
+import { afterResponse, deliver, linkOrigin, mailAllowed } from '../../core/mail/deliver'
+import { withSession } from '../../core/sessions/cookie'
+import { signedIn, type SignedInContext } from '../../core/sessions/guard'
+import { reauthenticate } from '../../core/signin/reauth'
+import {
+  deleteUserSecrets,
+  issueSecret,
+  peekSecret,
+  spendSecret,
+} from '../../core/security/secrets'
+import { succeeded } from '../../core/security/throttle'
+import { defineNotice, setFlash } from '../../core/ui/flash'
+import { invalidLink as invalid } from '../../core/ui/link-invalid'
+import { navigate, render } from '../../core/ui/render'
+import { emailChangeMail, emailChangeNoticeMail } from './mail'
+import { EMAIL_CHANGE } from './secret'
+import { EmailChangeCard, EmailChangeSentCard, EmailConfirmCard, EmailTakenCard } from './views'
+
+/** Change the address, confirmed from the new inbox (`/account/email`). */
+export const emailChangeRoutes = new Hono<AppEnv>()
+
+const TITLE = 'Change email'
+const CHECK_FIELDS = 'Check the highlighted fields.'
+const CONFIRM_COOKIE = 'email_change'
+const CHANGED = defineNotice(
+  'email_changed',
+  'Your email address was changed. Sign in with the new one.',
+)
+
+const invalidLink = (c: Context) =>
+  invalid(
+    c,
+    CONFIRM_COOKIE,
+    <p>
+      <a href="/account/email">Ask again from your account</a>
+    </p>,
+  )
+
+emailChangeRoutes.get('/account/email', signedIn, (c) =>
+  render(c, TITLE, <EmailChangeCard current={c.var.auth.email} />),
+)
+
+const emailChangeSchema = v.object({ email: emailField, password: currentPasswordField })
+
+function emailChangeCard(
+  c: SignedInContext,
+  status: 400 | 422 | 429,
+  email: string,
+  errors: FieldErrors<'email' | 'password'>,
+  failure?: string,
+) {
+  const current = c.var.auth.email
+  const card = <EmailChangeCard current={current} email={email} errors={errors} failure={failure} />
+  return render(c, TITLE, card, status)
+}
+
+const validEmailChange = validForm(
+  () => emailChangeSchema,
+  (c, errors, raw) =>
+    emailChangeCard(
+      c as SignedInContext,
+      422,
+      keptValues(raw, ['email']).email ?? '',
+      errors,
+      CHECK_FIELDS,
+    ),
+)
+
+emailChangeRoutes.post('/account/email', signedIn, validEmailChange, async (c) => {
+  const { config, db, auth } = c.var
+  const { email, password } = c.req.valid('form')
+  if (email === auth.email) {
+    return emailChangeCard(c, 422, email, { email: 'This is already your address.' }, CHECK_FIELDS)
+  }
+  // Re-authentication for a sensitive change, counted by the sign-in throttle.
+  const recheck = await reauthenticate(c, auth, password)
+  if (!recheck.ok) {
+    await audit(c, 'email_change', recheck.outcome, { userId: auth.userId, reason: 'password' })
+    if (recheck.status === 429) return emailChangeCard(c, 429, email, {}, recheck.message)
+    return emailChangeCard(c, 400, email, { password: recheck.message })
+  }
+  const user = { id: auth.userId, email: auth.email }
+  await succeeded(db, recheck.rules)
+  await audit(c, 'email_change', 'success', { userId: user.id, reason: 'requested' })
+  // Whether the new address is free is found out after the answer: a taken address gets the same
+  // answer and nothing changes (ASVS 6.3.8). The old address hears of it either way (OWASP).
+  afterResponse(c, 'email_change', async () => {
+    const notice = emailChangeNoticeMail(config.appName, user.email, email, linkOrigin(c))
+    const [owner, allowed] = await Promise.all([
+      findUserByEmail(db, email),
+      mailAllowed(c, 'email_change', email),
+      deliver(c, 'email_change_notice', notice),
+    ])
+    if (owner || !allowed) return
+    const token = await issueSecret(db, EMAIL_CHANGE, { userId: user.id, newEmail: email })
+    const link = `${linkOrigin(c)}/account/email/confirm/${token}`
+    await deliver(c, 'email_change', emailChangeMail(config.appName, email, link))
+  })
+  return navigate(c, '/account/email/sent')
+})
+
+emailChangeRoutes.get('/account/email/sent', signedIn, (c) =>
+  render(c, 'Check the new inbox', <EmailChangeSentCard current={c.var.auth.email} />),
+)
+
+emailChangeRoutes.get('/account/email/confirm/:token{[^/]+}', (c) =>
+  landLink(c, EMAIL_CHANGE, CONFIRM_COOKIE, '/account/email/confirm'),
+)
+
+// The link needs no session: it may be opened on another device. It proves control of the new
+// inbox; the request behind it proved the password.
+emailChangeRoutes.get('/account/email/confirm', async (c) => {
+  linkPageHeaders(c)
+  const holder = await peekSecret(c.var.db, EMAIL_CHANGE, linkToken(c, CONFIRM_COOKIE))
+  if (!holder?.newEmail) return invalidLink(c)
+  return render(c, 'Use your new address', <EmailConfirmCard email={holder.newEmail} />)
+})
+
+emailChangeRoutes.post('/account/email/confirm', withSession, async (c) => {
+  linkPageHeaders(c)
+  const { db } = c.var
+  const token = linkToken(c, CONFIRM_COOKIE)
+  const holder = await peekSecret(db, EMAIL_CHANGE, token)
+  if (!holder?.newEmail || !(await spendSecret(db, token))) return invalidLink(c)
+  forgetLinkToken(c, CONFIRM_COOKIE)
+  try {
+    await changeEmail(db, holder.userId, holder.newEmail, new Date())
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err
+    return render(c, 'Address in use', <EmailTakenCard />, 409)
+  }
+  // Links mailed to the old address (a reset, say) must not work once it is no longer the account's.
+  await deleteUserSecrets(db, holder.userId)
+  await audit(c, 'email_change', 'success', { userId: holder.userId, reason: 'confirmed' })
+  if (c.var.auth?.userId === holder.userId) return navigate(c, '/welcome')
+  setFlash(c, CHANGED)
+  return navigate(c, '/')
+})

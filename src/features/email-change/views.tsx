@@ -1,0 +1,83 @@
+import type { FieldErrors } from '../../core/forms/validate'
+import { EMAIL_MAX } from '../../core/forms/limits'
+import { Alert, Card, Field, HxForm, HxLink, PasswordField } from '../../core/ui/components'
+import { lifetimeInWords } from '../../core/security/secrets'
+import { EMAIL_CHANGE } from './secret'
+
+export function EmailChangeCard(props: {
+  current: string
+  email?: string
+  errors?: FieldErrors<'email' | 'password'>
+  failure?: string
+}) {
+  const errors = props.errors ?? {}
+  return (
+    <Card id="email-change" title="Change your email address">
+      <p>
+        Your address is <strong>{props.current}</strong>. We will send a link to the new one; the
+        address changes when you open it.
+      </p>
+      {props.failure && <Alert kind="error">{props.failure}</Alert>}
+      <HxForm action="/account/email" label="Change your email address">
+        <Field
+          name="email"
+          label="New email"
+          type="email"
+          value={props.email}
+          error={errors.email}
+          autocomplete="email"
+          maxlength={EMAIL_MAX}
+        />
+        <PasswordField label="Current password" error={errors.password} />
+        <button type="submit">Send the link</button>
+      </HxForm>
+      <p class="switch">
+        <HxLink href="/welcome">Back</HxLink>
+      </p>
+    </Card>
+  )
+}
+
+export function EmailChangeSentCard(props: { current: string }) {
+  return (
+    <Card id="email-sent" title="Check the new inbox">
+      <Alert kind="success">
+        We sent a link to the new address. Open it within{' '}
+        {lifetimeInWords(EMAIL_CHANGE.lifetimeSeconds)} to finish the change.
+      </Alert>
+      <p>
+        Until then your address stays <strong>{props.current}</strong>.
+      </p>
+      <p class="switch">
+        <HxLink href="/welcome">Back</HxLink>
+      </p>
+    </Card>
+  )
+}
+
+export function EmailConfirmCard(props: { email: string }) {
+  return (
+    <Card id="email-confirm" title="Use your new address">
+      <p>
+        Use <strong>{props.email}</strong> as the email address of your account.
+      </p>
+      <HxForm action="/account/email/confirm" label="Use the new address">
+        <button type="submit">Use this address</button>
+      </HxForm>
+    </Card>
+  )
+}
+
+/** Shown when the address became another account's between the request and the link. */
+export function EmailTakenCard() {
+  return (
+    <Card id="email-taken" title="That address is in use">
+      <Alert kind="error">
+        Another account uses that address now. Your address did not change.
+      </Alert>
+      <p>
+        <a href="/account/email">Choose another address</a>
+      </p>
+    </Card>
+  )
+}

@@ -1,0 +1,93 @@
+import { Hono } from 'hono/tiny'
+import * as v from 'valibot'
+import { updatePasswordHash } from '../../core/db/users'
+import type { AppEnv } from '../../core/env'
+import { currentPasswordField, newPasswordField } from '../../core/forms/fields'
+import { validForm } from '../../core/forms/validate'
+import { audit } from '../../core/http/audit'
+import { breachedPasswordMessage } from '../../core/passwords/breached'
+import { hashPassword } from '../../core/passwords/hash'
+import { passwordContext } from '../../core/passwords/rules'
+import { rotateSession } from '../../core/sessions/cookie'
+import { signedIn, type SignedInContext } from '../../core/sessions/guard'
+import { endAllSessions } from '../../core/sessions/sessions'
+import { reauthenticate } from '../../core/signin/reauth'
+import { succeeded } from '../../core/security/throttle'
+import { defineNotice, setFlash } from '../../core/ui/flash'
+import { navigate, refuse, render } from '../../core/ui/render'
+import { PasswordCard, PasswordForm, type PasswordChangeErrors } from './views'
+
+export const passwordChangeRoutes = new Hono<AppEnv>()
+
+const CHECK_FIELDS = 'Check the highlighted fields.'
+const PASSWORD_CHANGED = defineNotice(
+  'password_changed',
+  'Your password is changed. Every other session was signed out.',
+)
+
+// Password: ASVS 6.2.2 / 6.2.3 (current and new), 7.4.3 (other sessions end), 7.2.4 (new id).
+passwordChangeRoutes.get('/account/password', signedIn, (c) => {
+  const min = c.var.config.passwordMinLength
+  return render(c, 'Change password', <PasswordCard passwordMinLength={min} />)
+})
+
+function passwordRefused(
+  c: SignedInContext,
+  status: 400 | 422 | 429,
+  errors: PasswordChangeErrors,
+  failure: string,
+) {
+  const min = c.var.config.passwordMinLength
+  return refuse(
+    c,
+    status,
+    'Change password',
+    <PasswordForm errors={errors} failure={failure} passwordMinLength={min} />,
+    <PasswordCard errors={errors} failure={failure} passwordMinLength={min} />,
+  )
+}
+
+// The new password's rules depend on the configured minimum and on who is asking (signup's rules,
+// with the account's own words), so the schema is made per request.
+const passwordForm = validForm(
+  (c) =>
+    v.object({
+      current_password: currentPasswordField,
+      new_password: newPasswordField(
+        c.var.config.passwordMinLength,
+        passwordContext(c.var.auth ?? { username: '', email: '' }),
+      ),
+    }),
+  (c, errors) => passwordRefused(c as SignedInContext, 422, errors, CHECK_FIELDS),
+)
+
+passwordChangeRoutes.post('/account/password', signedIn, passwordForm, async (c) => {
+  const { db, config, auth } = c.var
+  const form = c.req.valid('form')
+  // The breached-password range check runs beside the re-check (ASVS 6.2.12).
+  const [recheck, breached] = await Promise.all([
+    reauthenticate(c, auth, form.current_password),
+    breachedPasswordMessage(form.new_password, config.pwnedPasswordsUrl),
+  ])
+  if (!recheck.ok) {
+    await audit(c, 'password_change', recheck.outcome, { userId: auth.userId })
+    const errors = recheck.status === 400 ? { current_password: recheck.message } : {}
+    return passwordRefused(c, recheck.status, errors, recheck.message)
+  }
+  if (breached) {
+    // The current password was right: that attempt is settled as a success.
+    await succeeded(db, recheck.rules)
+    return passwordRefused(c, 422, { new_password: breached }, CHECK_FIELDS)
+  }
+  const passwordHash = hashPassword(form.new_password, config.bcryptCost)
+  const [, ended] = await Promise.all([
+    updatePasswordHash(db, auth.userId, passwordHash),
+    endAllSessions(db, auth.userId, auth.idHash),
+    succeeded(db, recheck.rules),
+  ])
+  // Only after the others are gone: the fresh session must not be among the ones ended.
+  await rotateSession(c, auth)
+  await audit(c, 'password_change', 'success', { userId: auth.userId, count: ended })
+  setFlash(c, PASSWORD_CHANGED)
+  return navigate(c, '/account')
+})

@@ -1,0 +1,149 @@
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
+import * as v from 'valibot'
+import { findUserByEmail, resetPassword } from '../../core/db/users'
+import type { AppEnv } from '../../core/env'
+import { emailField, newPasswordField, text } from '../../core/forms/fields'
+import { fieldProblem, keptValues, validForm } from '../../core/forms/validate'
+import { audit } from '../../core/http/audit'
+import { forgetLinkToken, landLink, linkPageHeaders, linkToken } from '../../core/http/link-token'
+import { afterResponse, deliver, linkOrigin, mailAllowed } from '../../core/mail/deliver'
+import { breachedPasswordMessage } from '../../core/passwords/breached'
+import { hashPassword } from '../../core/passwords/hash'
+import { passwordContext } from '../../core/passwords/rules'
+import { endAllSessions } from '../../core/sessions/sessions'
+import {
+  deleteUserSecrets,
+  issueSecret,
+  peekSecret,
+  spendSecret,
+} from '../../core/security/secrets'
+import { HxLink } from '../../core/ui/components'
+import { defineNotice, setFlash } from '../../core/ui/flash'
+import { invalidLink as invalid } from '../../core/ui/link-invalid'
+import { navigate, render } from '../../core/ui/render'
+import { passwordChangedMail, passwordResetMail } from './mail'
+import { resetSecret } from './secret'
+import { ForgotCard, ForgotSentCard, ResetCard } from './views'
+
+export const passwordResetRoutes = new Hono<AppEnv>()
+
+const RESET_COOKIE = 'reset'
+const RESET_DONE = defineNotice(
+  'password_reset',
+  'Your password was changed and every session was signed out. Sign in with it now.',
+)
+
+const invalidLink = (c: Context) =>
+  invalid(
+    c,
+    RESET_COOKIE,
+    <p>
+      <HxLink href="/forgot">Ask for a new link</HxLink>
+    </p>,
+  )
+
+// ---- Forgot password ------------------------------------------------------------------------------
+
+passwordResetRoutes.get('/forgot', (c) => render(c, 'Forgot password', <ForgotCard />))
+
+// Only the shape of what was typed decides this answer, never the database.
+const forgotForm = validForm(
+  () => v.object({ email: emailField }),
+  (c, errors, raw) => {
+    const email = keptValues(raw, ['email']).email
+    return render(c, 'Forgot password', <ForgotCard email={email} error={errors.email} />, 422)
+  },
+)
+
+passwordResetRoutes.post('/forgot', forgotForm, async (c) => {
+  const { email } = c.req.valid('form')
+  // ASVS 6.3.8: the same answer, status and timing for every address. Throttling, lookup, token and
+  // sending all happen after the response.
+  afterResponse(c, 'reset', async () => {
+    const { config, db } = c.var
+    const [allowed, user] = await Promise.all([
+      mailAllowed(c, 'reset', email),
+      findUserByEmail(db, email),
+    ])
+    if (!allowed || !user) return
+    const token = await issueSecret(db, resetSecret(config), { userId: user.id })
+    const link = `${linkOrigin(c)}/reset/${token}`
+    const minutes = config.resetTokenMinutes
+    await deliver(c, 'reset', passwordResetMail(config.appName, user.email, link, minutes))
+  })
+  return navigate(c, '/forgot/sent')
+})
+
+passwordResetRoutes.get('/forgot/sent', (c) =>
+  render(c, 'Check your inbox', <ForgotSentCard minutes={c.var.config.resetTokenMinutes} />),
+)
+
+// ---- Reset ----------------------------------------------------------------------------------------
+
+passwordResetRoutes.get('/reset/:token{[^/]+}', (c) =>
+  landLink(c, resetSecret(c.var.config), RESET_COOKIE, '/reset'),
+)
+
+passwordResetRoutes.get('/reset', async (c) => {
+  linkPageHeaders(c)
+  const { config, db } = c.var
+  const holder = await peekSecret(db, resetSecret(config), linkToken(c, RESET_COOKIE))
+  if (!holder) return invalidLink(c)
+  const min = config.passwordMinLength
+  return render(c, 'New password', <ResetCard email={holder.email} passwordMinLength={min} />)
+})
+
+// The password's rules need the account's own words, known once the token is read: the field is
+// checked by the same schema in the handler.
+const resetForm = validForm(
+  () => v.object({ password: text }),
+  (c) => navigate(c, '/reset'),
+)
+
+passwordResetRoutes.post('/reset', resetForm, async (c) => {
+  linkPageHeaders(c)
+  const { config, db } = c.var
+  const { password } = c.req.valid('form')
+  const token = linkToken(c, RESET_COOKIE)
+  // The breached-password range check runs beside the token read (ASVS 6.2.12).
+  const [holder, breached] = await Promise.all([
+    peekSecret(db, resetSecret(config), token),
+    password === '' ? null : breachedPasswordMessage(password, config.pwnedPasswordsUrl),
+  ])
+  if (!holder) return invalidLink(c)
+  // The signup rules, with this account's name and address as context words (ASVS 6.2.4).
+  const rule = newPasswordField(config.passwordMinLength, passwordContext(holder))
+  const problem = fieldProblem(rule, password) ?? breached
+  if (problem) {
+    const min = config.passwordMinLength
+    const card = <ResetCard email={holder.email} error={problem} passwordMinLength={min} />
+    return render(c, 'New password', card, 422)
+  }
+  const passwordHash = hashPassword(password, config.bcryptCost)
+  // Single use: of two requests racing with one link, only the one whose delete removed it goes on.
+  if (!(await spendSecret(db, token))) return invalidLink(c)
+  // ASVS 7.4.3 / 6.4.3: a reset ends every session, wherever it is.
+  // The user's other links go too: an email change someone else started with the old password must
+  // not outlive the reset (OWASP: a reset invalidates what the old credentials set in motion).
+  const [, ended] = await Promise.all([
+    resetPassword(db, holder.userId, passwordHash, new Date()),
+    endAllSessions(db, holder.userId),
+    deleteUserSecrets(db, holder.userId),
+  ])
+  forgetLinkToken(c, RESET_COOKIE)
+  await audit(c, 'password_reset', 'success', { userId: holder.userId, count: ended })
+  // The person signs in with the new password rather than being signed in here: the link proves
+  // control of the inbox, not knowledge of the password; signing in once confirms the password
+  // manager kept it, and the sign-in door stays the one place that throttles, audits and will ask
+  // for a second factor (ASVS 6.4 allows either).
+  setFlash(c, RESET_DONE)
+  afterResponse(c, 'password_changed', () =>
+    deliver(
+      c,
+      'password_changed',
+      passwordChangedMail(config.appName, holder.email, linkOrigin(c)),
+    ),
+  )
+  return navigate(c, '/')
+})

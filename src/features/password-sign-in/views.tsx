@@ -1,0 +1,52 @@
+import type { FieldErrors } from '../../core/forms/validate'
+import {
+  Alert,
+  Card,
+  EmailField,
+  FlashAlert,
+  HxForm,
+  HxLink,
+  PasswordField,
+  SubmitButton,
+} from '../../core/ui/components'
+import type { Flash } from '../../core/ui/flash'
+
+// No maxlength on passwords: the server's cap is 72 UTF-8 bytes, and maxlength counts UTF-16 code
+// units (a 72-byte password can be 18 emoji or 72 letters), so no maxlength value is right for both.
+// The server explains the byte limit instead.
+
+export function SignInCard(props: {
+  email?: string
+  errors?: FieldErrors<'email' | 'password'>
+  failure?: string
+  flash?: Flash
+}) {
+  const errors = props.errors ?? {}
+  // Focus the first field to fix; after "Invalid credentials" (or an account just created) the email
+  // is kept, so the password is what to type next.
+  const focus = errors.email ? 'email' : errors.password || props.email ? 'password' : undefined
+  return (
+    <Card id="login" title="Sign in">
+      <FlashAlert flash={props.flash} />
+      {props.failure && <Alert kind="error">{props.failure}</Alert>}
+      <HxForm action="/login" label="Sign in">
+        {/* The email is this site's sign-in name: `username` is what password managers pair with
+            current-password when they save and fill a login. */}
+        <EmailField
+          value={props.email}
+          error={errors.email}
+          autocomplete="username"
+          autofocus={focus === 'email'}
+        />
+        <PasswordField label="Password" error={errors.password} autofocus={focus === 'password'} />
+        <SubmitButton>Sign in</SubmitButton>
+      </HxForm>
+      <p class="switch">
+        <HxLink href="/forgot">Forgot your password?</HxLink>
+      </p>
+      <p class="switch">
+        New here? <HxLink href="/signup">Create an account</HxLink>
+      </p>
+    </Card>
+  )
+}
