@@ -314,7 +314,7 @@ describe.each<Mode>(['plain', 'htmx'])('account forms (%s)', (mode) => {
       const emptyHtml = await expectForm(empty, mode, 422, 'others-form')
       expect(emptyHtml).toContain('Enter your password.')
       // Without JavaScript the refusal comes with the whole sessions page around it.
-      if (mode === 'plain') expect(emptyHtml).toContain('<h1 id="sessions-title">')
+      if (mode === 'plain') expect(emptyHtml).toContain('<h1 id="sessions-title" tabindex="-1">')
       for (const other of others) expect(await signedInStill(other)).toBe(true)
 
       const res = await post('/account/sessions/others', { password: PASSWORD }, { cookie, mode })
