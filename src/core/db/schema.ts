@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { bigint, char, datetime, index, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import { bigint, char, datetime, index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
 
 // Column names `id`, `username`, `email`, `pass_word` are the legacy app's, kept so its database can be
 // adopted in place. `pass_word` holds bcrypt hashes, or a legacy SHA-256 hex digest until next login.
@@ -15,6 +15,10 @@ export const users = mysqlTable('users', {
     .default(sql`CURRENT_TIMESTAMP`),
   // When the owner last proved control of `email` (a verification or email-change link); null until.
   emailVerifiedAt: datetime('email_verified_at', { mode: 'date' }),
+  // Bumped by every change that must end what the old credentials opened (password change, reset,
+  // "sign out everywhere"): a session made under an older generation never loads, so a login that
+  // raced the change cannot keep a session (ASVS 7.4.3).
+  credentialGeneration: int('credential_generation', { unsigned: true }).notNull().default(0),
 })
 
 // Keyed by SHA-256 of the session id, never the raw id, so a leaked table cannot be replayed as cookies.
@@ -31,6 +35,8 @@ export const sessions = mysqlTable(
       .default(sql`CURRENT_TIMESTAMP`),
     userAgent: varchar('user_agent', { length: 255 }).notNull().default(''),
     location: varchar('location', { length: 100 }).notNull().default(''),
+    // The user's credential generation when the session started; loads only while it still matches.
+    generation: int('generation', { unsigned: true }).notNull().default(0),
   },
   (t) => [
     index('sessions_user_id_idx').on(t.userId),

@@ -10,6 +10,8 @@ export interface SessionRow {
   memberSince: Date
   /** Null until the address is confirmed by a link (EMAIL_VERIFICATION). */
   emailVerifiedAt: Date | null
+  /** The user's credential generation, which the session's own matched to load at all. */
+  generation: number
   createdAt: Date
   expiresAt: Date
   lastSeenAt: Date
@@ -24,6 +26,7 @@ const findLiveSessionQuery = preparedOnce((db) =>
       email: users.email,
       memberSince: users.createdAt,
       emailVerifiedAt: users.emailVerifiedAt,
+      generation: users.credentialGeneration,
       createdAt: sessions.createdAt,
       expiresAt: sessions.expiresAt,
       lastSeenAt: sessions.lastSeenAt,
@@ -33,6 +36,8 @@ const findLiveSessionQuery = preparedOnce((db) =>
     .where(
       and(
         eq(sessions.idHash, sql.placeholder('idHash')),
+        // A session made before the last password change, reset or "sign out everywhere" is dead.
+        eq(sessions.generation, users.credentialGeneration),
         gt(sessions.expiresAt, sql.placeholder('now')),
         gt(sessions.createdAt, sql.placeholder('oldestAllowed')),
       ),
@@ -60,6 +65,7 @@ export interface NewSession {
   expiresAt: Date
   userAgent: string
   location: string
+  generation: number
 }
 
 const insertSessionQuery = preparedOnce((db) =>
@@ -73,6 +79,7 @@ const insertSessionQuery = preparedOnce((db) =>
       lastSeenAt: sql.placeholder('createdAt'),
       userAgent: sql.placeholder('userAgent'),
       location: sql.placeholder('location'),
+      generation: sql.placeholder('generation'),
     })
     .prepare(),
 )

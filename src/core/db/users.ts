@@ -24,6 +24,7 @@ const findUserByEmailQuery = preparedOnce((db, typedToo: boolean) => {
       passwordHash: users.pass_word,
       memberSince: users.createdAt,
       emailVerifiedAt: users.emailVerifiedAt,
+      generation: users.credentialGeneration,
     })
     .from(users)
   const [email, exact] = [sql.placeholder('email'), sql.placeholder('exact')]

@@ -1,4 +1,4 @@
-import { and, eq, gt, lt, ne } from 'drizzle-orm'
+import { and, eq, gt, lt, sql } from 'drizzle-orm'
 import { deleteInBatches, type Database } from '../db/client'
 import { users } from '../db/schema'
 import { oneTimeTokens as t } from './tables'
@@ -10,18 +10,27 @@ export interface SecretRow {
   newEmail: string | null
   createdAt: Date
   expiresAt: Date
+  codeHash?: string | null
 }
 
-/** Stores a secret and drops the user's older ones of the same purpose, in one round trip. */
+/**
+ * Stores a secret in place of the user's earlier one of the same purpose, in one atomic statement
+ * (the unique key on user and purpose), so two requests racing can never leave two live secrets.
+ */
 export async function replaceSecret(db: Database, row: SecretRow) {
-  await Promise.all([
-    db
-      .delete(t)
-      .where(
-        and(eq(t.userId, row.userId), eq(t.purpose, row.purpose), ne(t.tokenHash, row.tokenHash)),
-      ),
-    db.insert(t).values(row),
-  ])
+  await db
+    .insert(t)
+    .values({ ...row, codeHash: row.codeHash ?? null, failures: 0 })
+    .onDuplicateKeyUpdate({
+      set: {
+        tokenHash: sql`values(${t.tokenHash})`,
+        newEmail: sql`values(${t.newEmail})`,
+        codeHash: sql`values(${t.codeHash})`,
+        failures: 0,
+        createdAt: sql`values(${t.createdAt})`,
+        expiresAt: sql`values(${t.expiresAt})`,
+      },
+    })
 }
 
 export interface SecretHolder {
@@ -30,6 +39,9 @@ export interface SecretHolder {
   email: string
   newEmail: string | null
   emailVerifiedAt: Date | null
+  /** A challenge's keyed code hash (null for links and code-less challenges). */
+  codeHash: string | null
+  failures: number
 }
 
 /** The unexpired secret with this hash and purpose, and its user, in one statement. */
@@ -46,6 +58,8 @@ export async function findSecret(
       email: users.email,
       newEmail: t.newEmail,
       emailVerifiedAt: users.emailVerifiedAt,
+      codeHash: t.codeHash,
+      failures: t.failures,
     })
     .from(t)
     .innerJoin(users, eq(users.id, t.userId))
@@ -57,6 +71,15 @@ export async function findSecret(
 /** Deletes the secret; true only for the one request whose delete removed it. */
 export async function deleteSecret(db: Database, tokenHash: string): Promise<boolean> {
   const result = await db.delete(t).where(eq(t.tokenHash, tokenHash))
+  return result.rowsAffected === 1
+}
+
+/** Reserves one try at a challenge that has tries left; true when the try was taken. */
+export async function reserveChallengeTry(db: Database, tokenHash: string, maxFailures: number) {
+  const result = await db
+    .update(t)
+    .set({ failures: sql`${t.failures} + 1` })
+    .where(and(eq(t.tokenHash, tokenHash), lt(t.failures, maxFailures)))
   return result.rowsAffected === 1
 }
 

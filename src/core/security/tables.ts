@@ -1,4 +1,14 @@
-import { bigint, char, datetime, index, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core'
+import {
+  bigint,
+  char,
+  datetime,
+  index,
+  int,
+  mysqlTable,
+  tinyint,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/mysql-core'
 
 // The tables of the security pieces every capability shares: throttle counts and one-time secrets.
 // drizzle.config.ts lists this file beside core/db/schema.ts and every feature's schema.ts.
@@ -29,6 +39,11 @@ export const oneTimeTokens = mysqlTable(
     newEmail: varchar('new_email', { length: 254 }),
     createdAt: datetime('created_at', { mode: 'date' }).notNull(),
     expiresAt: datetime('expires_at', { mode: 'date' }).notNull(),
+    // A challenge bound to a browser (core/security/challenges.ts): the keyed hash of the code the
+    // person must type, if any, and how many wrong tries it has had; dead at its kind's limit.
+    codeHash: char('code_hash', { length: 64 }),
+    failures: tinyint('failures', { unsigned: true }).notNull().default(0),
   },
-  (t) => [index('one_time_tokens_user_id_idx').on(t.userId)],
+  // One live secret per user and purpose: a newer one replaces the older in one atomic upsert.
+  (t) => [uniqueIndex('one_time_tokens_user_purpose_unique').on(t.userId, t.purpose)],
 )

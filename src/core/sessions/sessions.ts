@@ -21,6 +21,8 @@ export interface SessionUser {
   memberSince: Date
   /** Whether the owner has confirmed `email`. */
   emailVerified: boolean
+  /** The user's credential generation as read when the sign-in began (see users.credentialGeneration). */
+  generation: number
 }
 
 /** A signed-in request's session: who it is and the row's id hash (never the id itself). */
@@ -33,11 +35,12 @@ export interface LiveSession {
   createdAt: Date
   /** Whether the owner has confirmed `email` (read with the session, no extra statement). */
   emailVerified: boolean
+  generation: number
 }
 
 function liveSession(idHash: string, user: SessionUser, createdAt: Date): LiveSession {
-  const { id: userId, username, email, memberSince, emailVerified } = user
-  return { idHash, userId, username, email, memberSince, createdAt, emailVerified }
+  const { id: userId, username, email, memberSince, emailVerified, generation } = user
+  return { idHash, userId, username, email, memberSince, createdAt, emailVerified, generation }
 }
 
 /** Where a session was started, for the account's session list (ASVS 7.5.2). */
@@ -112,6 +115,7 @@ export async function startSession(
       expiresAt: nextExpiry(config, now, now),
       userAgent: origin.userAgent.slice(0, 255),
       location: origin.location.slice(0, 100),
+      generation: user.generation,
     }),
     trimUserSessions(db, userId, MAX_SESSIONS_PER_USER - 1, idHash),
   ])

@@ -16,6 +16,8 @@ export interface SignInUser {
   email: string
   memberSince: Date
   emailVerifiedAt: Date | null
+  /** The credential generation read with the first step: a change since then voids the session. */
+  generation: number
 }
 
 export interface FirstStep {
