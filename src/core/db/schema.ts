@@ -19,6 +19,9 @@ export const users = mysqlTable('users', {
   // "sign out everywhere"): a session made under an older generation never loads, so a login that
   // raced the change cannot keep a session (ASVS 7.4.3).
   credentialGeneration: int('credential_generation', { unsigned: true }).notNull().default(0),
+  // Wrong passwords in a row, from anywhere, until a success or a reset (NIST SP 800-63B-4 3.2.2:
+  // past 100, a password alone no longer signs in from a browser that never signed in before).
+  failedSignIns: int('failed_sign_ins', { unsigned: true }).notNull().default(0),
 })
 
 // Keyed by SHA-256 of the session id, never the raw id, so a leaked table cannot be replayed as cookies.

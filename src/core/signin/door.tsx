@@ -2,6 +2,8 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
 import { issueSessionCookie } from '../sessions/cookie'
+import { clearFailedSignIns } from '../db/users'
+import { rememberDevice } from '../security/device'
 import { succeeded, type Rule } from '../security/throttle'
 import { navigate, render } from '../ui/render'
 import { UnverifiedCard } from './unverified'
@@ -18,6 +20,10 @@ export interface SignInUser {
   emailVerifiedAt: Date | null
   /** The credential generation read with the first step: a change since then voids the session. */
   generation: number
+  /** Wrong passwords in a row, when the method's lookup read them; a success clears them. */
+  failedSignIns?: number
+  /** The user's session rows, when the method's lookup counted them (see SessionUser). */
+  sessionCount?: number
 }
 
 export interface FirstStep {
@@ -32,7 +38,9 @@ export interface FirstStep {
  * The sign-in door: the only code that starts a session after a successful first step, so no
  * sign-in method can skip what is decided here. It applies the verification policy
  * (EMAIL_VERIFICATION=required: an unconfirmed address gets no session), settles the throttle,
- * starts the session under a fresh id (ASVS 7.2.4), audits (ASVS 16.3.1) and sends the browser on.
+ * starts the session under a fresh id (ASVS 7.2.4) and the credential generation the first step
+ * read (so a reset that lands meanwhile voids it), remembers the browser as a known device, audits
+ * (ASVS 16.3.1) and sends the browser on.
  * The second-factor step goes here, before the session starts.
  */
 export async function finishSignIn<E extends AppEnv>(
@@ -52,8 +60,11 @@ export async function finishSignIn<E extends AppEnv>(
   await Promise.all([
     succeeded(db, step.rules),
     step.alongside?.(),
+    user.failedSignIns === 0 ? undefined : clearFailedSignIns(db, user.id),
     issueSessionCookie(c, sessionUser),
   ])
+  // This browser is now a known device for the account (device.ts): no database call.
+  await rememberDevice(c, config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
   return navigate(c, '/welcome')
 }
