@@ -42,7 +42,9 @@ export const sessions = mysqlTable(
     generation: int('generation', { unsigned: true }).notNull().default(0),
   },
   (t) => [
-    index('sessions_user_id_idx').on(t.userId),
+    // A user's sessions in age order: the session cap's trim and the sign-in's count read the
+    // index alone, never sorting rows.
+    index('sessions_user_created_idx').on(t.userId, t.createdAt),
     index('sessions_expires_at_idx').on(t.expiresAt),
   ],
 )
