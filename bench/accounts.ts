@@ -30,3 +30,21 @@ export async function login(url: string, email: string): Promise<string> {
   if (res.status !== 303 || !cookie) throw new Error(`setup login answered ${res.status}`)
   return cookie
 }
+
+/**
+ * Signs each account in once through `url` and returns, per email, the device cookie that makes
+ * that browser known to the account (`name=value`), for logins of returning people.
+ */
+export async function deviceCookies(url: string, emails: string[]): Promise<Map<string, string>> {
+  const devices = new Map<string, string>()
+  for (const email of emails) {
+    const res = await send(url, 'POST', '/login', {
+      headers: { ...formHeaders(url), 'CF-Connecting-IP': nextAddress() },
+      body: form({ email, password: BENCH_PASSWORD }),
+    })
+    const device = res.setCookies.map((h) => h.split(';')[0]!).find((p) => /device=/.test(p))
+    if (res.status !== 303 || !device) throw new Error(`setup login answered ${res.status}`)
+    devices.set(email, device)
+  }
+  return devices
+}

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import bcrypt from 'bcryptjs'
-import { createUsers, login } from './accounts'
+import { createUsers, deviceCookies, login } from './accounts'
 import { checkBudgets, type BudgetResult } from './budgets'
 import { noopServer } from './gateway'
 import { percentile, runLoad, type LoadResult, type Scenario } from './load'
@@ -147,9 +147,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       await runLoad(minter, { amount: count, connections, onResponse: harvest })
     }
 
-    const scenarios = buildScenarios(urls, { signedIn, users10, users4, pool })
+    const devices10 = await deviceCookies(urls.app, users10)
+    const scenarios = buildScenarios(urls, { signedIn, users10, users4, pool, devices10 })
     const available = (s: Scenario) => s.path !== '/account' || account.status !== 404
-    const bcryptHeavy = (s: Scenario) => / cost 10$/.test(s.name)
+    const bcryptHeavy = (s: Scenario) => / cost 10(, known device)?$/.test(s.name)
 
     // Statements per request, counted by MySQL over sequential requests with nothing else running.
     log('bench: counting statements')

@@ -12,6 +12,8 @@ export interface ScenarioInputs {
   users4: string[]
   /** Live session cookies; logout uses one up per request. */
   pool: string[]
+  /** Each cost-10 account's device cookie, from an earlier sign-in. */
+  devices10: Map<string, string>
 }
 
 /** Valid-credential logins through `url`, rotating over `users`, each from a new address. */
@@ -35,9 +37,32 @@ export function loginScenario(name: string, url: string, users: string[]): Scena
   }
 }
 
+/** Logins of returning people: each from the browser that signed in before (its device cookie). */
+export function knownDeviceLoginScenario(
+  name: string,
+  url: string,
+  devices: Map<string, string>,
+): Scenario {
+  const users = [...devices.keys()]
+  let n = 0
+  return {
+    ...loginScenario(name, url, users),
+    next: () => {
+      const email = users[n++ % users.length]!
+      return {
+        headers: { 'CF-Connecting-IP': nextAddress(), Cookie: devices.get(email)! },
+        body: form({ email, password: BENCH_PASSWORD }),
+      }
+    },
+    // The device's reservation and the user read; then its settle and the session insert (and
+    // the trim once near the cap).
+    statementBudget: { max: 5 },
+  }
+}
+
 /** Every scenario, the reference page first (the others' ratios are to it). */
 export function buildScenarios(urls: Services, inputs: ScenarioInputs): Scenario[] {
-  const { signedIn, users10, users4, pool } = inputs
+  const { signedIn, users10, users4, pool, devices10 } = inputs
   let signups = 0
   return [
     {
@@ -95,6 +120,7 @@ export function buildScenarios(urls: Services, inputs: ScenarioInputs): Scenario
     },
     loginScenario('POST /login cost 4', urls.app4, users4),
     loginScenario('POST /login cost 10', urls.app, users10),
+    knownDeviceLoginScenario('POST /login cost 10, known device', urls.app, devices10),
     {
       name: 'POST /signup cost 10',
       url: urls.app,

@@ -60,8 +60,8 @@ describe('database work of the account pages', () => {
     expect(res.status).toBe(303)
     // session; pair + subscriber reservations + password hash; the account's reservation; BEGIN,
     // new credential generation, end the others, carry this one over, end pending secrets,
-    // COMMIT; forget 2 keys, refund 1
-    expect(count()).toBe(13)
+    // COMMIT; settle the three keys
+    expect(count()).toBe(12)
     vi.restoreAllMocks()
 
     count = countDatabaseCalls()
@@ -73,9 +73,9 @@ describe('database work of the account pages', () => {
     )
     expect(res.status).toBe(303)
     // session; pair + subscriber + hash; account; BEGIN, new hash and generation, every session,
-    // every pending secret, COMMIT; forget, refund; then the rotation: insert the new session,
-    // trim to the cap, end the old id (already gone)
-    expect(count()).toBe(15)
+    // every pending secret, COMMIT; settle; then the rotation: insert the new session, trim to
+    // the cap, end the old id (already gone)
+    expect(count()).toBe(14)
     const rotated = res.headers.getSetCookie().find((h) => h.startsWith('__Host-session='))!
     vi.restoreAllMocks()
 
@@ -87,7 +87,7 @@ describe('database work of the account pages', () => {
     )
     expect(res.status).toBe(303)
     // session; pair + subscriber + hash; account; BEGIN, sessions, one-time tokens, throttle
-    // row, user, COMMIT; forget 2 keys, refund 1
-    expect(count()).toBe(13)
+    // row, user, COMMIT; settle the three keys
+    expect(count()).toBe(12)
   })
 })

@@ -46,8 +46,8 @@ describe('database work per request', () => {
     const res = await callApp('/login', {}, { method: 'POST', body })
     expect(res.status).toBe(303)
     // Pair + subscriber reservations and the user (with its session count); the account's
-    // reservation; then forget, refund and the session insert (no trim below the cap).
-    expect(calls.length).toBe(7)
+    // reservation; then one settle of all three keys and the session insert (no trim below the cap).
+    expect(calls.length).toBe(6)
     expect(roundTrips(calls)).toBe(3)
   })
 

@@ -259,9 +259,16 @@ describe('per-account ceiling', () => {
       { headers: { 'CF-Connecting-IP': uniqueAddress() } },
     )
     expect(owner.status).toBe(303)
-    // A success forgets the account's count: the next failure is plain 400 again.
+    // A success forgets the account's count (the row stays, zeroed, for the purge): the next
+    // failure is plain 400 again.
     const [row] = await db().select().from(loginThrottles).where(eq(loginThrottles.keyHash, key))
-    expect(row).toBeUndefined()
+    expect(row).toMatchObject({ failures: 0, blockedUntil: null })
+    const next = await post(
+      '/login',
+      { email, password: 'wrong guess' },
+      { headers: { 'CF-Connecting-IP': uniqueAddress() } },
+    )
+    expect(next.status).toBe(400)
   })
 })
 

@@ -73,6 +73,8 @@ describe('db:migrate on other legacy databases', () => {
       'ALTER TABLE users DROP COLUMN email_verified_at, DROP COLUMN credential_generation, DROP COLUMN failed_sign_ins',
       'ALTER TABLE sessions DROP COLUMN last_seen_at, DROP COLUMN user_agent, DROP COLUMN location, DROP COLUMN generation',
       'DROP INDEX sessions_expires_at_idx ON sessions',
+      'DROP INDEX sessions_user_created_idx ON sessions',
+      'CREATE INDEX sessions_user_id_idx ON sessions (user_id)',
     ]) {
       await select('legacy_resume', statement)
     }

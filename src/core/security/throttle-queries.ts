@@ -76,41 +76,43 @@ export async function latestBlock(db: Database, keyHashes: string[], now: Date) 
   return until > now.getTime() ? new Date(until) : undefined
 }
 
-/** Forgets these keys entirely (the account and its pair after a successful sign-in). */
-export async function forgetKeys(db: Database, keyHashes: string[]) {
-  if (keyHashes.length === 0) return
-  await forgetKeysQuery(db, keyHashes.length).execute(placeholderValues(keyHashes))
-}
-
 // Statements over n keys take placeholders k0 .. k(n-1); a sign-in always passes the same n.
 const keyPlaceholders = (n: number) => Array.from({ length: n }, (_, i) => sql.placeholder(`k${i}`))
 const placeholderValues = (keys: string[]) => Object.fromEntries(keys.map((k, i) => [`k${i}`, k]))
-
-const forgetKeysQuery = preparedOnce((db, n: number) =>
-  db
-    .delete(t)
-    .where(inArray(t.keyHash, keyPlaceholders(n)))
-    .prepare(),
-)
 
 /** Deletes these keys inside a transaction (account deletion), where no statement is prepared. */
 export async function deleteKeys(tx: Pick<Database, 'delete'>, keyHashes: string[]) {
   if (keyHashes.length > 0) await tx.delete(t).where(inArray(t.keyHash, keyHashes))
 }
 
-/** Gives back one reserved attempt on each key (a success is not a guess). */
-export async function refundAttempt(db: Database, keyHashes: string[]) {
-  if (keyHashes.length === 0) return
-  await refundAttemptQuery(db, keyHashes.length).execute(placeholderValues(keyHashes))
+/**
+ * Settles a success in one statement: the `forget` keys start over (no count, no block: the next
+ * reservation opens a fresh window, as for a new row), the `refund` keys get one attempt back.
+ * Rows stay for the cron's purge, so a sign-in writes once here rather than deleting and updating.
+ */
+export async function settleKeys(db: Database, forget: string[], refund: string[]) {
+  if (forget.length + refund.length === 0) return
+  const query = settleKeysQuery(db, `${forget.length},${refund.length}`)
+  const values = placeholderValues([...forget, ...refund])
+  await retryOnDeadlock(() => query.execute(values))
 }
 
-const refundAttemptQuery = preparedOnce((db, n: number) =>
-  db
+const settleKeysQuery = preparedOnce((db, shape: string) => {
+  const [forgetCount, refundCount] = shape.split(',').map(Number) as [number, number]
+  const all = keyPlaceholders(forgetCount + refundCount)
+  const refunds = all.slice(forgetCount)
+  const isRefund = refunds.length
+    ? sql`${t.keyHash} in (${sql.join(refunds, sql`, `)})`
+    : sql`false`
+  return db
     .update(t)
-    .set({ failures: sql`${t.failures} - 1` })
-    .where(and(inArray(t.keyHash, keyPlaceholders(n)), sql`${t.failures} > 0`))
-    .prepare(),
-)
+    .set({
+      failures: sql`if(${isRefund}, if(${t.failures} > 0, ${t.failures} - 1, 0), 0)`,
+      blockedUntil: sql`if(${isRefund}, ${t.blockedUntil}, null)`,
+    })
+    .where(inArray(t.keyHash, all))
+    .prepare()
+})
 
 /** Removes windows that ended long ago and carry no block. */
 export async function purgeThrottles(db: Database, before: Date) {

@@ -1,11 +1,5 @@
 import type { Database } from '../db/client'
-import {
-  forgetKeys,
-  latestBlock,
-  refundAttempt,
-  reserveAttempt,
-  type ThrottleRule,
-} from './throttle-queries'
+import { latestBlock, reserveAttempt, settleKeys, type ThrottleRule } from './throttle-queries'
 import { subscriberPrefix } from './addresses'
 import { hmacSha256Hex } from './digest'
 
@@ -205,5 +199,5 @@ export async function reserveInOrder<T>(
 export async function succeeded(db: Database, rules: Rule[]) {
   const keys = (what: Rule['onSuccess']) =>
     rules.filter((r) => r.onSuccess === what).map((r) => r.keyHash)
-  await Promise.all([forgetKeys(db, keys('forget')), refundAttempt(db, keys('refund'))])
+  await settleKeys(db, keys('forget'), keys('refund'))
 }
