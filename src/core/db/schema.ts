@@ -19,6 +19,13 @@ export const users = mysqlTable('users', {
   // "sign out everywhere"): a session made under an older generation never loads, so a login that
   // raced the change cannot keep a session (ASVS 7.4.3).
   credentialGeneration: int('credential_generation', { unsigned: true }).notNull().default(0),
+  // The authenticator-app (TOTP) key, AES-GCM encrypted (features/two-factor/crypto.ts); null when
+  // the account has no second factor. Its presence is read with the sign-in lookup and the session
+  // read, so whether a second step is owed never costs a statement of its own.
+  totpKey: varchar('totp_key', { length: 128 }),
+  // The last TOTP time step accepted: a code is accepted only for a later step, advanced by one
+  // conditional UPDATE (ASVS 6.5.1: single use across isolates).
+  totpLastStep: bigint('totp_last_step', { mode: 'number', unsigned: true }).notNull().default(0),
 })
 
 // Keyed by SHA-256 of the session id, never the raw id, so a leaked table cannot be replayed as cookies.

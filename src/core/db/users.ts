@@ -25,6 +25,7 @@ const findUserByEmailQuery = preparedOnce((db, typedToo: boolean) => {
       memberSince: users.createdAt,
       emailVerifiedAt: users.emailVerifiedAt,
       generation: users.credentialGeneration,
+      twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
     })
     .from(users)
   const [email, exact] = [sql.placeholder('email'), sql.placeholder('exact')]

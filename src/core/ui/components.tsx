@@ -16,6 +16,8 @@ interface FieldProps {
   /** Off for fields whose content a password manager or a phone keyboard should not "correct". */
   spellcheck?: boolean
   autocapitalize?: 'none' | 'off'
+  /** `numeric` for digit codes: phones show a number pad. */
+  inputmode?: 'numeric'
 }
 
 /**
@@ -44,6 +46,7 @@ export function Field(props: FieldProps) {
         autofocus={props.autofocus}
         spellcheck={props.spellcheck}
         autocapitalize={props.autocapitalize}
+        inputmode={props.inputmode}
         required
         aria-invalid={props.error ? 'true' : undefined}
         aria-describedby={described.length ? described.join(' ') : undefined}
@@ -229,6 +232,26 @@ export function NewPasswordField(props: {
       autocomplete="new-password"
       minlength={props.enforceMinLength ? props.minLength : undefined}
       autofocus={props.autofocus}
+    />
+  )
+}
+
+/**
+ * The second factor a sudo-mode form asks for (core/signin/reauth.ts), shown only to accounts that
+ * have one: a current authenticator code or a recovery code.
+ */
+export function SecondFactorField(props: { twoFactor: boolean; error?: string }) {
+  if (!props.twoFactor) return null
+  return (
+    <Field
+      name="second_factor"
+      label="Authenticator code or recovery code"
+      hint="The 6-digit code your authenticator app shows now, or one of your recovery codes."
+      error={props.error}
+      autocomplete="one-time-code"
+      maxlength={20}
+      spellcheck={false}
+      autocapitalize="none"
     />
   )
 }
