@@ -454,7 +454,10 @@ describe('turning it off and sudo mode', () => {
   })
 
   it("another feature's sudo form (sign out everywhere else) asks a 2FA account for a code", async () => {
-    const { session, key } = await enrolled()
+    const { email, session, key, codes } = await enrolled()
+    // A second session (through the second step), so the page offers "everywhere else".
+    const { pending } = await firstStep(email)
+    await post('/login/two-factor/recovery', { code: codes[5]! }, { cookie: pending })
     const form = await (await get('/account/sessions', { cookie: session })).text()
     expect(form).toContain('name="second_factor"')
     const refused = await post(

@@ -63,7 +63,9 @@ export async function reauthenticate<E extends AppEnv>(
 async function secondFactorOk<E extends AppEnv>(c: Context<E>, auth: LiveSession) {
   const body = await c.req.parseBody()
   const code = typeof body[SECOND_FACTOR_FIELD] === 'string' ? body[SECOND_FACTOR_FIELD] : ''
-  const check = (c.var.features as readonly Feature[]).find((f) => f.checkSecondFactor)?.checkSecondFactor
+  const check = (c.var.features as readonly Feature[]).find(
+    (f) => f.checkSecondFactor,
+  )?.checkSecondFactor
   // No feature to check it with means no way to pass: never a skipped factor.
   return !!check && code.trim() !== '' && check(c as unknown as Context<AppEnv>, auth, code)
 }
