@@ -85,7 +85,8 @@ async function main() {
     ? resolve(process.env.DEV_VARS)
     : join(REPO_ROOT, '.dev.vars')
   const { created } = ensureDevVars(devVarsPath)
-  if (created) log(`dev: wrote ${devVarsPath} with generated secrets (SESSION_SECRET, TOTP_ENCRYPTION_KEY)`)
+  if (created)
+    log(`dev: wrote ${devVarsPath} with generated secrets (SESSION_SECRET, TOTP_ENCRYPTION_KEY)`)
 
   let stack: Stack | undefined
   let worker: RunningWorker | undefined
