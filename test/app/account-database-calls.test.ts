@@ -83,8 +83,8 @@ describe('database work of the account pages', () => {
       { cookie: rotated.split(';')[0], ...form({ password: newPassword }) },
     )
     expect(res.status).toBe(303)
-    // session; 3 reservations + hash; BEGIN, sessions, one-time tokens, throttle row, user,
-    // COMMIT; forget 2 keys, refund 1
-    expect(count()).toBe(13)
+    // session; 3 reservations + hash; BEGIN, sessions, one-time tokens, recovery codes (the
+    // two-factor feature's rows), throttle row, user, COMMIT; forget 2 keys, refund 1
+    expect(count()).toBe(14)
   })
 })
