@@ -18,6 +18,8 @@ interface FieldProps {
   autocapitalize?: 'none' | 'off'
   /** `numeric` for digit codes: phones show a number pad. */
   inputmode?: 'numeric'
+  /** Keeps ids unique when one page has two forms with a field of the same name. */
+  idPrefix?: string
 }
 
 /**
@@ -25,7 +27,7 @@ interface FieldProps {
  * reader that lands on it reads the problem with the label.
  */
 export function Field(props: FieldProps) {
-  const id = `field-${props.name}`
+  const id = `${props.idPrefix ?? ''}field-${props.name}`
   const described = [props.hint && `${id}-hint`, props.error && `${id}-error`].filter(Boolean)
   return (
     <div class={props.error ? 'field invalid' : 'field'}>
@@ -196,6 +198,7 @@ export function PasswordField(props: {
   label: string
   error?: string
   autofocus?: boolean
+  idPrefix?: string
 }) {
   return (
     <Field
@@ -205,6 +208,7 @@ export function PasswordField(props: {
       error={props.error}
       autocomplete="current-password"
       autofocus={props.autofocus}
+      idPrefix={props.idPrefix}
     />
   )
 }
@@ -240,7 +244,11 @@ export function NewPasswordField(props: {
  * The second factor a sudo-mode form asks for (core/signin/reauth.ts), shown only to accounts that
  * have one: a current authenticator code or a recovery code.
  */
-export function SecondFactorField(props: { twoFactor: boolean; error?: string }) {
+export function SecondFactorField(props: {
+  twoFactor: boolean
+  error?: string
+  idPrefix?: string
+}) {
   if (!props.twoFactor) return null
   return (
     <Field
@@ -252,6 +260,7 @@ export function SecondFactorField(props: { twoFactor: boolean; error?: string })
       maxlength={20}
       spellcheck={false}
       autocapitalize="none"
+      idPrefix={props.idPrefix}
     />
   )
 }

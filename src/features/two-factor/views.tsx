@@ -29,10 +29,12 @@ function SudoFields(props: { twoFactor: boolean; refusal?: Refusal; form: Refusa
       <PasswordField
         label="Your password"
         error={mine?.field === 'password' ? mine.message : undefined}
+        idPrefix={`${props.form}-`}
       />
       <SecondFactorField
         twoFactor={props.twoFactor}
         error={mine?.field === 'second_factor' ? mine.message : undefined}
+        idPrefix={`${props.form}-`}
       />
     </>
   )
