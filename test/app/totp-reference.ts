@@ -4,7 +4,7 @@
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
 
 /** RFC 4648 base32 (no padding, spaces ignored) to bytes. */
-export function base32Decode(text: string): Uint8Array {
+export function base32Decode(text: string): Uint8Array<ArrayBuffer> {
   const clean = text.replace(/\s+/g, '').toUpperCase()
   let bits = 0
   let value = 0
@@ -23,7 +23,7 @@ export function base32Decode(text: string): Uint8Array {
 }
 
 /** HOTP (RFC 4226 section 5.3) with HMAC-SHA-1 for a counter, `digits` long. */
-export async function hotp(key: Uint8Array, counter: number, digits = 6): Promise<string> {
+export async function hotp(key: Uint8Array<ArrayBuffer>, counter: number, digits = 6): Promise<string> {
   const message = new Uint8Array(8)
   new DataView(message.buffer).setBigUint64(0, BigInt(counter))
   const hmacKey = await crypto.subtle.importKey(
@@ -47,4 +47,4 @@ export async function hotp(key: Uint8Array, counter: number, digits = 6): Promis
 export const stepOf = (unixSeconds: number) => Math.floor(unixSeconds / 30)
 
 /** The TOTP code for a step. */
-export const totp = (key: Uint8Array, step: number, digits = 6) => hotp(key, step, digits)
+export const totp = (key: Uint8Array<ArrayBuffer>, step: number, digits = 6) => hotp(key, step, digits)
