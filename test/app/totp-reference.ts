@@ -23,7 +23,11 @@ export function base32Decode(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /** HOTP (RFC 4226 section 5.3) with HMAC-SHA-1 for a counter, `digits` long. */
-export async function hotp(key: Uint8Array<ArrayBuffer>, counter: number, digits = 6): Promise<string> {
+export async function hotp(
+  key: Uint8Array<ArrayBuffer>,
+  counter: number,
+  digits = 6,
+): Promise<string> {
   const message = new Uint8Array(8)
   new DataView(message.buffer).setBigUint64(0, BigInt(counter))
   const hmacKey = await crypto.subtle.importKey(
@@ -47,4 +51,5 @@ export async function hotp(key: Uint8Array<ArrayBuffer>, counter: number, digits
 export const stepOf = (unixSeconds: number) => Math.floor(unixSeconds / 30)
 
 /** The TOTP code for a step. */
-export const totp = (key: Uint8Array<ArrayBuffer>, step: number, digits = 6) => hotp(key, step, digits)
+export const totp = (key: Uint8Array<ArrayBuffer>, step: number, digits = 6) =>
+  hotp(key, step, digits)
