@@ -327,7 +327,13 @@ async function secondStep(
     return startOver(c)
   }
   const rule = await codeRule(config.sessionSecret, held.userId)
-  const [reservation, used] = await Promise.all([reserve(db, [rule]), spend(held)])
+  // An app code's single-use UPDATE rides beside the account's reservation, and a refused
+  // reservation overrides whatever it found (the answer waits for both): at worst a right code's
+  // step is used up, and the app shows the next one in 30 s. A recovery code is not renewable, so
+  // it is spent only after the reservation allowed the try.
+  const [reservation, used] = recovery
+    ? await reserve(db, [rule]).then(async (r) => [r, r.allowed && (await spend(held))] as const)
+    : await Promise.all([reserve(db, [rule]), spend(held)])
   if (!reservation.allowed) {
     await audit(c, 'login_second_step', 'throttled', { userId: held.userId, method })
     return refused(429, tooManyAttempts(c, reservation))
