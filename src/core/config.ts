@@ -87,7 +87,7 @@ const TOTP_ENTRY = /^(?:(\d{1,3}):)?([A-Za-z0-9+/_-]{43}=?)$/
  */
 function totpKeys(value: string | undefined): TotpKey[] {
   if (!value?.trim()) return []
-  return value.split(',').map((entry) => {
+  const keys = value.split(',').map((entry) => {
     const match = TOTP_ENTRY.exec(entry.trim())
     const bytes = match && decodeBase64(match[2]!)
     if (!match || bytes?.length !== 32) {
@@ -95,6 +95,11 @@ function totpKeys(value: string | undefined): TotpKey[] {
     }
     return { version: Number(match[1] ?? 1), raw: bytes }
   })
+  // A version must name one key, or a ciphertext could be opened with the wrong one.
+  if (new Set(keys.map((k) => k.version)).size !== keys.length) {
+    throw new ConfigError('TOTP_ENCRYPTION_KEY lists one version twice')
+  }
+  return keys
 }
 
 function decodeBase64(text: string): Uint8Array | undefined {

@@ -516,6 +516,25 @@ describe('every sign-in method goes through the second step', () => {
   })
 })
 
+describe('TOTP_ENCRYPTION_KEY', () => {
+  it('without it, 2FA cannot be turned on; a malformed or doubled one is a configuration error', async () => {
+    const { cookie } = await signedIn()
+    const off = await callApp('/account/two-factor', { TOTP_ENCRYPTION_KEY: '' }, { cookie })
+    expect(await off.text()).toContain('not available on this server')
+    const setup = await callApp(
+      '/account/two-factor/setup',
+      { TOTP_ENCRYPTION_KEY: '' },
+      { method: 'POST', body: new URLSearchParams({ password: PASSWORD }), cookie },
+    )
+    expect(await setup.text()).not.toContain('totp-key')
+    const key = 'dGVzdC10b3RwLWtleS10aGF0LWlzLTMyLWJ5dGVzISE'
+    for (const bad of ['short', `1:${key},1:${key}`, `x:${key}`]) {
+      expect((await callApp('/', { TOTP_ENCRYPTION_KEY: bad })).status).toBe(500)
+    }
+    expect((await callApp('/', { TOTP_ENCRYPTION_KEY: `2:${key}, 1:${key}` })).status).toBe(200)
+  })
+})
+
 describe('a password reset', () => {
   it('signs nobody in and leaves two-factor sign-in on', async () => {
     const { email, key, userId } = await enrolled()
