@@ -63,6 +63,16 @@ export function checkBudgets(report: BenchReport, scenarios: Scenario[]): Budget
     `${login4.toFixed(2)} - ${report.bcrypt4Ms.toFixed(2)} = ${beyond.toFixed(2)} ms`,
   )
 
+  // Issue 16: a login's database work, with the reshaped throttle, against a signed-in page's.
+  const welcome = get('GET /welcome signed in')!
+  const login10 = get('POST /login cost 10')!
+  const dbRatio = login10.mysqlCpuMs / welcome.mysqlCpuMs
+  timing(
+    "POST /login: MySQL CPU/request <= 12x a signed-in page's",
+    dbRatio <= 12,
+    `${login10.mysqlCpuMs.toFixed(3)} / ${welcome.mysqlCpuMs.toFixed(3)} ms = ${x(dbRatio)}`,
+  )
+
   for (const scenario of scenarios) {
     const s = byName.get(scenario.name) as ScenarioReport
     if (!scenario.statementBudget || s.statements === null) continue

@@ -28,8 +28,9 @@ export function loginScenario(name: string, url: string, users: string[]): Scena
       headers: { 'CF-Connecting-IP': nextAddress() },
       body: form({ email: users[n++ % users.length]!, password: BENCH_PASSWORD }),
     }),
-    // Two sequential round trips (checked in test/app/database-calls.test.ts): three throttle
-    // reservations and the user read, then the throttle settle, session insert and session cap.
+    // From a browser that never signed in (checked in test/app/database-calls.test.ts): the
+    // pair and subscriber reservations with the user read; the account's reservation; then the
+    // throttle settle and the session insert (and the session cap's trim once near 20 sessions).
     statementBudget: { max: 8 },
   }
 }

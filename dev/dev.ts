@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { chmod, mkdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -104,6 +105,11 @@ async function main() {
   setInterval(() => {
     if (!watched.every(alive)) void shutdown(0)
   }, 500).unref()
+
+  // .data holds the private database, its root password and the outbox's live links: the
+  // developer's alone, whatever the umask.
+  await mkdir(join(REPO_ROOT, '.data'), { recursive: true, mode: 0o700 })
+  await chmod(join(REPO_ROOT, '.data'), 0o700)
 
   let databaseUrl = process.env.DATABASE_URL
   if (databaseUrl) {

@@ -263,19 +263,19 @@ async function tail(file: string, lines = 15): Promise<string> {
 }
 
 // Ready once the server answers a login on TCP, whatever the answer: root has no TCP account.
-async function waitUntilReady(port: number, child: ChildProcess, errorLog: string): Promise<void> {
+async function waitUntilReady(
+  where: { port: number } | { socketPath: string },
+  child: ChildProcess,
+  errorLog: string,
+): Promise<void> {
   const deadline = Date.now() + 60_000
   let exited = child.exitCode !== null
   child.once('exit', () => (exited = true))
   for (;;) {
     if (exited) throw new Error(`the MySQL server exited during start-up:\n${await tail(errorLog)}`)
     try {
-      const conn = await mysql.createConnection({
-        host: '127.0.0.1',
-        port,
-        user: 'root',
-        connectTimeout: 1000,
-      })
+      const address = 'port' in where ? { host: '127.0.0.1', port: where.port } : where
+      const conn = await mysql.createConnection({ ...address, user: 'root', connectTimeout: 1000 })
       await conn.end()
       return
     } catch (err) {
@@ -300,7 +300,8 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
   const dataDir = resolve(opts.dataDir)
   const bin = await findServerBinary()
   await mkdir(dirname(dataDir), { recursive: true })
-  if (!(await isInitialised(dataDir))) await initialise(bin, dataDir, log)
+  const fresh = !(await isInitialised(dataDir))
+  if (fresh) await initialise(bin, dataDir, log)
   if (!(await stat(dataDir)).isDirectory()) throw new Error(`${dataDir} is not a directory`)
   // Older runs left the data dir (and with it the root password file and socket) readable by all.
   await chmod(dataDir, 0o700)
@@ -313,7 +314,7 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
   await clearLeftovers(dataDir, pidFile, socket, log)
 
   const tmp = await privateTmpDir()
-  const serverArgs = (port: number) => [
+  const serverArgs = (port: number, networking = true) => [
     '-c',
     SUPERVISOR,
     'mysqld-supervisor',
@@ -323,9 +324,9 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
     `--socket=${socket}`,
     `--pid-file=${pidFile}`,
     `--log-error=${errorLog}`,
-    `--port=${port}`,
-    '--bind-address=127.0.0.1',
-    '--skip-networking=0',
+    ...(networking
+      ? [`--port=${port}`, '--bind-address=127.0.0.1', '--skip-networking=0']
+      : ['--skip-networking']),
     `--secure-file-priv=${files}`,
     ...commonArgs(bin.flavor, tmp),
   ]
@@ -333,15 +334,15 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
   let child: ChildProcess | undefined
   let stopping: Promise<void> | undefined
 
-  async function launch(port: number): Promise<void> {
+  async function launch(port: number, networking = true): Promise<void> {
     const started = performance.now()
-    const proc = spawn('/bin/sh', serverArgs(port), {
+    const proc = spawn('/bin/sh', serverArgs(port, networking), {
       stdio: ['pipe', 'ignore', 'ignore'],
       detached: true,
     })
     proc.stdin!.on('error', () => {}) // EPIPE if the shell died first; its exit is handled below
     try {
-      await waitUntilReady(port, proc, errorLog)
+      await waitUntilReady(networking ? { port } : { socketPath: socket }, proc, errorLog)
     } catch (err) {
       proc.stdin!.end()
       throw err
@@ -352,23 +353,9 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
       if (child === proc) child = undefined
       if (!stopping) opts.onUnexpectedExit?.(code)
     })
-    log(
-      `mysql: ${bin.flavor} on 127.0.0.1:${port} (${dataDir}) ready in ${Math.round(performance.now() - started)} ms`,
-    )
-  }
-
-  let port = 0
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort()
-    try {
-      await launch(port)
-      break
-    } catch (err) {
-      const portTaken = /address already in use|bind on tcp\/ip port/i.test((err as Error).message)
-      if (portTaken && attempt < 3) continue
-      await rm(tmp, { recursive: true, force: true })
-      throw err
-    }
+    const where = networking ? `127.0.0.1:${port}` : 'its socket alone'
+    const ms = Math.round(performance.now() - started)
+    log(`mysql: ${bin.flavor} on ${where} (${dataDir}) ready in ${ms} ms`)
   }
 
   const stop = (): Promise<void> =>
@@ -389,7 +376,7 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
       await exit
       clearTimeout(timeout)
       await rm(tmp, { recursive: true, force: true })
-      log(`mysql: stopped 127.0.0.1:${port}`)
+      log(port ? `mysql: stopped 127.0.0.1:${port}` : 'mysql: stopped the socket-only first start')
     })())
 
   const start = async (): Promise<void> => {
@@ -398,6 +385,34 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
     await clearLeftovers(dataDir, pidFile, socket, log)
     await mkdir(tmp, { recursive: true, mode: 0o700 })
     await launch(port)
+  }
+
+  // A new data dir has a passwordless root (and, for MariaDB, root accounts for 127.0.0.1 and ::1):
+  // its first start listens on the socket alone (in the 0700 data dir) until root is secured, so no
+  // other local user can reach it over TCP meanwhile (ASVS 13.2.3).
+  let port = 0
+  if (fresh) {
+    try {
+      await launch(0, false)
+      await secureRoot(dataDir, socket, log)
+    } finally {
+      await stop()
+      stopping = undefined
+      await mkdir(tmp, { recursive: true, mode: 0o700 })
+    }
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort()
+    try {
+      await launch(port)
+      break
+    } catch (err) {
+      const portTaken = /address already in use|bind on tcp\/ip port/i.test((err as Error).message)
+      if (portTaken && attempt < 3) continue
+      await rm(tmp, { recursive: true, force: true })
+      throw err
+    }
   }
 
   let root: RootLogin

@@ -4,9 +4,9 @@
 //     /tmp/miniflare-<hex>/files/email/<uuid>.eml
 // The dev runner hands every wrangler output line to an outbox, which copies each such file to
 // .data/outbox/ (kept after wrangler exits and removes its temp dir) and prints one line per message.
-import { copyFile, mkdir, readdir, readFile, stat } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, join, relative } from 'node:path'
+import { basename, dirname, join, relative } from 'node:path'
 
 /** What a message says, read back from its .eml file. */
 export interface SentMail {
@@ -138,10 +138,13 @@ function slug(text: string): string {
  */
 export async function keepInOutbox(tempFile: string, dir: string) {
   const mail = await readEml(tempFile)
-  await mkdir(dir, { recursive: true })
+  // Messages hold live reset links and codes: the folder and its parent are the developer's alone.
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  await Promise.all([chmod(dir, 0o700), chmod(dirname(dir), 0o700)])
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   const file = join(dir, `${stamp}-${slug(mail.subject)}-${basename(tempFile).slice(0, 8)}.eml`)
   await copyFile(tempFile, file)
+  await chmod(file, 0o600)
   const where = relative(process.cwd(), file) || file
   const line = `mail to ${mail.to}: "${mail.subject}"${mail.link ? `  ${mail.link}` : ''}  (${where})`
   return { mail: { ...mail, file }, line }

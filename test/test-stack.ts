@@ -15,7 +15,7 @@ export async function startTestStack(
   database: string,
   options: Pick<StackOptions, 'migrate' | 'log'> = {},
 ): Promise<Stack> {
-  await mkdir(dataRoot, { recursive: true })
+  await mkdir(dataRoot, { recursive: true, mode: 0o700 })
   const dataDir = await mkdtemp(join(dataRoot, `test-${tag}-`))
   const removeDir = () => rm(dataDir, { recursive: true, force: true })
   try {

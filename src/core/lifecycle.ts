@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import type { Database } from './db/client'
-import { users } from './db/schema'
+import { sessions, users } from './db/schema'
 import { deleteUserSessions, purgeExpiredSessions } from './db/sessions'
 import type { Feature } from './feature'
 import { deleteUserSecrets, purgeExpiredSecrets } from './security/secrets'
@@ -24,6 +24,55 @@ export async function deleteAccount(
     for (const feature of features) await feature.deleteUserRows?.(tx, userId)
     await deleteKeys(tx, throttleKeyHashes)
     await tx.delete(users).where(eq(users.id, userId))
+  })
+}
+
+/** What a credential change does besides ending what the old credentials opened. */
+export interface CredentialChange {
+  /** The new password's hash (a password change or a reset). */
+  passwordHash?: string
+  /** A reset link proved the inbox: the address counts as confirmed from `now` if it was not. */
+  confirmEmailAt?: Date
+  /** The session that stays signed in ("sign out everywhere else"); it moves to the new generation. */
+  keepIdHash?: string
+  /** Throttle keys to forget: a reset clears the account's delay and its run of failures. */
+  throttleKeyHashes?: string[]
+}
+
+/**
+ * A credential change (password change, reset, "sign out everywhere else"), in one transaction:
+ * the user's credential generation goes up, so no session made under the old one loads again,
+ * even one a login racing this change inserts afterwards (ASVS 7.4.3); every other session row
+ * goes; every pending secret of the user goes (reset links, pending email changes, codes and
+ * challenges: OWASP Forgot Password Cheat Sheet, whatever the old credentials set in motion).
+ * Returns the new generation (for the session that carries on) and how many sessions ended.
+ */
+export async function changeCredentials(db: Database, userId: number, change: CredentialChange) {
+  return db.transaction(async (tx) => {
+    // The new generation comes back as the statement's insert id (LAST_INSERT_ID(expr)), so no
+    // read follows the update.
+    const bumped = await tx
+      .update(users)
+      .set({
+        credentialGeneration: sql`last_insert_id(${users.credentialGeneration} + 1)`,
+        ...(change.passwordHash ? { pass_word: change.passwordHash } : {}),
+        ...(change.confirmEmailAt
+          ? { emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${change.confirmEmailAt})` }
+          : {}),
+        ...(change.throttleKeyHashes ? { failedSignIns: 0 } : {}),
+      })
+      .where(eq(users.id, userId))
+    const generation = Number(bumped.insertId)
+    const ended = await deleteUserSessions(tx, userId, change.keepIdHash)
+    if (change.keepIdHash) {
+      await tx
+        .update(sessions)
+        .set({ generation })
+        .where(and(eq(sessions.idHash, change.keepIdHash), eq(sessions.userId, userId)))
+    }
+    await deleteUserSecrets(tx, userId)
+    await deleteKeys(tx, change.throttleKeyHashes ?? [])
+    return { generation, ended }
   })
 }
 

@@ -58,8 +58,10 @@ describe('database work of the account pages', () => {
     count = countDatabaseCalls()
     res = await callApp('/account/sessions/others', {}, { cookie, ...form({ password: PASSWORD }) })
     expect(res.status).toBe(303)
-    // session; 3 reservations + password hash; end the others, forget 2 keys, refund 1
-    expect(count()).toBe(8)
+    // session; pair + subscriber reservations + password hash; the account's reservation; BEGIN,
+    // new credential generation, end the others, carry this one over, end pending secrets,
+    // COMMIT; forget 2 keys, refund 1
+    expect(count()).toBe(13)
     vi.restoreAllMocks()
 
     count = countDatabaseCalls()
@@ -70,9 +72,10 @@ describe('database work of the account pages', () => {
       { cookie, ...form({ current_password: PASSWORD, new_password: newPassword }) },
     )
     expect(res.status).toBe(303)
-    // session; 3 reservations + hash; new hash, end the others, forget, refund; then the
-    // rotation: insert the new session, trim to the cap, end the old id
-    expect(count()).toBe(12)
+    // session; pair + subscriber + hash; account; BEGIN, new hash and generation, every session,
+    // every pending secret, COMMIT; forget, refund; then the rotation: insert the new session,
+    // trim to the cap, end the old id (already gone)
+    expect(count()).toBe(15)
     const rotated = res.headers.getSetCookie().find((h) => h.startsWith('__Host-session='))!
     vi.restoreAllMocks()
 
@@ -83,8 +86,8 @@ describe('database work of the account pages', () => {
       { cookie: rotated.split(';')[0], ...form({ password: newPassword }) },
     )
     expect(res.status).toBe(303)
-    // session; 3 reservations + hash; BEGIN, sessions, one-time tokens, recovery codes (the
-    // two-factor feature's rows), throttle row, user, COMMIT; forget 2 keys, refund 1
+    // session; pair + subscriber + hash; account; BEGIN, sessions, one-time tokens, recovery codes
+    // (the two-factor feature's rows), throttle row, user, COMMIT; forget 2 keys, refund 1
     expect(count()).toBe(14)
   })
 })

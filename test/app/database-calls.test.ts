@@ -7,6 +7,7 @@ import {
   cookieFrom,
   db,
   PASSWORD,
+  post,
   SESSION,
   signup,
   signedIn,
@@ -37,27 +38,43 @@ describe('database work per request', () => {
     expect(count()).toBe(1)
   })
 
-  it('a login takes two round trips: reserve + read, then settle + start the session', async () => {
+  it('a login from an unknown browser takes three round trips: the account counts only once the client may try', async () => {
     const email = uniqueEmail()
     await signup({ email })
     const calls = recordDatabaseCalls()
     const body = new URLSearchParams({ email, password: PASSWORD })
     const res = await callApp('/login', {}, { method: 'POST', body })
     expect(res.status).toBe(303)
-    // 3 throttle reservations + the user; then forget, refund, session insert, session cap.
-    expect(calls.length).toBe(8)
+    // Pair + subscriber reservations and the user (with its session count); the account's
+    // reservation; then forget, refund and the session insert (no trim below the cap).
+    expect(calls.length).toBe(7)
+    expect(roundTrips(calls)).toBe(3)
+  })
+
+  it('a login from a known device takes two round trips', async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    const first = await post('/login', { email, password: PASSWORD })
+    const device = cookieFrom(first, '__Host-device')!
+    const calls = recordDatabaseCalls()
+    const body = new URLSearchParams({ email, password: PASSWORD })
+    const res = await callApp('/login', {}, { method: 'POST', body, cookie: device })
+    expect(res.status).toBe(303)
+    // The device's reservation and the user; then forget the device's count and the session.
+    expect(calls.length).toBe(4)
     expect(roundTrips(calls)).toBe(2)
   })
 
-  it('a wrong password takes one round trip: the attempt was counted before bcrypt ran', async () => {
+  it('a wrong password was counted before bcrypt ran, and counted in a row after', async () => {
     const email = uniqueEmail()
     await signup({ email })
     const calls = recordDatabaseCalls()
     const body = new URLSearchParams({ email, password: 'not the password at all' })
     const res = await callApp('/login', {}, { method: 'POST', body })
     expect(res.status).toBe(400)
-    expect(calls.length).toBe(4)
-    expect(roundTrips(calls)).toBe(1)
+    // Pair, subscriber, user; account; one more failure in a row.
+    expect(calls.length).toBe(5)
+    expect(roundTrips(calls)).toBe(3)
   })
 
   it('a signup takes two round trips: reserve + look the email up, then insert', async () => {

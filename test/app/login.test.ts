@@ -47,8 +47,9 @@ describe('POST /login', () => {
     const res = await post('/login', { email: email.toUpperCase(), password: PASSWORD })
     expect(res.status).toBe(303)
     expect(res.headers.get('Location')).toBe('/welcome')
+    // The session, and the device cookie that makes this browser known to the account (issue 16).
     const cookies = res.headers.getSetCookie()
-    expect(cookies).toHaveLength(1)
+    expect(cookies.map((c) => c.split('=')[0])).toEqual(['__Host-session', '__Host-device'])
     const cookie = cookies[0]!
     expect(cookie).toMatch(/^__Host-session=Fe26\.2\*/)
     expect(cookie).toContain('Path=/')
@@ -76,7 +77,7 @@ describe('POST /login', () => {
     const second = cookieFrom(res, SESSION)
     expect(second).toBeDefined()
     expect(second).not.toBe(first.cookie)
-    expect(res.headers.getSetCookie()).toHaveLength(1)
+    expect(res.headers.getSetCookie().filter((c) => c.startsWith(SESSION))).toHaveLength(1)
     expect((await get('/welcome', { cookie: first.cookie })).status).toBe(303)
     expect(await (await get('/welcome', { cookie: second })).text()).toContain('Welcome, Second')
   })

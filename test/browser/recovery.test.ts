@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -124,6 +124,9 @@ describe('password reset in Chromium', () => {
       await outbox.flush()
       const [copy] = await readdir(dir)
       expect(copy).toMatch(/reset-your-edge-auth-password.*\.eml$/)
+      // Live links: the folder and each message are the developer's alone (issue 16).
+      expect((await stat(dir)).mode & 0o777).toBe(0o700)
+      expect((await stat(join(dir, copy!))).mode & 0o777).toBe(0o600)
       expect(await readFile(join(dir, copy!), 'utf8')).toBe(await readFile(sent.file, 'utf8'))
       expect(printed).toHaveLength(1)
       expect(printed[0]).toContain(

@@ -57,6 +57,34 @@ describe('a data dir left by an older run (passwordless root on TCP)', async () 
   )
 })
 
+describe('a new data dir', () => {
+  it('starts on its socket alone until root is secured, then on TCP', async () => {
+    await mkdir(dataRoot, { recursive: true })
+    const dataDir = join(await mkdtemp(join(dataRoot, 'test-fresh-')), 'mysql')
+    dirs.push(join(dataDir, '..'))
+    const lines: string[] = []
+    const stack = await startStack({
+      dataDir,
+      database: 'fresh',
+      migrate: false,
+      log: (l) => lines.push(l),
+    })
+    try {
+      const socketOnly = lines.findIndex((l) => l.includes('on its socket alone'))
+      const tcp = lines.findIndex((l) => /on 127\.0\.0\.1:\d+ .* ready/.test(l))
+      expect(socketOnly).toBeGreaterThanOrEqual(0)
+      expect(tcp).toBeGreaterThan(socketOnly)
+      expect(await mode(rootPasswordFile(dataDir))).toBe(0o600)
+      const err = await mysql
+        .createConnection({ host: '127.0.0.1', port: stack.mysql!.port, user: 'root' })
+        .catch((e: unknown) => e)
+      expect(err).toMatchObject({ errno: expect.any(Number) })
+    } finally {
+      await stack.stop()
+    }
+  }, 60_000)
+})
+
 describe('MYSQL_URL given by the developer', () => {
   it('is used as given: its account, the database named in its path, no private server', async () => {
     const stack = await startStack({ mysqlUrl: inject('mysqlUrl'), migrate: false })

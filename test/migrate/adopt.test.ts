@@ -4,7 +4,7 @@ import type { Stack } from '../../dev/stack'
 import { migrateDatabase } from '../../dev/migrate'
 import { hashPassword, verifyPassword } from '../../src/core/passwords/hash'
 import { createDb } from '../../src/core/db/client'
-import { findUserByEmail, insertUser, updatePasswordHash } from '../../src/core/db/users'
+import { findUserByEmail, insertUser, rehashPassword } from '../../src/core/db/users'
 import { normaliseEmail } from '../../src/core/forms/email'
 import {
   DRIZZLE,
@@ -157,7 +157,7 @@ describe('db:migrate on the FastAPI app database (legacy table under utf8mb4_bin
       expect(check).toEqual({ ok: true, needsRehash: !overBcrypt })
       if (check.needsRehash) {
         // What the login route does with needsRehash.
-        await updatePasswordHash(db, user.id, hashPassword(user.password, COST))
+        await rehashPassword(db, user.id, found!.passwordHash, hashPassword(user.password, COST))
       }
       const after = await lookup(stack, user.email)
       expect(after?.passwordHash).toMatch(overBcrypt ? /^sha256-bcrypt:\$2b\$/ : /^\$2b\$04\$/)

@@ -19,6 +19,9 @@ export const users = mysqlTable('users', {
   // "sign out everywhere"): a session made under an older generation never loads, so a login that
   // raced the change cannot keep a session (ASVS 7.4.3).
   credentialGeneration: int('credential_generation', { unsigned: true }).notNull().default(0),
+  // Wrong passwords in a row, from anywhere, until a success or a reset (NIST SP 800-63B-4 3.2.2:
+  // past 100, a password alone no longer signs in from a browser that never signed in before).
+  failedSignIns: int('failed_sign_ins', { unsigned: true }).notNull().default(0),
   // The authenticator-app (TOTP) key, AES-GCM encrypted (features/two-factor/crypto.ts); null when
   // the account has no second factor. Its presence is read with the sign-in lookup and the session
   // read, so whether a second step is owed never costs a statement of its own.
@@ -46,7 +49,9 @@ export const sessions = mysqlTable(
     generation: int('generation', { unsigned: true }).notNull().default(0),
   },
   (t) => [
-    index('sessions_user_id_idx').on(t.userId),
+    // A user's sessions in age order: the session cap's trim and the sign-in's count read the
+    // index alone, never sorting rows.
+    index('sessions_user_created_idx').on(t.userId, t.createdAt),
     index('sessions_expires_at_idx').on(t.expiresAt),
   ],
 )

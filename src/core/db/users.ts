@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { preparedOnce, type Database } from './client'
-import { users } from './schema'
+import { sessions, users } from './schema'
 
 /**
  * The user with this normalised email, or undefined. With `typedEmail` (the address as typed), a row
@@ -25,6 +25,9 @@ const findUserByEmailQuery = preparedOnce((db, typedToo: boolean) => {
       memberSince: users.createdAt,
       emailVerifiedAt: users.emailVerifiedAt,
       generation: users.credentialGeneration,
+      failedSignIns: users.failedSignIns,
+      // Read here so a sign-in trims the session list only when it is near the cap.
+      sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
       twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
     })
     .from(users)
@@ -68,9 +71,28 @@ const insertUserQuery = preparedOnce((db) =>
     .prepare(),
 )
 
-/** Replaces a user's password hash (a password change, or a legacy or low-cost hash at login). */
-export async function updatePasswordHash(db: Database, userId: number, passwordHash: string) {
-  await db.update(users).set({ pass_word: passwordHash }).where(eq(users.id, userId))
+/**
+ * Upgrades a legacy or low-cost hash at sign-in, only while it is still the hash that was verified:
+ * a password changed or reset meanwhile is never written back over.
+ */
+export async function rehashPassword(db: Database, userId: number, verified: string, next: string) {
+  await db
+    .update(users)
+    .set({ pass_word: next })
+    .where(and(eq(users.id, userId), eq(users.pass_word, verified)))
+}
+
+/** One more wrong password in a row for this account (NIST SP 800-63B-4 3.2.2). */
+export async function countFailedSignIn(db: Database, userId: number) {
+  await db
+    .update(users)
+    .set({ failedSignIns: sql`${users.failedSignIns} + 1` })
+    .where(eq(users.id, userId))
+}
+
+/** A sign-in succeeded: the run of failures is over. */
+export async function clearFailedSignIns(db: Database, userId: number) {
+  await db.update(users).set({ failedSignIns: 0 }).where(eq(users.id, userId))
 }
 
 export async function updateUsername(db: Database, userId: number, username: string) {
@@ -90,20 +112,11 @@ export async function markEmailVerified(db: Database, userId: number, email: str
 }
 
 /** Moves the user to a confirmed new address; a taken address throws a duplicate-key error. */
-export async function changeEmail(db: Database, userId: number, email: string, now: Date) {
+export async function changeEmail(
+  db: Pick<Database, 'update'>,
+  userId: number,
+  email: string,
+  now: Date,
+) {
   await db.update(users).set({ email, emailVerifiedAt: now }).where(eq(users.id, userId))
-}
-
-/**
- * Sets the password chosen through a reset link. The link proved control of the address, so an
- * unconfirmed address counts as confirmed from now on.
- */
-export async function resetPassword(db: Database, userId: number, passwordHash: string, now: Date) {
-  await db
-    .update(users)
-    .set({
-      pass_word: passwordHash,
-      emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})`,
-    })
-    .where(eq(users.id, userId))
 }

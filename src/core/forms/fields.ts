@@ -6,8 +6,13 @@ import { EMAIL_MAX, USERNAME_MAX } from './limits'
 // The field pieces every form is built from: the one source of each field's rules, limits and
 // messages (the markup's `maxlength` and hints reuse the same limits).
 
-// A pragmatic check: one @, no spaces, a dot in the domain. Deliverability is the mailbox's business.
-const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/u
+// The HTML standard's "valid e-mail address" (what `type=email` accepts), with a dot in the domain,
+// and without `/` and `?` in the local part, so an address can never read as a link
+// (`https://evil.example/x?me@evil.co`) in a message that shows it. Both parts may also hold
+// letters, marks and digits beyond ASCII (RFC 6531 addresses, internationalised domain names).
+// Deliverability is the mailbox's business.
+const EMAIL_SHAPE =
+  /^[\p{L}\p{N}\p{M}.!#$%&'*+=^_`{|}~-]+@[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?)+$/iu
 // Control characters, line separators and invisible format characters (bidi overrides and
 // isolates, zero-width spaces, soft hyphens) make names that look alike but differ. A zero-width
 // joiner or non-joiner, or a variation selector, is allowed only between visible characters: emoji

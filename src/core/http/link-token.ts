@@ -18,7 +18,8 @@ export function linkPageHeaders(c: Context) {
 export function landLink(c: Context, kind: SecretKind, cookie: string, path: string) {
   linkPageHeaders(c)
   const token = c.req.param('token')
-  const { name, options } = cookiePolicy(c, cookie, kind.lifetimeSeconds)
+  // A session cookie (no Max-Age): an abandoned link on a shared computer ends with the browser.
+  const { name, options } = cookiePolicy(c, cookie)
   if (fitsShape(kind, token)) setCookie(c, name, token, options)
   else deleteCookie(c, name, options)
   return c.redirect(path, 303)

@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { clientAddress } from '../http/request'
 import { describeError, logEvent } from '../security/log'
-import { mailRules, reserve } from '../security/throttle'
+import { mailStages, reserveInOrder } from '../security/throttle'
 import { sendMail, type Mail } from './send'
 
 /**
@@ -26,21 +26,32 @@ export function afterResponse<E extends AppEnv>(
 }
 
 /**
- * Reserves one message to `to` against the mail limits: 3 an hour per recipient, 10 an hour per
- * client. A refusal is only logged, since the person already got the same answer as for a send.
- * Security notices (password changed, address changing) skip this: otherwise someone could use up
- * an inbox's allowance first and then act unseen.
+ * Reserves one message to `to` against the mail limits (throttle.ts `mailStages`): the client's
+ * allowance first, then the recipient's, and the recipient's only when `worthSending` says the
+ * lookup found something to send (an account for a reset, a free address for an email change), so
+ * neither a refused client nor an address without an account can spend the owner's allowance. The
+ * lookup runs in the first stage's round trip. A refusal is only logged, since the person already
+ * got the same answer as for a send. Security notices (password changed, address changing) skip
+ * this: otherwise someone could use up an inbox's allowance first and then act unseen.
  */
-export async function mailAllowed<E extends AppEnv>(
+export async function mailAllowedFor<E extends AppEnv, T>(
   c: Context<E>,
   job: string,
   to: string,
-): Promise<boolean> {
+  lookup: Promise<T>,
+  worthSending: (found: T) => boolean,
+): Promise<{ allowed: boolean; found: T }> {
   const { config, db } = c.var
-  const rules = await mailRules(config.sessionSecret, to, clientAddress(c))
-  const reservation = await reserve(db, rules)
+  const stages = await mailStages(config.sessionSecret, to, clientAddress(c))
+  const [reservation, found] = await reserveInOrder(db, stages, lookup, worthSending)
+  const allowed = reservation.allowed && worthSending(found)
   if (!reservation.allowed) logEvent('warn', 'mail_throttled', { job })
-  return reservation.allowed
+  return { allowed, found }
+}
+
+/** `mailAllowedFor` for a recipient known to be worth a message (a user's own address). */
+export async function mailAllowed<E extends AppEnv>(c: Context<E>, job: string, to: string) {
+  return (await mailAllowedFor(c, job, to, Promise.resolve(true), () => true)).allowed
 }
 
 /** Sends one message through the `EMAIL` binding and logs that it went (never to whom). */

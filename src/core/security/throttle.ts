@@ -13,18 +13,26 @@ const MINUTE = 60
 const HOUR = 3600
 
 // ASVS 6.3.1 / NIST SP 800-63B-4 3.2.2: slow guessing without letting anyone lock an owner out.
-// Attempts count per email *and* subscriber (IPv4 address or IPv6 /64), so an attacker elsewhere
-// cannot block the owner; per subscriber across emails (credential stuffing); and per account from
-// anywhere, where past 10 attempts a day each further one waits twice as long as the last (1 s up
-// to a minute): a botnet gets at most about one guess a minute, the owner waits at most that.
-// After a success the account's and the pair's counts start over, and the shared ones get their
-// attempt back, so a household that signs in often is never slowed.
+// From a browser that never signed in to the account, attempts count first per email *and*
+// subscriber (IPv4 address or IPv6 /64) and per subscriber across emails (credential stuffing);
+// only an attempt both allow counts per account from anywhere, where past 10 a day each further
+// one waits twice as long as the last (1 s up to a minute): a botnet gets at most about one guess
+// a minute, the owner from an unknown browser waits at most that, and an attacker's refused
+// attempts never count against the account. From a known device (device.ts) attempts count per
+// device only. After a success the account's, pair's and device's counts start over, and the
+// shared one gets its attempt back, so a household that signs in often is never slowed.
 const PAIR = { limit: 5, windowSeconds: 15 * MINUTE, kind: 'window', onSuccess: 'forget' } as const
 const SUBSCRIBER = {
   limit: 50,
   windowSeconds: 15 * MINUTE,
   kind: 'window',
   onSuccess: 'refund',
+} as const
+const DEVICE = {
+  limit: 10,
+  windowSeconds: 15 * MINUTE,
+  kind: 'window',
+  onSuccess: 'forget',
 } as const
 const ACCOUNT = {
   limit: 10,
@@ -36,8 +44,17 @@ const ACCOUNT = {
 
 // OWASP Forgot Password Cheat Sheet: limit how much mail one address receives and one client
 // causes, so nobody can flood an inbox or use the app to spam. Refusals are answered like success.
-const MAIL_RECIPIENT = {
+// The recipient's allowance is counted per client (3 an hour) and overall (12 an hour), and only
+// once the client's own allowance let the message through: one client can never use up what the
+// owner's own request needs.
+const MAIL_RECIPIENT_FROM_CLIENT = {
   limit: 3,
+  windowSeconds: HOUR,
+  kind: 'window',
+  onSuccess: 'refund',
+} as const
+const MAIL_RECIPIENT = {
+  limit: 12,
   windowSeconds: HOUR,
   kind: 'window',
   onSuccess: 'refund',
@@ -77,15 +94,26 @@ export async function accountThrottleKey(secret: string, email: string): Promise
   return (await keyedHash(secret))(`account\n${email}`)
 }
 
-/** The rules for one sign-in attempt with this (normalised) email from this client address. */
-export async function loginRules(secret: string, email: string, address: string): Promise<Rule[]> {
+/**
+ * The stages of one sign-in attempt with this (normalised) email from this client address, in the
+ * order they are reserved (`reserveInOrder`): from a known device (its id from `knownDevice`) only
+ * the device's count; otherwise the pair's and the subscriber's, then the account's.
+ */
+export async function signInStages(
+  secret: string,
+  email: string,
+  address: string,
+  deviceId?: string,
+): Promise<Rule[][]> {
   const hash = await keyedHash(secret)
+  if (deviceId) return [[{ keyHash: await hash(`device\n${deviceId}`), ...DEVICE }]]
   const subscriber = subscriberPrefix(address)
-  return Promise.all([
+  const first = await Promise.all([
     hash(`pair\n${email}\n${subscriber}`).then((keyHash) => ({ keyHash, ...PAIR })),
     hash(`address\n${subscriber}`).then((keyHash) => ({ keyHash, ...SUBSCRIBER })),
-    accountThrottleKey(secret, email).then((keyHash) => ({ keyHash, ...ACCOUNT })),
   ])
+  const account = { keyHash: await accountThrottleKey(secret, email), ...ACCOUNT }
+  return [first, [account]]
 }
 
 /**
@@ -103,20 +131,24 @@ export async function subscriberRule(
 }
 
 /**
- * The rules for sending one message to `recipient` (normalised) because of this client address.
- * Without an address (no CF-Connecting-IP: only a developer's own wrangler dev) every request
- * would share one client, so only the recipient is counted.
+ * The stages of sending one message to `recipient` (normalised) because of this client address: the
+ * client's allowance first, then the recipient's from this client, then the recipient's overall:
+ * each only once the one before allowed the message, so no refusal spends the next. Without an address
+ * (no CF-Connecting-IP: only a developer's own wrangler dev) every request would share one client,
+ * so only the recipient is counted.
  */
-export async function mailRules(secret: string, recipient: string, address: string) {
+export async function mailStages(secret: string, recipient: string, address: string) {
   const hash = await keyedHash(secret)
-  const rules = [
-    hash(`mail\n${recipient}`).then((keyHash): Rule => ({ keyHash, ...MAIL_RECIPIENT })),
-  ]
-  if (address !== 'unknown') {
-    const client = hash(`mail-client\n${subscriberPrefix(address)}`)
-    rules.push(client.then((keyHash): Rule => ({ keyHash, ...MAIL_CLIENT })))
-  }
-  return Promise.all(rules)
+  const fromClient = hash(`mail-from\n${recipient}\n${subscriberPrefix(address)}`).then(
+    (keyHash): Rule => ({ keyHash, ...MAIL_RECIPIENT_FROM_CLIENT }),
+  )
+  const overall = hash(`mail\n${recipient}`).then((keyHash): Rule => ({
+    keyHash,
+    ...MAIL_RECIPIENT,
+  }))
+  if (address === 'unknown') return [[await overall]]
+  const client = await hash(`mail-client\n${subscriberPrefix(address)}`)
+  return [[{ keyHash: client, ...MAIL_CLIENT }], [await fromClient], [await overall]]
 }
 
 function refuses(rule: ThrottleRule, attempt: number) {
@@ -143,6 +175,30 @@ export async function reserve(db: Database, rules: Rule[], now = new Date()): Pr
   )
   const seconds = until ? Math.ceil((until.getTime() - now.getTime()) / 1000) : 1
   return { allowed: false, retryAfterSeconds: Math.max(1, seconds) }
+}
+
+/**
+ * Reserves the stages one after another: a stage is reserved only once every stage before it
+ * allowed the attempt, so a refusal never counts against the keys after it (the account's, the
+ * recipient's). `lookup` runs beside the first stage, in its round trip. With `needsLater` false
+ * (say, no account has this address) the later stages are skipped: nothing of nobody's to count.
+ */
+export async function reserveInOrder<T>(
+  db: Database,
+  stages: Rule[][],
+  lookup: Promise<T>,
+  needsLater: (found: T) => boolean = () => true,
+  now = new Date(),
+): Promise<[Reservation, T]> {
+  const [first, found] = await Promise.all([reserve(db, stages[0] ?? [], now), lookup])
+  if (!first.allowed || !needsLater(found)) return [first, found]
+  const rules = [...first.rules]
+  for (const stage of stages.slice(1)) {
+    const next = await reserve(db, stage, now)
+    if (!next.allowed) return [next, found]
+    rules.push(...next.rules)
+  }
+  return [{ allowed: true, rules }, found]
 }
 
 /** Settles a reservation whose attempt succeeded (see each rule's `onSuccess`). */

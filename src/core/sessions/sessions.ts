@@ -23,6 +23,12 @@ export interface SessionUser {
   emailVerified: boolean
   /** The user's credential generation as read when the sign-in began (see users.credentialGeneration). */
   generation: number
+  /**
+   * The user's session rows as counted by the sign-in's user read, when it read them: below the cap
+   * the trim is skipped. Two sign-ins racing at the cap may leave one extra row, which the next
+   * sign-in trims.
+   */
+  sessionCount?: number
   /** Whether the account has a second factor. */
   twoFactor: boolean
 }
@@ -131,7 +137,9 @@ export async function startSession(
       location: origin.location.slice(0, 100),
       generation: user.generation,
     }),
-    trimUserSessions(db, userId, MAX_SESSIONS_PER_USER - 1, idHash),
+    (user.sessionCount ?? MAX_SESSIONS_PER_USER) >= MAX_SESSIONS_PER_USER - 1
+      ? trimUserSessions(db, userId, MAX_SESSIONS_PER_USER - 1, idHash)
+      : undefined,
   ])
   // The seal (Iron: AES-256-CBC and HMAC-SHA-256) keeps both the id and the user id unreadable and
   // unforgeable; the database still decides whether the session lives.

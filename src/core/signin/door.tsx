@@ -2,6 +2,8 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
 import { issueSessionCookie } from '../sessions/cookie'
+import { clearFailedSignIns } from '../db/users'
+import { rememberDevice } from '../security/device'
 import { challengeKind, issueChallenge } from '../security/challenges'
 import { succeeded, type Rule } from '../security/throttle'
 import { navigate, render } from '../ui/render'
@@ -31,6 +33,10 @@ export interface SignInUser {
   emailVerifiedAt: Date | null
   /** The credential generation read with the first step: a change since then voids the session. */
   generation: number
+  /** Wrong passwords in a row, when the method's lookup read them; a success clears them. */
+  failedSignIns?: number
+  /** The user's session rows, when the method's lookup counted them (see SessionUser). */
+  sessionCount?: number
   /** Whether the account has a second factor, read with the first step's lookup. */
   twoFactor: boolean
 }
@@ -47,9 +53,11 @@ export interface FirstStep {
  * The sign-in door: the only code that starts a session after a successful first step, so no
  * sign-in method can skip what is decided here. It applies the verification policy
  * (EMAIL_VERIFICATION=required: an unconfirmed address gets no session), settles the throttle,
- * starts the session under a fresh id (ASVS 7.2.4), audits (ASVS 16.3.1) and sends the browser on.
- * An account with a second factor gets no session here: only a pending sign-in, and the second
- * step's `completeSignIn` starts the session (ASVS 6.5; no first step may skip it).
+ * starts the session under a fresh id (ASVS 7.2.4) and the credential generation the first step
+ * read (so a reset that lands meanwhile voids it), remembers the browser as a known device, audits
+ * (ASVS 16.3.1) and sends the browser on. An account with a second factor gets no session here:
+ * only a pending sign-in, and the second step's `completeSignIn` starts the session (ASVS 6.5; no
+ * first step may skip it).
  */
 export async function finishSignIn<E extends AppEnv>(
   c: Context<E>,
@@ -64,10 +72,12 @@ export async function finishSignIn<E extends AppEnv>(
     return render(c, 'Confirm your address', <UnverifiedCard email={user.email} />, 403)
   }
   if (user.twoFactor) {
-    // The password was right: its throttle is settled; the codes have throttles of their own.
+    // The password was right: its throttle and failure count are settled; the codes have
+    // throttles of their own. The browser becomes a known device only with the second step.
     await Promise.all([
       succeeded(db, step.rules),
       step.alongside?.(),
+      user.failedSignIns === 0 ? undefined : clearFailedSignIns(db, user.id),
       issueChallenge(c, db, PENDING_SECOND_STEP, user.id),
     ])
     await audit(c, 'login', 'success', { userId: user.id, method: step.method, reason: 'pending' })
@@ -78,8 +88,11 @@ export async function finishSignIn<E extends AppEnv>(
   await Promise.all([
     succeeded(db, step.rules),
     step.alongside?.(),
+    user.failedSignIns === 0 ? undefined : clearFailedSignIns(db, user.id),
     issueSessionCookie(c, sessionUser),
   ])
+  // This browser is now a known device for the account (device.ts): no database call.
+  await rememberDevice(c, config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
   return navigate(c, '/welcome')
 }
@@ -100,6 +113,7 @@ export async function completeSignIn<E extends AppEnv>(
     step.alongside(),
     issueSessionCookie(c, sessionUser),
   ])
+  await rememberDevice(c, c.var.config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
   return navigate(c, '/welcome')
 }

@@ -6,7 +6,8 @@ import { clientAddress } from '../http/request'
 import { tooManyAttempts } from '../http/throttled'
 import { verifyPassword } from '../passwords/hash'
 import type { LiveSession } from '../sessions/sessions'
-import { loginRules, reserve, type Rule } from '../security/throttle'
+import { knownDevice } from '../security/device'
+import { reserveInOrder, signInStages, type Rule } from '../security/throttle'
 
 /** The form field sudo-mode forms carry the second factor's code in. */
 export const SECOND_FACTOR_FIELD = 'second_factor'
@@ -27,11 +28,11 @@ export type Reauthentication =
  * changing the password or the email address, signing out everywhere else and deleting the account
  * each re-check the current password, whatever the age of the session, so a borrowed unlocked
  * device or a stolen cookie cannot do them. The re-check is throttled exactly like a sign-in (same
- * keys, reserved before bcrypt: ASVS 6.3.1), or these forms would be an unthrottled guessing oracle
- * for whoever holds the session. Call `succeeded(db, rules)` once the action is done. An account
- * with a second factor must also give a current code or a recovery code (field `second_factor`,
- * see `SecondFactorField`), checked by the feature that owns the factor, after the password and
- * under the same reservation (ASVS 6.5; the factor is not bypassed by a held session).
+ * keys and stages, reserved before bcrypt: ASVS 6.3.1), or these forms would be an unthrottled
+ * guessing oracle for whoever holds the session. Call `succeeded(db, rules)` once the action is
+ * done. An account with a second factor must also give a current code or a recovery code (field
+ * `second_factor`, see `SecondFactorField`), checked by the feature that owns the factor, after the
+ * password and under the same reservation (ASVS 6.5; the factor is not bypassed by a held session).
  */
 export async function reauthenticate<E extends AppEnv>(
   c: Context<E>,
@@ -39,11 +40,10 @@ export async function reauthenticate<E extends AppEnv>(
   password: string,
 ): Promise<Reauthentication> {
   const { db, config } = c.var
-  const rules = await loginRules(config.sessionSecret, auth.email, clientAddress(c))
-  const [reservation, storedHash] = await Promise.all([
-    reserve(db, rules),
-    findPasswordHash(db, auth.userId),
-  ])
+  const device = await knownDevice(c, config.sessionSecret, auth.email)
+  const stages = await signInStages(config.sessionSecret, auth.email, clientAddress(c), device)
+  const lookup = findPasswordHash(db, auth.userId)
+  const [reservation, storedHash] = await reserveInOrder(db, stages, lookup)
   if (!reservation.allowed) {
     const message = tooManyAttempts(c, reservation)
     return { ok: false, status: 429, message, outcome: 'throttled' }

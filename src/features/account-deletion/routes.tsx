@@ -5,12 +5,14 @@ import { currentPasswordField } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { deleteAccount } from '../../core/lifecycle'
+import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
 import { dropSessionCookie } from '../../core/sessions/cookie'
 import { signedIn, type SignedInContext } from '../../core/sessions/guard'
 import { reauthenticate } from '../../core/signin/reauth'
 import { accountThrottleKey, succeeded } from '../../core/security/throttle'
 import { defineNotice, setFlash } from '../../core/ui/flash'
 import { navigate, refuse, render } from '../../core/ui/render'
+import { accountDeletedMail } from './mail'
 import { DeleteCard, DeleteForm } from './views'
 
 export const accountDeletionRoutes = new Hono<AppEnv>()
@@ -59,6 +61,9 @@ accountDeletionRoutes.post('/account/delete', signedIn, deleteForm, async (c) =>
   dropSessionCookie(c)
   await succeeded(db, recheck.rules)
   await audit(c, 'account_delete', 'success', { userId: auth.userId })
+  afterResponse(c, 'account_deleted', () =>
+    deliver(c, 'account_deleted', accountDeletedMail(config.appName, auth.email, linkOrigin(c))),
+  )
   setFlash(c, DELETED)
   return navigate(c, '/signup')
 })

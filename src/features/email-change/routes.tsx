@@ -8,7 +8,7 @@ import { currentPasswordField, emailField } from '../../core/forms/fields'
 import { keptValues, validForm, type FieldErrors } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { forgetLinkToken, landLink, linkPageHeaders, linkToken } from '../../core/http/link-token'
-import { afterResponse, deliver, linkOrigin, mailAllowed } from '../../core/mail/deliver'
+import { afterResponse, deliver, linkOrigin, mailAllowedFor } from '../../core/mail/deliver'
 import { withSession } from '../../core/sessions/cookie'
 import { signedIn, type SignedInContext } from '../../core/sessions/guard'
 import { reauthenticate } from '../../core/signin/reauth'
@@ -104,12 +104,12 @@ emailChangeRoutes.post('/account/email', signedIn, validEmailChange, async (c) =
   // answer and nothing changes (ASVS 6.3.8). The old address hears of it either way (OWASP).
   afterResponse(c, 'email_change', async () => {
     const notice = emailChangeNoticeMail(config.appName, user.email, email, linkOrigin(c))
-    const [owner, allowed] = await Promise.all([
-      findUserByEmail(db, email),
-      mailAllowed(c, 'email_change', email),
+    // A taken address gets no link, and nothing of its allowance is spent (the owner's own mail).
+    const [{ allowed }] = await Promise.all([
+      mailAllowedFor(c, 'email_change', email, findUserByEmail(db, email), (owner) => !owner),
       deliver(c, 'email_change_notice', notice),
     ])
-    if (owner || !allowed) return
+    if (!allowed) return
     const token = await issueSecret(db, EMAIL_CHANGE, { userId: user.id, newEmail: email })
     const link = `${linkOrigin(c)}/account/email/confirm/${token}`
     await deliver(c, 'email_change', emailChangeMail(config.appName, email, link))
@@ -141,14 +141,18 @@ emailChangeRoutes.post('/account/email/confirm', withSession, async (c) => {
   const holder = await peekSecret(db, EMAIL_CHANGE, token)
   if (!holder?.newEmail || !(await spendSecret(db, token))) return invalidLink(c)
   forgetLinkToken(c, CONFIRM_COOKIE)
+  const newEmail = holder.newEmail
   try {
-    await changeEmail(db, holder.userId, holder.newEmail, new Date())
+    // One transaction: links mailed to the old address (a reset, say) must not work once it is no
+    // longer the account's, nor any other pending secret outlive the change.
+    await db.transaction(async (tx) => {
+      await changeEmail(tx, holder.userId, newEmail, new Date())
+      await deleteUserSecrets(tx, holder.userId)
+    })
   } catch (err) {
     if (!isDuplicateKey(err)) throw err
     return render(c, 'Address in use', <EmailTakenCard />, 409)
   }
-  // Links mailed to the old address (a reset, say) must not work once it is no longer the account's.
-  await deleteUserSecrets(db, holder.userId)
   await audit(c, 'email_change', 'success', { userId: holder.userId, reason: 'confirmed' })
   if (c.var.auth?.userId === holder.userId) return navigate(c, '/welcome')
   setFlash(c, CHANGED)

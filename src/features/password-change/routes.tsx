@@ -1,6 +1,5 @@
 import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
-import { updatePasswordHash } from '../../core/db/users'
 import type { AppEnv } from '../../core/env'
 import { currentPasswordField, newPasswordField } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
@@ -10,11 +9,13 @@ import { hashPassword } from '../../core/passwords/hash'
 import { passwordContext } from '../../core/passwords/rules'
 import { rotateSession } from '../../core/sessions/cookie'
 import { signedIn, type SignedInContext } from '../../core/sessions/guard'
-import { endAllSessions } from '../../core/sessions/sessions'
+import { changeCredentials } from '../../core/lifecycle'
+import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
 import { reauthenticate } from '../../core/signin/reauth'
 import { succeeded } from '../../core/security/throttle'
 import { defineNotice, setFlash } from '../../core/ui/flash'
 import { navigate, refuse, render } from '../../core/ui/render'
+import { passwordChangedHereMail } from './mail'
 import { PasswordCard, PasswordForm, type PasswordChangeErrors } from './views'
 
 export const passwordChangeRoutes = new Hono<AppEnv>()
@@ -87,14 +88,22 @@ passwordChangeRoutes.post('/account/password', signedIn, passwordForm, async (c)
     return passwordRefused(c, 422, { new_password: breached }, CHECK_FIELDS)
   }
   const passwordHash = hashPassword(form.new_password, config.bcryptCost)
-  const [, ended] = await Promise.all([
-    updatePasswordHash(db, auth.userId, passwordHash),
-    endAllSessions(db, auth.userId, auth.idHash),
+  // One transaction: the new hash, a new credential generation, every other session and every
+  // pending secret (a reset link, an email change started with the old password) gone.
+  const [{ generation, ended }] = await Promise.all([
+    changeCredentials(db, auth.userId, { passwordHash }),
     succeeded(db, recheck.rules),
   ])
-  // Only after the others are gone: the fresh session must not be among the ones ended.
-  await rotateSession(c, auth)
+  // Every session went, this one too; the browser carries on in a fresh one under the new generation.
+  await rotateSession(c, { ...auth, generation })
   await audit(c, 'password_change', 'success', { userId: auth.userId, count: ended })
+  afterResponse(c, 'password_changed', () =>
+    deliver(
+      c,
+      'password_changed',
+      passwordChangedHereMail(config.appName, auth.email, linkOrigin(c)),
+    ),
+  )
   setFlash(c, PASSWORD_CHANGED)
   return navigate(c, '/account')
 })

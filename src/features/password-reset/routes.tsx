@@ -1,23 +1,19 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
-import { findUserByEmail, resetPassword } from '../../core/db/users'
+import { findUserByEmail } from '../../core/db/users'
+import { changeCredentials } from '../../core/lifecycle'
 import type { AppEnv } from '../../core/env'
 import { emailField, newPasswordField, text } from '../../core/forms/fields'
 import { fieldProblem, keptValues, validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { forgetLinkToken, landLink, linkPageHeaders, linkToken } from '../../core/http/link-token'
-import { afterResponse, deliver, linkOrigin, mailAllowed } from '../../core/mail/deliver'
+import { afterResponse, deliver, linkOrigin, mailAllowedFor } from '../../core/mail/deliver'
 import { breachedPasswordMessage } from '../../core/passwords/breached'
 import { hashPassword } from '../../core/passwords/hash'
 import { passwordContext } from '../../core/passwords/rules'
-import { endAllSessions } from '../../core/sessions/sessions'
-import {
-  deleteUserSecrets,
-  issueSecret,
-  peekSecret,
-  spendSecret,
-} from '../../core/security/secrets'
+import { accountThrottleKey } from '../../core/security/throttle'
+import { issueSecret, peekSecret, spendSecret } from '../../core/security/secrets'
 import { HxLink } from '../../core/ui/components'
 import { defineNotice, setFlash } from '../../core/ui/flash'
 import { invalidLink as invalid } from '../../core/ui/link-invalid'
@@ -62,10 +58,13 @@ passwordResetRoutes.post('/forgot', forgotForm, async (c) => {
   // sending all happen after the response.
   afterResponse(c, 'reset', async () => {
     const { config, db } = c.var
-    const [allowed, user] = await Promise.all([
-      mailAllowed(c, 'reset', email),
+    const { allowed, found: user } = await mailAllowedFor(
+      c,
+      'reset',
+      email,
       findUserByEmail(db, email),
-    ])
+      (user) => user !== undefined,
+    )
     if (!allowed || !user) return
     const token = await issueSecret(db, resetSecret(config), { userId: user.id })
     const link = `${linkOrigin(c)}/reset/${token}`
@@ -123,14 +122,17 @@ passwordResetRoutes.post('/reset', resetForm, async (c) => {
   const passwordHash = hashPassword(password, config.bcryptCost)
   // Single use: of two requests racing with one link, only the one whose delete removed it goes on.
   if (!(await spendSecret(db, token))) return invalidLink(c)
-  // ASVS 7.4.3 / 6.4.3: a reset ends every session, wherever it is.
-  // The user's other links go too: an email change someone else started with the old password must
-  // not outlive the reset (OWASP: a reset invalidates what the old credentials set in motion).
-  const [, ended] = await Promise.all([
-    resetPassword(db, holder.userId, passwordHash, new Date()),
-    endAllSessions(db, holder.userId),
-    deleteUserSecrets(db, holder.userId),
-  ])
+  // ASVS 7.4.3 / 6.4.3: a reset ends every session, wherever it is, and voids any a login racing
+  // it may still insert (a new credential generation). The user's other links go too: an email
+  // change someone else started with the old password must not outlive the reset (OWASP: a reset
+  // invalidates what the old credentials set in motion). The account's sign-in delay and its run
+  // of failures are cleared: the owner proved the mailbox. One transaction.
+  const accountKey = await accountThrottleKey(config.sessionSecret, holder.email)
+  const { ended } = await changeCredentials(db, holder.userId, {
+    passwordHash,
+    confirmEmailAt: new Date(),
+    throttleKeyHashes: [accountKey],
+  })
   forgetLinkToken(c, RESET_COOKIE)
   await audit(c, 'password_reset', 'success', { userId: holder.userId, count: ended })
   // The person signs in with the new password rather than being signed in here: the link proves

@@ -1,5 +1,5 @@
 import { Hono } from 'hono/tiny'
-import { findUserByEmail, updatePasswordHash } from '../../core/db/users'
+import { countFailedSignIn, findUserByEmail, rehashPassword } from '../../core/db/users'
 import type { AppEnv } from '../../core/env'
 import { keptValues, validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
@@ -8,11 +8,12 @@ import { tooManyAttempts } from '../../core/http/throttled'
 import { hashPassword, verifyPassword } from '../../core/passwords/hash'
 import { withSession } from '../../core/sessions/cookie'
 import { finishSignIn } from '../../core/signin/door'
-import { loginRules, reserve } from '../../core/security/throttle'
+import { knownDevice } from '../../core/security/device'
+import { reserveInOrder, signInStages, succeeded } from '../../core/security/throttle'
 import { takeFlash } from '../../core/ui/flash'
 import { navigate, render } from '../../core/ui/render'
 import { signInSchema } from './forms'
-import { SignInCard } from './views'
+import { MailedProofCard, SignInCard } from './views'
 
 export const passwordSignInRoutes = new Hono<AppEnv>()
 
@@ -42,6 +43,10 @@ const validSignIn = validForm(
     ),
 )
 
+// NIST SP 800-63B-4 3.2.2: past this many wrong passwords in a row, a password alone no longer
+// signs in from a browser that has never signed in to the account.
+const CONSECUTIVE_FAILURES_LIMIT = 100
+
 passwordSignInRoutes.post('/login', validSignIn, async (c) => {
   const { config, db } = c.var
   const values = c.req.valid('form')
@@ -49,27 +54,37 @@ passwordSignInRoutes.post('/login', validSignIn, async (c) => {
     render(c, 'Sign in', <SignInCard email={values.email} failure={failure} />, status)
 
   // The attempt is counted before the password is checked, so a parallel burst buys no extra
-  // guesses; both reads share one round trip.
-  const rules = await loginRules(config.sessionSecret, values.email, clientAddress(c))
-  const [reservation, user] = await Promise.all([
-    reserve(db, rules),
-    findUserByEmail(db, values.email, values.typedEmail),
-  ])
+  // guesses; the user read shares the first round trip. The account's own count is reserved only
+  // once the client's were allowed (throttle.ts), and not at all from a known device.
+  const device = await knownDevice(c, config.sessionSecret, values.email)
+  const stages = await signInStages(config.sessionSecret, values.email, clientAddress(c), device)
+  const lookup = findUserByEmail(db, values.email, values.typedEmail)
+  const [reservation, user] = await reserveInOrder(db, stages, lookup)
   if (!reservation.allowed) {
     await audit(c, 'login', 'throttled', { userId: user?.id })
     return card(429, tooManyAttempts(c, reservation))
   }
   const check = await verifyPassword(values.password, user?.passwordHash, config.bcryptCost)
   if (!user || !check.ok) {
-    await audit(c, 'login', 'failure', {
-      userId: user?.id,
-      reason: user ? 'password' : 'unknown_email',
-    })
+    await Promise.all([
+      user ? countFailedSignIn(db, user.id) : undefined,
+      audit(c, 'login', 'failure', {
+        userId: user?.id,
+        reason: user ? 'password' : 'unknown_email',
+      }),
+    ])
     return card(400, INVALID_CREDENTIALS)
   }
-  // A legacy or cheap hash is upgraded while the password is at hand, in the door's round trip.
+  if (!device && user.failedSignIns >= CONSECUTIVE_FAILURES_LIMIT) {
+    // The password was right, so this tells nothing to someone who did not know it.
+    await succeeded(db, reservation.rules)
+    await audit(c, 'login', 'failure', { userId: user.id, reason: 'needs_mailed_proof' })
+    return render(c, 'Sign in', <MailedProofCard />, 403)
+  }
+  // A legacy or cheap hash is upgraded while the password is at hand, in the door's round trip,
+  // only over the hash it verified (a reset meanwhile wins).
   const rehash = () =>
-    updatePasswordHash(db, user.id, hashPassword(values.password, config.bcryptCost))
+    rehashPassword(db, user.id, user.passwordHash, hashPassword(values.password, config.bcryptCost))
   return finishSignIn(c, user, {
     method: 'password',
     rules: reservation.rules,

@@ -6,9 +6,9 @@ import type { AppEnv } from '../../core/env'
 import { currentPasswordField, text } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
+import { changeCredentials } from '../../core/lifecycle'
 import { signOut } from '../../core/sessions/cookie'
 import { signedIn, type SignedInContext } from '../../core/sessions/guard'
-import { endAllSessions } from '../../core/sessions/sessions'
 import { reauthenticate } from '../../core/signin/reauth'
 import { succeeded } from '../../core/security/throttle'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
@@ -104,8 +104,10 @@ sessionsRoutes.post('/account/sessions/others', signedIn, othersForm, async (c) 
     const codeError = recheck.field === 'second_factor' ? recheck.message : undefined
     return othersRefused(c, recheck.status, { error, codeError, failure: recheck.message })
   }
-  const [ended] = await Promise.all([
-    endAllSessions(db, auth.userId, auth.idHash),
+  // A new credential generation with this session carried over, every other session and every
+  // pending secret gone, in one transaction (ASVS 7.4.3).
+  const [{ ended }] = await Promise.all([
+    changeCredentials(db, auth.userId, { keepIdHash: auth.idHash }),
     succeeded(db, recheck.rules),
   ])
   await audit(c, 'session_end', 'success', { userId: auth.userId, count: ended })

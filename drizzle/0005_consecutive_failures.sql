@@ -1,0 +1,1 @@
+ALTER TABLE `users` ADD `failed_sign_ins` int unsigned DEFAULT 0 NOT NULL;
