@@ -70,9 +70,11 @@ describe('db:migrate on other legacy databases', () => {
       'DROP TABLE __drizzle_migrations',
       'DROP TABLE login_throttles',
       'DROP TABLE one_time_tokens',
-      'ALTER TABLE users DROP COLUMN email_verified_at, DROP COLUMN credential_generation, DROP COLUMN failed_sign_ins',
+      'DROP TABLE recovery_codes',
+      'ALTER TABLE users DROP COLUMN email_verified_at, DROP COLUMN credential_generation, DROP COLUMN failed_sign_ins, DROP COLUMN totp_key, DROP COLUMN totp_last_step',
       'ALTER TABLE sessions DROP COLUMN last_seen_at, DROP COLUMN user_agent, DROP COLUMN location, DROP COLUMN generation',
       'DROP INDEX sessions_expires_at_idx ON sessions',
+      'DROP INDEX sessions_user_created_idx ON sessions',
     ]) {
       await select('legacy_resume', statement)
     }
