@@ -13,7 +13,8 @@ export function readDevVars(path: string): Record<string, string> {
 }
 
 /**
- * Makes sure `.dev.vars` holds a SESSION_SECRET and ENVIRONMENT, generating a secret the first time,
+ * Makes sure `.dev.vars` holds a SESSION_SECRET, a TOTP_ENCRYPTION_KEY and ENVIRONMENT, generating the
+ * secrets the first time,
  * so local sessions survive restarts. Never overwrites what the developer wrote.
  */
 export function ensureDevVars(path: string): { created: boolean } {
@@ -21,6 +22,8 @@ export function ensureDevVars(path: string): { created: boolean } {
   const additions: string[] = []
   if (!vars.SESSION_SECRET)
     additions.push(`SESSION_SECRET=${randomBytes(32).toString('base64url')}`)
+  if (!vars.TOTP_ENCRYPTION_KEY)
+    additions.push(`TOTP_ENCRYPTION_KEY=1:${randomBytes(32).toString('base64url')}`)
   if (!vars.ENVIRONMENT) additions.push('ENVIRONMENT=development')
   if (additions.length === 0) return { created: false }
   const before = existsSync(path) ? readFileSync(path, 'utf8') : ''

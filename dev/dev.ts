@@ -86,7 +86,8 @@ async function main() {
     ? resolve(process.env.DEV_VARS)
     : join(REPO_ROOT, '.dev.vars')
   const { created } = ensureDevVars(devVarsPath)
-  if (created) log(`dev: wrote ${devVarsPath} with a generated SESSION_SECRET`)
+  if (created)
+    log(`dev: wrote ${devVarsPath} with generated secrets (SESSION_SECRET, TOTP_ENCRYPTION_KEY)`)
 
   let stack: Stack | undefined
   let worker: RunningWorker | undefined

@@ -8,6 +8,7 @@ import { passwordReset } from './features/password-reset'
 import { passwordSignIn } from './features/password-sign-in'
 import { sessions } from './features/sessions'
 import { signup } from './features/signup'
+import { twoFactor } from './features/two-factor'
 import { welcome } from './features/welcome'
 
 /**
@@ -25,5 +26,6 @@ export const features: readonly Feature[] = [
   emailChange,
   passwordChange,
   sessions,
+  twoFactor,
   accountDeletion,
 ]

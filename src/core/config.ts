@@ -24,6 +24,14 @@ export interface Config {
   emailVerification: EmailVerification
   /** Lifetime of a password reset link. */
   resetTokenMinutes: number
+  /** The authenticator-app key encryption keys, current first; empty when none is configured. */
+  totpKeys: TotpKey[]
+}
+
+/** One AES-256-GCM key for authenticator-app keys, with the version stored beside each ciphertext. */
+export interface TotpKey {
+  version: number
+  raw: Uint8Array
 }
 
 export type EmailVerification = 'off' | 'optional' | 'required'
@@ -69,6 +77,38 @@ function maxBcryptCost(cpuLimitMs: number): number {
   let cost = 4
   while (2 * BCRYPT_MS_AT_COST_10 * 2 ** (cost + 1 - 10) <= cpuLimitMs) cost += 1
   return cost
+}
+
+const TOTP_ENTRY = /^(?:(\d{1,3}):)?([A-Za-z0-9+/_-]{43}=?)$/
+
+/**
+ * TOTP_ENCRYPTION_KEY: `VERSION:BASE64` entries, current first (a bare key is version 1). Rotation
+ * (documented in README): put a new version first and keep the older ones while rows use them.
+ */
+function totpKeys(value: string | undefined): TotpKey[] {
+  if (!value?.trim()) return []
+  const keys = value.split(',').map((entry) => {
+    const match = TOTP_ENTRY.exec(entry.trim())
+    const bytes = match && decodeBase64(match[2]!)
+    if (!match || bytes?.length !== 32) {
+      throw new ConfigError('TOTP_ENCRYPTION_KEY must be VERSION:BASE64 entries of 32 random bytes')
+    }
+    return { version: Number(match[1] ?? 1), raw: bytes }
+  })
+  // A version must name one key, or a ciphertext could be opened with the wrong one.
+  if (new Set(keys.map((k) => k.version)).size !== keys.length) {
+    throw new ConfigError('TOTP_ENCRYPTION_KEY lists one version twice')
+  }
+  return keys
+}
+
+function decodeBase64(text: string): Uint8Array | undefined {
+  try {
+    const standard = text.replace(/-/g, '+').replace(/_/g, '/')
+    return Uint8Array.from(atob(standard.padEnd(44, '=')), (ch) => ch.charCodeAt(0))
+  } catch {
+    return undefined
+  }
 }
 
 /** Reads and checks the Worker's configuration once per `env` object; throws `ConfigError`. */
@@ -127,6 +167,7 @@ export function getConfig(env: Bindings): Config {
     emailVerification: emailVerification as EmailVerification,
     // OWASP Forgot Password Cheat Sheet: reset links expire soon; 15 to 60 minutes is the norm.
     resetTokenMinutes: intVar(env, 'RESET_TOKEN_MINUTES', 30, 5, 60),
+    totpKeys: totpKeys(env.TOTP_ENCRYPTION_KEY),
   }
   parsed.set(env, config)
   return config

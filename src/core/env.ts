@@ -35,6 +35,12 @@ export interface Bindings {
   EMAIL_VERIFICATION?: string
   /** Minutes a password reset link stays valid; default 30, 5 to 60. */
   RESET_TOKEN_MINUTES?: string
+  /**
+   * Encrypts authenticator-app keys (AES-256-GCM): `VERSION:BASE64` entries (32 random bytes each),
+   * the first one current, separated by commas; a bare base64 key is version 1. Secret; without it
+   * two-factor sign-in cannot be turned on.
+   */
+  TOTP_ENCRYPTION_KEY?: string
 }
 
 export interface Variables {

@@ -1,6 +1,8 @@
+import type { Context } from 'hono'
 import type { Hono } from 'hono/tiny'
 import type { Database, Transaction } from './db/client'
 import type { AppEnv } from './env'
+import type { LiveSession } from './sessions/sessions'
 
 /** A link a feature adds to the account page, in the order of the feature list. */
 export interface AccountLink {
@@ -26,4 +28,9 @@ export interface Feature {
   purge?: (db: Database, now: Date) => Promise<Record<string, number>>
   /** Links on the account page. */
   accountLinks?: readonly AccountLink[]
+  /**
+   * A second factor's check for sudo mode (core/signin/reauth.ts): true when `code` is a right,
+   * unused code of the signed-in account, spending it.
+   */
+  checkSecondFactor?: (c: Context<AppEnv>, auth: LiveSession, code: string) => Promise<boolean>
 }

@@ -86,8 +86,8 @@ describe('database work of the account pages', () => {
       { cookie: rotated.split(';')[0], ...form({ password: newPassword }) },
     )
     expect(res.status).toBe(303)
-    // session; pair + subscriber + hash; account; BEGIN, sessions, one-time tokens, throttle
-    // row, user, COMMIT; settle the three keys
-    expect(count()).toBe(12)
+    // session; pair + subscriber + hash; account; BEGIN, sessions, one-time tokens, recovery codes
+    // (the two-factor feature's rows), throttle row, user, COMMIT; settle the three keys
+    expect(count()).toBe(13)
   })
 })

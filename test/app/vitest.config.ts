@@ -76,6 +76,7 @@ export default defineConfig({
         bindings: pinnedVars(fromRoot('.dev.vars.example'), fromRoot('.dev.vars'), {
           DATABASE_URL: inject('databaseUrl'),
           SESSION_SECRET: 'test-secret-that-is-at-least-32-characters-long',
+          TOTP_ENCRYPTION_KEY: '1:dGVzdC10b3RwLWtleS10aGF0LWlzLTMyLWJ5dGVzISE',
           ENVIRONMENT: 'test',
           BCRYPT_COST: '4',
           PWNED_PASSWORDS_URL: inject('pwnedUrl'),

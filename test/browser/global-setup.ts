@@ -30,6 +30,7 @@ export default async function setup(project: TestProject) {
       DATABASE_URL: stack.databaseUrl,
       PWNED_PASSWORDS_URL: stack.pwnedPasswordsUrl,
       SESSION_SECRET: 'browser-test-secret-at-least-32-characters',
+      TOTP_ENCRYPTION_KEY: '1:YnJvd3Nlci10ZXN0LXRvdHAta2V5LTMyLWJ5dGVzISE',
       ENVIRONMENT: 'development',
       BCRYPT_COST: '10',
       PASSWORD_MIN_LENGTH: '15',

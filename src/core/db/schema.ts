@@ -22,6 +22,13 @@ export const users = mysqlTable('users', {
   // Wrong passwords in a row, from anywhere, until a success or a reset (NIST SP 800-63B-4 3.2.2:
   // past 100, a password alone no longer signs in from a browser that never signed in before).
   failedSignIns: int('failed_sign_ins', { unsigned: true }).notNull().default(0),
+  // The authenticator-app (TOTP) key, AES-GCM encrypted (features/two-factor/crypto.ts); null when
+  // the account has no second factor. Its presence is read with the sign-in lookup and the session
+  // read, so whether a second step is owed never costs a statement of its own.
+  totpKey: varchar('totp_key', { length: 128 }),
+  // The last TOTP time step accepted: a code is accepted only for a later step, advanced by one
+  // conditional UPDATE (ASVS 6.5.1: single use across isolates).
+  totpLastStep: bigint('totp_last_step', { mode: 'number', unsigned: true }).notNull().default(0),
 })
 
 // Keyed by SHA-256 of the session id, never the raw id, so a leaked table cannot be replayed as cookies.

@@ -12,6 +12,8 @@ export interface SessionRow {
   emailVerifiedAt: Date | null
   /** The user's credential generation, which the session's own matched to load at all. */
   generation: number
+  /** Whether the account has a second factor (sudo mode then asks for a code). */
+  twoFactor: boolean
   createdAt: Date
   expiresAt: Date
   lastSeenAt: Date
@@ -27,6 +29,7 @@ const findLiveSessionQuery = preparedOnce((db) =>
       memberSince: users.createdAt,
       emailVerifiedAt: users.emailVerifiedAt,
       generation: users.credentialGeneration,
+      twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
       createdAt: sessions.createdAt,
       expiresAt: sessions.expiresAt,
       lastSeenAt: sessions.lastSeenAt,

@@ -28,6 +28,7 @@ const findUserByEmailQuery = preparedOnce((db, typedToo: boolean) => {
       failedSignIns: users.failedSignIns,
       // Read here so a sign-in trims the session list only when it is near the cap.
       sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
+      twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
     })
     .from(users)
   const [email, exact] = [sql.placeholder('email'), sql.placeholder('exact')]

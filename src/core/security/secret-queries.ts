@@ -42,6 +42,11 @@ export interface SecretHolder {
   /** A challenge's keyed code hash (null for links and code-less challenges). */
   codeHash: string | null
   failures: number
+  /** What the sign-in door needs to finish a sign-in this secret completes (a second step). */
+  memberSince: Date
+  generation: number
+  /** The encrypted authenticator-app key, or null: a second step checks its code without a read. */
+  totpKey: string | null
 }
 
 /** The unexpired secret with this hash and purpose, and its user, in one statement. */
@@ -60,6 +65,9 @@ export async function findSecret(
       emailVerifiedAt: users.emailVerifiedAt,
       codeHash: t.codeHash,
       failures: t.failures,
+      memberSince: users.createdAt,
+      generation: users.credentialGeneration,
+      totpKey: users.totpKey,
     })
     .from(t)
     .innerJoin(users, eq(users.id, t.userId))

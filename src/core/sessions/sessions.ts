@@ -29,6 +29,8 @@ export interface SessionUser {
    * sign-in trims.
    */
   sessionCount?: number
+  /** Whether the account has a second factor. */
+  twoFactor: boolean
 }
 
 /** A signed-in request's session: who it is and the row's id hash (never the id itself). */
@@ -42,11 +44,23 @@ export interface LiveSession {
   /** Whether the owner has confirmed `email` (read with the session, no extra statement). */
   emailVerified: boolean
   generation: number
+  /** Whether the account has a second factor (read with the session, no extra statement). */
+  twoFactor: boolean
 }
 
 function liveSession(idHash: string, user: SessionUser, createdAt: Date): LiveSession {
-  const { id: userId, username, email, memberSince, emailVerified, generation } = user
-  return { idHash, userId, username, email, memberSince, createdAt, emailVerified, generation }
+  const { id: userId, username, email, memberSince, emailVerified, generation, twoFactor } = user
+  return {
+    idHash,
+    userId,
+    username,
+    email,
+    memberSince,
+    createdAt,
+    emailVerified,
+    generation,
+    twoFactor,
+  }
 }
 
 /** Where a session was started, for the account's session list (ASVS 7.5.2). */

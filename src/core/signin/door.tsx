@@ -4,12 +4,25 @@ import { audit } from '../http/audit'
 import { issueSessionCookie } from '../sessions/cookie'
 import { clearFailedSignIns } from '../db/users'
 import { rememberDevice } from '../security/device'
+import { challengeKind, issueChallenge } from '../security/challenges'
 import { succeeded, type Rule } from '../security/throttle'
 import { navigate, render } from '../ui/render'
 import { UnverifiedCard } from './unverified'
 
 /** How the first step was made; every method (codes, passkeys, providers next) names itself here. */
 export type SignInMethod = 'password'
+
+/** How a second step was made. */
+export type SecondStepMethod = 'totp' | 'recovery-code'
+
+/**
+ * The pending sign-in between a first step and the second factor (ASVS 6.5; DESIGN "Factors"): no
+ * session, only a challenge bound to this browser by a `__Host-` cookie, stored hashed, for 5
+ * minutes and 5 tries, spent when the second step succeeds.
+ */
+export const PENDING_SECOND_STEP = challengeKind('2fa-pending', 300, 5)
+/** Where the door sends a browser that owes a second step (features/two-factor answers it). */
+export const SECOND_STEP_PATH = '/login/two-factor'
 
 /** The account a first step proved, as the user lookup reads it. */
 export interface SignInUser {
@@ -24,6 +37,8 @@ export interface SignInUser {
   failedSignIns?: number
   /** The user's session rows, when the method's lookup counted them (see SessionUser). */
   sessionCount?: number
+  /** Whether the account has a second factor, read with the first step's lookup. */
+  twoFactor: boolean
 }
 
 export interface FirstStep {
@@ -40,8 +55,9 @@ export interface FirstStep {
  * (EMAIL_VERIFICATION=required: an unconfirmed address gets no session), settles the throttle,
  * starts the session under a fresh id (ASVS 7.2.4) and the credential generation the first step
  * read (so a reset that lands meanwhile voids it), remembers the browser as a known device, audits
- * (ASVS 16.3.1) and sends the browser on.
- * The second-factor step goes here, before the session starts.
+ * (ASVS 16.3.1) and sends the browser on. An account with a second factor gets no session here:
+ * only a pending sign-in, and the second step's `completeSignIn` starts the session (ASVS 6.5; no
+ * first step may skip it).
  */
 export async function finishSignIn<E extends AppEnv>(
   c: Context<E>,
@@ -55,6 +71,18 @@ export async function finishSignIn<E extends AppEnv>(
     await audit(c, 'login', 'failure', { userId: user.id, reason: 'unverified' })
     return render(c, 'Confirm your address', <UnverifiedCard email={user.email} />, 403)
   }
+  if (user.twoFactor) {
+    // The password was right: its throttle and failure count are settled; the codes have
+    // throttles of their own. The browser becomes a known device only with the second step.
+    await Promise.all([
+      succeeded(db, step.rules),
+      step.alongside?.(),
+      user.failedSignIns === 0 ? undefined : clearFailedSignIns(db, user.id),
+      issueChallenge(c, db, PENDING_SECOND_STEP, user.id),
+    ])
+    await audit(c, 'login', 'success', { userId: user.id, method: step.method, reason: 'pending' })
+    return navigate(c, SECOND_STEP_PATH)
+  }
   // One round trip: settle the throttle, the method's own work, and start the session.
   const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
   await Promise.all([
@@ -65,6 +93,27 @@ export async function finishSignIn<E extends AppEnv>(
   ])
   // This browser is now a known device for the account (device.ts): no database call.
   await rememberDevice(c, config.sessionSecret, user.email)
+  await audit(c, 'login', 'success', { userId: user.id, method: step.method })
+  return navigate(c, '/welcome')
+}
+
+/**
+ * The door's second half: a second step (features/two-factor) proved the factor and spends the
+ * pending sign-in in `alongside`; this starts the session, in the same round trip, and sends the
+ * browser on. Only the second step calls it, after its single-use check has succeeded.
+ */
+export async function completeSignIn<E extends AppEnv>(
+  c: Context<E>,
+  user: SignInUser,
+  step: { method: SecondStepMethod; rules: Rule[]; alongside: () => Promise<unknown> },
+) {
+  const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
+  await Promise.all([
+    succeeded(c.var.db, step.rules),
+    step.alongside(),
+    issueSessionCookie(c, sessionUser),
+  ])
+  await rememberDevice(c, c.var.config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
   return navigate(c, '/welcome')
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { findPasswordHash } from '../db/users'
 import type { AppEnv } from '../env'
+import type { Feature } from '../feature'
 import { clientAddress } from '../http/request'
 import { tooManyAttempts } from '../http/throttled'
 import { verifyPassword } from '../passwords/hash'
@@ -8,18 +9,30 @@ import type { LiveSession } from '../sessions/sessions'
 import { knownDevice } from '../security/device'
 import { reserveInOrder, signInStages, type Rule } from '../security/throttle'
 
+/** The form field sudo-mode forms carry the second factor's code in. */
+export const SECOND_FACTOR_FIELD = 'second_factor'
+
 export type Reauthentication =
   | { ok: true; rules: Rule[] }
-  | { ok: false; status: 400 | 429; message: string; outcome: 'failure' | 'throttled' }
+  | {
+      ok: false
+      status: 400 | 429
+      message: string
+      outcome: 'failure' | 'throttled'
+      /** The field the message is about (none for a throttle refusal). */
+      field?: 'password' | typeof SECOND_FACTOR_FIELD
+    }
 
 /**
  * The re-authentication door (sudo mode: Pilcrow's guides; ASVS 6.2.3 for password change):
  * changing the password or the email address, signing out everywhere else and deleting the account
  * each re-check the current password, whatever the age of the session, so a borrowed unlocked
  * device or a stolen cookie cannot do them. The re-check is throttled exactly like a sign-in (same
- * keys and stages, reserved before bcrypt: ASVS 6.3.1), or these forms would be an unthrottled guessing oracle
- * for whoever holds the session. Call `succeeded(db, rules)` once the action is done. The second
- * factor will be asked for here too.
+ * keys and stages, reserved before bcrypt: ASVS 6.3.1), or these forms would be an unthrottled
+ * guessing oracle for whoever holds the session. Call `succeeded(db, rules)` once the action is
+ * done. An account with a second factor must also give a current code or a recovery code (field
+ * `second_factor`, see `SecondFactorField`), checked by the feature that owns the factor, after the
+ * password and under the same reservation (ASVS 6.5; the factor is not bypassed by a held session).
  */
 export async function reauthenticate<E extends AppEnv>(
   c: Context<E>,
@@ -38,7 +51,21 @@ export async function reauthenticate<E extends AppEnv>(
   const check = await verifyPassword(password, storedHash, config.bcryptCost)
   if (!storedHash || !check.ok) {
     const message = 'That is not your current password.'
-    return { ok: false, status: 400, message, outcome: 'failure' }
+    return { ok: false, status: 400, message, outcome: 'failure', field: 'password' }
+  }
+  if (auth.twoFactor && !(await secondFactorOk(c, auth))) {
+    const message = 'Enter a current code from your authenticator app, or a recovery code.'
+    return { ok: false, status: 400, message, outcome: 'failure', field: SECOND_FACTOR_FIELD }
   }
   return { ok: true, rules: reservation.rules }
+}
+
+async function secondFactorOk<E extends AppEnv>(c: Context<E>, auth: LiveSession) {
+  const body = await c.req.parseBody()
+  const code = typeof body[SECOND_FACTOR_FIELD] === 'string' ? body[SECOND_FACTOR_FIELD] : ''
+  const check = (c.var.features as readonly Feature[]).find(
+    (f) => f.checkSecondFactor,
+  )?.checkSecondFactor
+  // No feature to check it with means no way to pass: never a skipped factor.
+  return !!check && code.trim() !== '' && check(c as unknown as Context<AppEnv>, auth, code)
 }

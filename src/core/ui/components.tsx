@@ -16,6 +16,10 @@ interface FieldProps {
   /** Off for fields whose content a password manager or a phone keyboard should not "correct". */
   spellcheck?: boolean
   autocapitalize?: 'none' | 'off'
+  /** `numeric` for digit codes: phones show a number pad. */
+  inputmode?: 'numeric'
+  /** Keeps ids unique when one page has two forms with a field of the same name. */
+  idPrefix?: string
 }
 
 /**
@@ -23,7 +27,7 @@ interface FieldProps {
  * reader that lands on it reads the problem with the label.
  */
 export function Field(props: FieldProps) {
-  const id = `field-${props.name}`
+  const id = `${props.idPrefix ?? ''}field-${props.name}`
   const described = [props.hint && `${id}-hint`, props.error && `${id}-error`].filter(Boolean)
   return (
     <div class={props.error ? 'field invalid' : 'field'}>
@@ -44,6 +48,7 @@ export function Field(props: FieldProps) {
         autofocus={props.autofocus}
         spellcheck={props.spellcheck}
         autocapitalize={props.autocapitalize}
+        inputmode={props.inputmode}
         required
         aria-invalid={props.error ? 'true' : undefined}
         aria-describedby={described.length ? described.join(' ') : undefined}
@@ -193,6 +198,7 @@ export function PasswordField(props: {
   label: string
   error?: string
   autofocus?: boolean
+  idPrefix?: string
 }) {
   return (
     <Field
@@ -202,6 +208,7 @@ export function PasswordField(props: {
       error={props.error}
       autocomplete="current-password"
       autofocus={props.autofocus}
+      idPrefix={props.idPrefix}
     />
   )
 }
@@ -229,6 +236,31 @@ export function NewPasswordField(props: {
       autocomplete="new-password"
       minlength={props.enforceMinLength ? props.minLength : undefined}
       autofocus={props.autofocus}
+    />
+  )
+}
+
+/**
+ * The second factor a sudo-mode form asks for (core/signin/reauth.ts), shown only to accounts that
+ * have one: a current authenticator code or a recovery code.
+ */
+export function SecondFactorField(props: {
+  twoFactor: boolean
+  error?: string
+  idPrefix?: string
+}) {
+  if (!props.twoFactor) return null
+  return (
+    <Field
+      name="second_factor"
+      label="Authenticator code or recovery code"
+      hint="The 6-digit code your authenticator app shows now, or one of your recovery codes."
+      error={props.error}
+      autocomplete="one-time-code"
+      maxlength={20}
+      spellcheck={false}
+      autocapitalize="none"
+      idPrefix={props.idPrefix}
     />
   )
 }

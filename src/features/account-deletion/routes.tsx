@@ -7,7 +7,7 @@ import { audit } from '../../core/http/audit'
 import { deleteAccount } from '../../core/lifecycle'
 import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
 import { dropSessionCookie } from '../../core/sessions/cookie'
-import { signedIn } from '../../core/sessions/guard'
+import { signedIn, type SignedInContext } from '../../core/sessions/guard'
 import { reauthenticate } from '../../core/signin/reauth'
 import { accountThrottleKey, succeeded } from '../../core/security/throttle'
 import { defineNotice, setFlash } from '../../core/ui/flash'
@@ -24,26 +24,23 @@ const DELETED = defineNotice(
 
 // Deletion: ASVS 7.4.2. Password re-checked (sudo mode); then everything in one transaction.
 accountDeletionRoutes.get('/account/delete', signedIn, (c) =>
-  render(c, 'Delete account', <DeleteCard />),
+  render(c, 'Delete account', <DeleteCard twoFactor={c.var.auth.twoFactor} />),
 )
 
 const refused = (
-  c: Parameters<typeof render>[0],
+  c: SignedInContext,
   status: 400 | 422 | 429,
   error?: string,
   failure?: string,
-) =>
-  refuse(
-    c,
-    status,
-    'Delete account',
-    <DeleteForm error={error} failure={failure} />,
-    <DeleteCard error={error} failure={failure} />,
-  )
+  codeError?: string,
+) => {
+  const props = { error, failure, codeError, twoFactor: c.var.auth.twoFactor }
+  return refuse(c, status, 'Delete account', <DeleteForm {...props} />, <DeleteCard {...props} />)
+}
 
 const deleteForm = validForm(
   () => v.object({ password: currentPasswordField }),
-  (c, errors) => refused(c, 422, errors.password),
+  (c, errors) => refused(c as SignedInContext, 422, errors.password),
 )
 
 accountDeletionRoutes.post('/account/delete', signedIn, deleteForm, async (c) => {
@@ -52,8 +49,9 @@ accountDeletionRoutes.post('/account/delete', signedIn, deleteForm, async (c) =>
   const recheck = await reauthenticate(c, auth, password)
   if (!recheck.ok) {
     await audit(c, 'account_delete', recheck.outcome, { userId: auth.userId })
-    const error = recheck.status === 400 ? recheck.message : undefined
-    return refused(c, recheck.status, error, recheck.message)
+    const error = recheck.field === 'password' ? recheck.message : undefined
+    const codeError = recheck.field === 'second_factor' ? recheck.message : undefined
+    return refused(c, recheck.status, error, recheck.message, codeError)
   }
   // The account's own throttle row goes with it; pair and address rows hold no email (keyed
   // hashes) and expire with their windows.

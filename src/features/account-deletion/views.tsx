@@ -1,10 +1,25 @@
-import { Alert, BackToAccount, Card, PasswordField, HxForm } from '../../core/ui/components'
+import {
+  Alert,
+  BackToAccount,
+  Card,
+  PasswordField,
+  HxForm,
+  SecondFactorField,
+} from '../../core/ui/components'
 
-export function DeleteForm(props: { error?: string; failure?: string }) {
+interface DeleteProps {
+  error?: string
+  failure?: string
+  twoFactor?: boolean
+  codeError?: string
+}
+
+export function DeleteForm(props: DeleteProps) {
   return (
     <HxForm id="delete-form" action="/account/delete" label="Delete account">
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
       <PasswordField label="Your password" error={props.error} />
+      <SecondFactorField twoFactor={!!props.twoFactor} error={props.codeError} />
       <button type="submit" class="danger">
         Delete my account
       </button>
@@ -12,7 +27,7 @@ export function DeleteForm(props: { error?: string; failure?: string }) {
   )
 }
 
-export function DeleteCard(props: { error?: string; failure?: string }) {
+export function DeleteCard(props: DeleteProps) {
   return (
     <Card id="delete" title="Delete account">
       <p>

@@ -47,7 +47,7 @@ const invalidLink = (c: Context) =>
   )
 
 emailChangeRoutes.get('/account/email', signedIn, (c) =>
-  render(c, TITLE, <EmailChangeCard current={c.var.auth.email} />),
+  render(c, TITLE, <EmailChangeCard current={c.var.auth.email} twoFactor={c.var.auth.twoFactor} />),
 )
 
 const emailChangeSchema = v.object({ email: emailField, password: currentPasswordField })
@@ -56,11 +56,19 @@ function emailChangeCard(
   c: SignedInContext,
   status: 400 | 422 | 429,
   email: string,
-  errors: FieldErrors<'email' | 'password'>,
+  errors: FieldErrors<'email' | 'password' | 'second_factor'>,
   failure?: string,
 ) {
   const current = c.var.auth.email
-  const card = <EmailChangeCard current={current} email={email} errors={errors} failure={failure} />
+  const card = (
+    <EmailChangeCard
+      current={current}
+      email={email}
+      errors={errors}
+      failure={failure}
+      twoFactor={c.var.auth.twoFactor}
+    />
+  )
   return render(c, TITLE, card, status)
 }
 
@@ -87,7 +95,7 @@ emailChangeRoutes.post('/account/email', signedIn, validEmailChange, async (c) =
   if (!recheck.ok) {
     await audit(c, 'email_change', recheck.outcome, { userId: auth.userId, reason: 'password' })
     if (recheck.status === 429) return emailChangeCard(c, 429, email, {}, recheck.message)
-    return emailChangeCard(c, 400, email, { password: recheck.message })
+    return emailChangeCard(c, 400, email, { [recheck.field ?? 'password']: recheck.message })
   }
   const user = { id: auth.userId, email: auth.email }
   await succeeded(db, recheck.rules)

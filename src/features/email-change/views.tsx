@@ -1,14 +1,23 @@
 import type { FieldErrors } from '../../core/forms/validate'
 import { EMAIL_MAX } from '../../core/forms/limits'
-import { Alert, Card, Field, HxForm, HxLink, PasswordField } from '../../core/ui/components'
+import {
+  Alert,
+  Card,
+  Field,
+  HxForm,
+  HxLink,
+  PasswordField,
+  SecondFactorField,
+} from '../../core/ui/components'
 import { lifetimeInWords } from '../../core/security/secrets'
 import { EMAIL_CHANGE } from './secret'
 
 export function EmailChangeCard(props: {
   current: string
   email?: string
-  errors?: FieldErrors<'email' | 'password'>
+  errors?: FieldErrors<'email' | 'password' | 'second_factor'>
   failure?: string
+  twoFactor?: boolean
 }) {
   const errors = props.errors ?? {}
   return (
@@ -29,6 +38,7 @@ export function EmailChangeCard(props: {
           maxlength={EMAIL_MAX}
         />
         <PasswordField label="Current password" error={errors.password} />
+        <SecondFactorField twoFactor={!!props.twoFactor} error={errors.second_factor} />
         <button type="submit">Send the link</button>
       </HxForm>
       <p class="switch">

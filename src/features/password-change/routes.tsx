@@ -29,7 +29,8 @@ const PASSWORD_CHANGED = defineNotice(
 // Password: ASVS 6.2.2 / 6.2.3 (current and new), 7.4.3 (other sessions end), 7.2.4 (new id).
 passwordChangeRoutes.get('/account/password', signedIn, (c) => {
   const min = c.var.config.passwordMinLength
-  return render(c, 'Change password', <PasswordCard passwordMinLength={min} />)
+  const card = <PasswordCard passwordMinLength={min} twoFactor={c.var.auth.twoFactor} />
+  return render(c, 'Change password', card)
 })
 
 function passwordRefused(
@@ -38,13 +39,18 @@ function passwordRefused(
   errors: PasswordChangeErrors,
   failure: string,
 ) {
-  const min = c.var.config.passwordMinLength
+  const props = {
+    errors,
+    failure,
+    passwordMinLength: c.var.config.passwordMinLength,
+    twoFactor: c.var.auth.twoFactor,
+  }
   return refuse(
     c,
     status,
     'Change password',
-    <PasswordForm errors={errors} failure={failure} passwordMinLength={min} />,
-    <PasswordCard errors={errors} failure={failure} passwordMinLength={min} />,
+    <PasswordForm {...props} />,
+    <PasswordCard {...props} />,
   )
 }
 
@@ -72,7 +78,8 @@ passwordChangeRoutes.post('/account/password', signedIn, passwordForm, async (c)
   ])
   if (!recheck.ok) {
     await audit(c, 'password_change', recheck.outcome, { userId: auth.userId })
-    const errors = recheck.status === 400 ? { current_password: recheck.message } : {}
+    const field = recheck.field === 'password' ? 'current_password' : recheck.field
+    const errors = field ? { [field]: recheck.message } : {}
     return passwordRefused(c, recheck.status, errors, recheck.message)
   }
   if (breached) {

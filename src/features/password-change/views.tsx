@@ -6,14 +6,18 @@ import {
   HxForm,
   NewPasswordField,
   PasswordField,
+  SecondFactorField,
 } from '../../core/ui/components'
 
-export type PasswordChangeErrors = FieldErrors<'current_password' | 'new_password'>
+export type PasswordChangeErrors = FieldErrors<
+  'current_password' | 'new_password' | 'second_factor'
+>
 
 export function PasswordForm(props: {
   errors?: PasswordChangeErrors
   failure?: string
   passwordMinLength: number
+  twoFactor?: boolean
 }) {
   const errors = props.errors ?? {}
   return (
@@ -24,6 +28,7 @@ export function PasswordForm(props: {
         label="Current password"
         error={errors.current_password}
       />
+      <SecondFactorField twoFactor={!!props.twoFactor} error={errors.second_factor} />
       <NewPasswordField
         name="new_password"
         label="New password"
@@ -39,6 +44,7 @@ export function PasswordCard(props: {
   errors?: PasswordChangeErrors
   failure?: string
   passwordMinLength: number
+  twoFactor?: boolean
 }) {
   return (
     <Card id="password" title="Change password">

@@ -44,6 +44,7 @@ async function sessionsPage(
       flash={flash}
       failure={failure}
       others={others}
+      twoFactor={auth.twoFactor}
     />,
     status,
   )
@@ -52,7 +53,7 @@ async function sessionsPage(
 /** A refused "sign out everywhere else": the form for htmx, the sessions page without it. */
 function othersRefused(c: SignedInContext, status: 400 | 422 | 429, others: OthersProps) {
   if (!isPartial(c)) return sessionsPage(c, status, undefined, others)
-  const form = <OthersForm {...others} />
+  const form = <OthersForm twoFactor={c.var.auth.twoFactor} {...others} />
   return refuse(c, status, 'Your sessions', form, form)
 }
 
@@ -99,8 +100,9 @@ sessionsRoutes.post('/account/sessions/others', signedIn, othersForm, async (c) 
   const recheck = await reauthenticate(c, auth, password)
   if (!recheck.ok) {
     await audit(c, 'session_end', recheck.outcome, { userId: auth.userId })
-    const error = recheck.status === 400 ? recheck.message : undefined
-    return othersRefused(c, recheck.status, { error, failure: recheck.message })
+    const error = recheck.field === 'password' ? recheck.message : undefined
+    const codeError = recheck.field === 'second_factor' ? recheck.message : undefined
+    return othersRefused(c, recheck.status, { error, codeError, failure: recheck.message })
   }
   // A new credential generation with this session carried over, every other session and every
   // pending secret gone, in one transaction (ASVS 7.4.3).

@@ -6,17 +6,24 @@ import {
   Card,
   PasswordField,
   FlashAlert,
+  SecondFactorField,
   HxForm,
   When,
 } from '../../core/ui/components'
 import type { Flash } from '../../core/ui/flash'
 
 /** The password re-check before signing out everywhere else (see README, "sudo mode"). */
-export function OthersForm(props: { error?: string; failure?: string }) {
+export function OthersForm(props: {
+  error?: string
+  failure?: string
+  twoFactor?: boolean
+  codeError?: string
+}) {
   return (
     <HxForm id="others-form" action="/account/sessions/others" label="Sign out everywhere else">
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
       <PasswordField label="Your password" error={props.error} />
+      <SecondFactorField twoFactor={!!props.twoFactor} error={props.codeError} />
       <button type="submit">Sign out everywhere else</button>
     </HxForm>
   )
@@ -51,6 +58,7 @@ export function SessionsCard(props: {
   flash?: Flash
   failure?: string
   others?: Parameters<typeof OthersForm>[0]
+  twoFactor: boolean
 }) {
   const others = props.sessions.filter((s) => s.idHash !== props.currentIdHash).length
   return (
@@ -67,7 +75,7 @@ export function SessionsCard(props: {
         <>
           <h2>Sign out everywhere else</h2>
           <p>Ends every session but this one. Enter your password to confirm.</p>
-          <OthersForm {...props.others} />
+          <OthersForm twoFactor={props.twoFactor} {...props.others} />
         </>
       )}
       <BackToAccount />

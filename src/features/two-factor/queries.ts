@@ -1,0 +1,136 @@
+import { and, count, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm'
+import type { Database, Transaction } from '../../core/db/client'
+import { users } from '../../core/db/schema'
+import { deleteUserSessions } from '../../core/db/sessions'
+import { deleteUserSecrets } from '../../core/security/secrets'
+import { recoveryCodes } from './schema'
+
+/**
+ * The replay rule (ASVS 6.5.1): a code is accepted only if its step is later than the last one
+ * accepted, decided by this one conditional UPDATE, so a replayed code, or one code sent twice in
+ * parallel to any isolates, gets one success. True when this request advanced the step.
+ */
+export async function advanceStep(db: Database, userId: number, step: number) {
+  const result = await db
+    .update(users)
+    .set({ totpLastStep: step })
+    .where(and(eq(users.id, userId), lt(users.totpLastStep, step), isNotNull(users.totpKey)))
+  return result.rowsAffected === 1
+}
+
+/** Spends a recovery code by one conditional DELETE: true for the one request that removed it. */
+export async function spendRecoveryCode(db: Database, userId: number, codeHash: string) {
+  const result = await db
+    .delete(recoveryCodes)
+    .where(and(eq(recoveryCodes.codeHash, codeHash), eq(recoveryCodes.userId, userId)))
+  return result.rowsAffected === 1
+}
+
+export async function countRecoveryCodes(db: Database, userId: number): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(recoveryCodes)
+    .where(eq(recoveryCodes.userId, userId))
+  return Number(row?.n ?? 0)
+}
+
+/** The encrypted key of an account's authenticator app, or undefined when it has none. */
+export async function findTotpKey(db: Database, userId: number) {
+  const [row] = await db
+    .select({ totpKey: users.totpKey })
+    .from(users)
+    .where(eq(users.id, userId))
+    .limit(1)
+  return row?.totpKey ?? undefined
+}
+
+async function putRecoveryCodes(tx: Transaction, userId: number, hashes: string[], now: Date) {
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
+  await tx
+    .insert(recoveryCodes)
+    .values(hashes.map((codeHash) => ({ codeHash, userId, createdAt: now })))
+}
+
+// A factor added or removed is a credential change (DESIGN "Factors"; ASVS 7.4.3 by analogy with
+// a password change): the generation moves on, so every session made under the old one (and any
+// sign-in racing the change) stops loading; pending secrets end; all in one transaction.
+async function credentialChange(tx: Transaction, userId: number, keepIdHash: string) {
+  await deleteUserSecrets(tx, userId)
+  await deleteUserSessions(tx, userId, keepIdHash)
+}
+
+/**
+ * Turns the second factor on with its first code's step already used, and the recovery codes, in
+ * one transaction; false (and nothing written) when the account already has one or its credentials
+ * changed since the session was made.
+ */
+export async function enableTwoFactor(
+  db: Database,
+  change: {
+    userId: number
+    generation: number
+    keepIdHash: string
+    totpKey: string
+    step: number
+    codeHashes: string[]
+  },
+  now: Date,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const result = await tx
+      .update(users)
+      .set({
+        totpKey: change.totpKey,
+        totpLastStep: change.step,
+        credentialGeneration: sql`${users.credentialGeneration} + 1`,
+      })
+      .where(
+        and(
+          eq(users.id, change.userId),
+          isNull(users.totpKey),
+          eq(users.credentialGeneration, change.generation),
+        ),
+      )
+    if (result.rowsAffected !== 1) return false
+    await putRecoveryCodes(tx, change.userId, change.codeHashes, now)
+    await credentialChange(tx, change.userId, change.keepIdHash)
+    return true
+  })
+}
+
+/** Turns the second factor off: the key, its step and every recovery code go. */
+export async function disableTwoFactor(
+  db: Database,
+  change: { userId: number; generation: number; keepIdHash: string },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const result = await tx
+      .update(users)
+      .set({
+        totpKey: null,
+        totpLastStep: 0,
+        credentialGeneration: sql`${users.credentialGeneration} + 1`,
+      })
+      .where(
+        and(
+          eq(users.id, change.userId),
+          isNotNull(users.totpKey),
+          eq(users.credentialGeneration, change.generation),
+        ),
+      )
+    if (result.rowsAffected !== 1) return false
+    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, change.userId))
+    await credentialChange(tx, change.userId, change.keepIdHash)
+    return true
+  })
+}
+
+/** Replaces every recovery code of the user with new ones (regenerating). */
+export function replaceRecoveryCodes(db: Database, userId: number, hashes: string[], now: Date) {
+  return db.transaction((tx) => putRecoveryCodes(tx, userId, hashes, now))
+}
+
+/** Account deletion: the recovery codes go with the account (the key is on the users row). */
+export function deleteRecoveryCodes(tx: Transaction, userId: number) {
+  return tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
+}

@@ -1,0 +1,411 @@
+import { ConfigError } from '../../core/config'
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
+import * as v from 'valibot'
+import type { AppEnv } from '../../core/env'
+import { currentPasswordField, text } from '../../core/forms/fields'
+import { validForm } from '../../core/forms/validate'
+import { audit } from '../../core/http/audit'
+import { tooManyAttempts } from '../../core/http/throttled'
+import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
+import { rotateSession, withSession } from '../../core/sessions/cookie'
+import { signedIn, type SignedInContext } from '../../core/sessions/guard'
+import type { LiveSession } from '../../core/sessions/sessions'
+import {
+  forgetChallenge,
+  peekChallenge,
+  spendChallenge,
+  tryChallenge,
+  type HeldChallenge,
+} from '../../core/security/challenges'
+import { logEvent } from '../../core/security/log'
+import { keyedHash, reserve, succeeded, type Rule } from '../../core/security/throttle'
+import {
+  completeSignIn,
+  PENDING_SECOND_STEP,
+  type SecondStepMethod,
+  type SignInUser,
+} from '../../core/signin/door'
+import { reauthenticate } from '../../core/signin/reauth'
+import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
+import { navigate, render } from '../../core/ui/render'
+import { open, seal } from './crypto'
+import { disabledMail, enabledMail, recoveryCodeUsedMail, regeneratedMail } from './mail'
+import {
+  advanceStep,
+  countRecoveryCodes,
+  disableTwoFactor,
+  enableTwoFactor,
+  findTotpKey,
+  replaceRecoveryCodes,
+  spendRecoveryCode,
+} from './queries'
+import { newRecoveryCodes, recoveryCodeHash, typedRecoveryCode } from './recovery'
+import { groupedKey, keyUri, matchingStep, newTotpKey, typedCode } from './totp'
+import {
+  RecoveryCodesCard,
+  SecondStepCard,
+  SetupCard,
+  StartOverCard,
+  TwoFactorCard,
+  type Refusal,
+} from './views'
+
+export const twoFactorRoutes = new Hono<AppEnv>()
+
+// Associated-data purposes (crypto.ts): a stored key and an enrolment in progress never open as
+// each other.
+const STORED = 'totp'
+const ENROLMENT = 'totp-enrol'
+// How long the setup page's key stays usable for confirming (it lives only in the page's form).
+const ENROLMENT_SECONDS = 15 * 60
+const TWO_FACTOR_OFF = defineNotice('two_factor_off', 'Two-factor sign-in is off.')
+const NOT_RIGHT = 'That code is not right, or was already used. Enter the code the app shows now.'
+
+// ASVS 6.3.1 / NIST SP 800-63B-4 3.2.2 for codes: besides the pending sign-in's 5 tries, every
+// code tried for an account counts against it wherever it comes from; past 10 in a day each
+// further one waits twice as long as the last (up to a minute): slowed, never locked out.
+const ACCOUNT_CODES = {
+  limit: 10,
+  windowSeconds: 24 * 3600,
+  kind: 'delay',
+  maxDelaySeconds: 60,
+  onSuccess: 'forget',
+} as const
+
+async function codeRule(secret: string, userId: number): Promise<Rule> {
+  return { keyHash: await (await keyedHash(secret))(`2fa\n${userId}`), ...ACCOUNT_CODES }
+}
+
+function keysOf<E extends AppEnv>(c: Context<E>) {
+  const keys = c.var.config.totpKeys
+  // Production refuses 2FA without its key rather than inventing one.
+  if (keys.length === 0) logEvent('error', 'totp_key_missing', {})
+  return keys
+}
+
+// ---- Settings: /account/two-factor ----
+
+async function settings(c: SignedInContext, refusal?: Refusal, status: 200 | 400 | 429 = 200) {
+  const { auth, db, config } = c.var
+  const codesLeft = auth.twoFactor ? await countRecoveryCodes(db, auth.userId) : 0
+  const card = (
+    <TwoFactorCard
+      enabled={auth.twoFactor}
+      codesLeft={codesLeft}
+      available={config.totpKeys.length > 0}
+      flash={refusal ? undefined : takeFlash(c)}
+      refusal={refusal}
+    />
+  )
+  return render(c, 'Two-factor sign-in', card, status)
+}
+
+twoFactorRoutes.get('/account/two-factor', signedIn, (c) => settings(c))
+
+const sudoForm = (form: Refusal['form']) =>
+  validForm(
+    () => v.object({ password: currentPasswordField }),
+    (c, errors) =>
+      settings(
+        c as SignedInContext,
+        { form, message: errors.password ?? 'Enter your password.', field: 'password' },
+        400,
+      ),
+  )
+
+/** Sudo mode for each form here: the password, and for an account with 2FA a code too. */
+async function recheck(
+  c: SignedInContext,
+  password: string,
+  form: Refusal['form'],
+  action: string,
+) {
+  const result = await reauthenticate(c, c.var.auth, password)
+  if (result.ok) return result
+  await audit(c, action, result.outcome, { userId: c.var.auth.userId })
+  return settings(c, { form, message: result.message, field: result.field }, result.status)
+}
+
+twoFactorRoutes.post('/account/two-factor/setup', signedIn, sudoForm('setup'), async (c) => {
+  const { auth, config, db } = c.var
+  if (auth.twoFactor) return navigate(c, '/account/two-factor')
+  const keys = keysOf(c)
+  if (keys.length === 0) return settings(c)
+  const checked = await recheck(c, c.req.valid('form').password, 'setup', 'two_factor_enable')
+  if (checked instanceof Response) return checked
+  await succeeded(db, checked.rules)
+  const key = newTotpKey()
+  // The key travels in the form, encrypted and bound to this user (associated data) with the time
+  // it was made, so nothing is stored until a code proves the app has it.
+  const issued = new TextEncoder().encode(String(Date.now()))
+  const enrolment = await seal(keys, ENROLMENT, auth.userId, new Uint8Array([...key, ...issued]))
+  const card = (
+    <SetupCard
+      uri={keyUri(config.appName, auth.email, key)}
+      groupedKey={groupedKey(key)}
+      enrolment={enrolment}
+    />
+  )
+  return render(c, 'Set up your authenticator app', card)
+})
+
+const enableForm = validForm(
+  () =>
+    v.object({ enrolment: v.pipe(text, v.maxLength(300)), code: v.pipe(text, v.maxLength(20)) }),
+  (c) => navigate(c, '/account/two-factor'),
+)
+
+async function openEnrolment(c: SignedInContext, enrolment: string) {
+  const plain = await open(c.var.config.totpKeys, ENROLMENT, c.var.auth.userId, enrolment)
+  if (!plain || plain.length <= 20) return undefined
+  const issued = Number(new TextDecoder().decode(plain.slice(20)))
+  if (!(Date.now() - issued < ENROLMENT_SECONDS * 1000)) return undefined
+  return plain.slice(0, 20)
+}
+
+twoFactorRoutes.post('/account/two-factor/enable', signedIn, enableForm, async (c) => {
+  const { auth, config, db } = c.var
+  const form = c.req.valid('form')
+  if (auth.twoFactor) return navigate(c, '/account/two-factor')
+  const key = await openEnrolment(c, form.enrolment)
+  if (!key) {
+    const message = 'That setup has expired. Start again.'
+    return settings(c, { form: 'setup', message }, 400)
+  }
+  const code = typedCode(form.code)
+  const now = new Date()
+  const step = code === undefined ? undefined : matchingStep(key, code, now)
+  if (step === undefined) {
+    await audit(c, 'two_factor_enable', 'failure', { userId: auth.userId, reason: 'code' })
+    const card = (
+      <SetupCard
+        uri={keyUri(config.appName, auth.email, key)}
+        groupedKey={groupedKey(key)}
+        enrolment={form.enrolment}
+        error={code ? NOT_RIGHT : 'Enter the 6 digits the app shows.'}
+      />
+    )
+    return render(c, 'Set up your authenticator app', card, 400)
+  }
+  const codes = newRecoveryCodes()
+  const codeHashes = await Promise.all(
+    codes.map((rc) => recoveryCodeHash(config.sessionSecret, auth.userId, rc)),
+  )
+  const enabled = await enableTwoFactor(
+    db,
+    {
+      userId: auth.userId,
+      generation: auth.generation,
+      keepIdHash: auth.idHash,
+      totpKey: await seal(config.totpKeys, STORED, auth.userId, key),
+      // The confirming code's step counts as used: it cannot sign anyone in afterwards.
+      step,
+      codeHashes,
+    },
+    now,
+  )
+  if (!enabled) return navigate(c, '/account/two-factor')
+  // The change moved the generation on and ended every other session; this one starts afresh.
+  await rotateSession(c, { ...auth, generation: auth.generation + 1, twoFactor: true })
+  await audit(c, 'two_factor_enable', 'success', { userId: auth.userId })
+  notify(c, auth, 'two_factor_enabled', enabledMail)
+  return render(
+    c,
+    'Save your recovery codes',
+    <RecoveryCodesCard codes={codes} appName={config.appName} first />,
+  )
+})
+
+twoFactorRoutes.post(
+  '/account/two-factor/recovery-codes',
+  signedIn,
+  sudoForm('regenerate'),
+  async (c) => {
+    const { auth, config, db } = c.var
+    if (!auth.twoFactor) return navigate(c, '/account/two-factor')
+    const checked = await recheck(c, c.req.valid('form').password, 'regenerate', 'recovery_codes')
+    if (checked instanceof Response) return checked
+    const codes = newRecoveryCodes()
+    const hashes = await Promise.all(
+      codes.map((rc) => recoveryCodeHash(config.sessionSecret, auth.userId, rc)),
+    )
+    await Promise.all([
+      replaceRecoveryCodes(db, auth.userId, hashes, new Date()),
+      succeeded(db, checked.rules),
+    ])
+    await audit(c, 'recovery_codes', 'success', { userId: auth.userId })
+    notify(c, auth, 'recovery_codes_regenerated', regeneratedMail)
+    const card = <RecoveryCodesCard codes={codes} appName={config.appName} first={false} />
+    return render(c, 'Save your recovery codes', card)
+  },
+)
+
+twoFactorRoutes.post('/account/two-factor/disable', signedIn, sudoForm('disable'), async (c) => {
+  const { auth, db } = c.var
+  if (!auth.twoFactor) return navigate(c, '/account/two-factor')
+  const checked = await recheck(c, c.req.valid('form').password, 'disable', 'two_factor_disable')
+  if (checked instanceof Response) return checked
+  const change = { userId: auth.userId, generation: auth.generation, keepIdHash: auth.idHash }
+  const [disabled] = await Promise.all([disableTwoFactor(db, change), succeeded(db, checked.rules)])
+  if (!disabled) return navigate(c, '/account/two-factor')
+  await rotateSession(c, { ...auth, generation: auth.generation + 1, twoFactor: false })
+  await audit(c, 'two_factor_disable', 'success', { userId: auth.userId })
+  notify(c, auth, 'two_factor_disabled', disabledMail)
+  setFlash(c, TWO_FACTOR_OFF)
+  return navigate(c, '/account/two-factor')
+})
+
+/** A security notice to the owner, after the answer (never throttled: ASVS 6.3.7). */
+function notify(
+  c: SignedInContext,
+  auth: LiveSession,
+  job: string,
+  mail: (app: string, to: string, origin: string) => ReturnType<typeof enabledMail>,
+) {
+  const { config } = c.var
+  const origin = linkOrigin(c)
+  afterResponse(c, job, () => deliver(c, job, mail(config.appName, auth.email, origin)))
+}
+
+// ---- The second step of a sign-in: /login/two-factor ----
+
+function startOver(c: Context<AppEnv>) {
+  forgetChallenge(c, PENDING_SECOND_STEP)
+  return render(c, 'Sign in again', <StartOverCard />, 400)
+}
+
+function secondStepPage(recovery: boolean) {
+  return async (c: Context<AppEnv>) => {
+    if (c.var.auth) return navigate(c, '/welcome')
+    c.header('Cache-Control', 'no-store')
+    const held = await peekChallenge(c, c.var.db, PENDING_SECOND_STEP)
+    if (!held?.totpKey) return startOver(c)
+    const title = recovery ? 'Use a recovery code' : 'Enter your code'
+    return render(c, title, <SecondStepCard recovery={recovery} />)
+  }
+}
+
+twoFactorRoutes.get('/login/two-factor', withSession, secondStepPage(false))
+twoFactorRoutes.get('/login/two-factor/recovery', withSession, secondStepPage(true))
+
+const codeForm = validForm(
+  () => v.object({ code: v.pipe(text, v.maxLength(40)) }),
+  (c) => navigate(c, '/login/two-factor'),
+)
+
+function signInUser(held: HeldChallenge): SignInUser {
+  const { userId, username, email, memberSince, emailVerifiedAt, generation } = held
+  return { id: userId, username, email, memberSince, emailVerifiedAt, generation, twoFactor: true }
+}
+
+/**
+ * The second step, for either kind of code: the pending sign-in's try is reserved with its read
+ * (5 tries), the code is checked, and the account-wide reservation and the single-use statement
+ * run together; only then does the door start the session, spending the pending sign-in beside it.
+ */
+async function secondStep(
+  c: Context<AppEnv>,
+  method: SecondStepMethod,
+  typed: string | undefined,
+  spend: (held: HeldChallenge) => Promise<boolean>,
+) {
+  const { db, config } = c.var
+  const recovery = method === 'recovery-code'
+  const title = recovery ? 'Use a recovery code' : 'Enter your code'
+  const refused = (status: 400 | 422 | 429, failure: string) =>
+    render(c, title, <SecondStepCard recovery={recovery} failure={failure} />, status)
+  if (!typed) {
+    const what = recovery
+      ? 'Enter a recovery code: 12 letters and digits.'
+      : 'Enter the 6 digits the app shows.'
+    return refused(422, what)
+  }
+  c.header('Cache-Control', 'no-store')
+  const held = await tryChallenge(c, db, PENDING_SECOND_STEP)
+  if (!held?.totpKey) {
+    await audit(c, 'login_second_step', 'failure', { reason: 'no_pending', method })
+    return startOver(c)
+  }
+  const rule = await codeRule(config.sessionSecret, held.userId)
+  // An app code's single-use UPDATE rides beside the account's reservation, and a refused
+  // reservation overrides whatever it found (the answer waits for both): at worst a right code's
+  // step is used up, and the app shows the next one in 30 s. A recovery code is not renewable, so
+  // it is spent only after the reservation allowed the try.
+  const [reservation, used] = recovery
+    ? await reserve(db, [rule]).then(async (r) => [r, r.allowed && (await spend(held))] as const)
+    : await Promise.all([reserve(db, [rule]), spend(held)])
+  if (!reservation.allowed) {
+    await audit(c, 'login_second_step', 'throttled', { userId: held.userId, method })
+    return refused(429, tooManyAttempts(c, reservation))
+  }
+  if (!used) {
+    await audit(c, 'login_second_step', 'failure', { userId: held.userId, method })
+    return refused(
+      400,
+      recovery ? 'That recovery code is not right, or was already used.' : NOT_RIGHT,
+    )
+  }
+  return completeSignIn(c, signInUser(held), {
+    method,
+    rules: reservation.rules,
+    alongside: async () => {
+      await spendChallenge(db, held)
+      forgetChallenge(c, PENDING_SECOND_STEP)
+    },
+  })
+}
+
+twoFactorRoutes.post('/login/two-factor', codeForm, async (c) => {
+  const typed = typedCode(c.req.valid('form').code)
+  return secondStep(c, 'totp', typed, async (held) => {
+    const key = await open(keysOf(c), STORED, held.userId, held.totpKey!)
+    // Logged as a configuration error by name (a key version missing from TOTP_ENCRYPTION_KEY).
+    if (!key) throw new ConfigError('TOTP_ENCRYPTION_KEY cannot open a stored authenticator key')
+    // A wrong code costs no statement here; a right one advances the step (the replay rule).
+    const step = matchingStep(key, typed!, new Date())
+    return step !== undefined && advanceStep(c.var.db, held.userId, step)
+  })
+})
+
+twoFactorRoutes.post('/login/two-factor/recovery', codeForm, async (c) => {
+  const { db, config } = c.var
+  const typed = typedRecoveryCode(c.req.valid('form').code)
+  return secondStep(c, 'recovery-code', typed, async (held) => {
+    const hash = await recoveryCodeHash(config.sessionSecret, held.userId, typed!)
+    const spent = await spendRecoveryCode(db, held.userId, hash)
+    if (spent) recoveryCodeUsed(c, held.userId, held.email)
+    return spent
+  })
+})
+
+function recoveryCodeUsed<E extends AppEnv>(c: Context<E>, userId: number, email: string) {
+  const { config, db } = c.var
+  const origin = linkOrigin(c)
+  afterResponse(c, 'recovery_code_used', async () => {
+    const left = await countRecoveryCodes(db, userId)
+    await deliver(
+      c,
+      'recovery_code_used',
+      recoveryCodeUsedMail(config.appName, email, left, origin),
+    )
+  })
+}
+
+/** Sudo mode's second factor (core/signin/reauth.ts): a current app code or a recovery code. */
+export async function checkSecondFactor(c: Context<AppEnv>, auth: LiveSession, code: string) {
+  const { db, config } = c.var
+  const totp = typedCode(code)
+  if (totp) {
+    const stored = await findTotpKey(db, auth.userId)
+    const key = stored && (await open(config.totpKeys, STORED, auth.userId, stored))
+    const step = key ? matchingStep(key, totp, new Date()) : undefined
+    return step !== undefined && advanceStep(db, auth.userId, step)
+  }
+  const recovery = typedRecoveryCode(code)
+  if (!recovery) return false
+  const hash = await recoveryCodeHash(config.sessionSecret, auth.userId, recovery)
+  const spent = await spendRecoveryCode(db, auth.userId, hash)
+  if (spent) recoveryCodeUsed(c, auth.userId, auth.email)
+  return spent
+}

@@ -1,0 +1,234 @@
+import {
+  Alert,
+  BackToAccount,
+  Card,
+  Field,
+  FlashAlert,
+  HxForm,
+  HxLink,
+  PasswordField,
+  SecondFactorField,
+  SubmitButton,
+} from '../../core/ui/components'
+import type { Flash } from '../../core/ui/flash'
+import { QrCode } from './qr'
+import { RECOVERY_CODES_LOW } from './recovery'
+
+/** Which form of the settings page a refusal belongs to, and what it says. */
+export interface Refusal {
+  form: 'setup' | 'regenerate' | 'disable'
+  message: string
+  field?: 'password' | 'second_factor'
+}
+
+function SudoFields(props: { twoFactor: boolean; refusal?: Refusal; form: Refusal['form'] }) {
+  const mine = props.refusal?.form === props.form ? props.refusal : undefined
+  return (
+    <>
+      {mine && <Alert kind="error">{mine.message}</Alert>}
+      <PasswordField
+        label="Your password"
+        error={mine?.field === 'password' ? mine.message : undefined}
+        idPrefix={`${props.form}-`}
+      />
+      <SecondFactorField
+        twoFactor={props.twoFactor}
+        error={mine?.field === 'second_factor' ? mine.message : undefined}
+        idPrefix={`${props.form}-`}
+      />
+    </>
+  )
+}
+
+/** The settings page: turn it on, or see the codes left, regenerate them, turn it off. */
+export function TwoFactorCard(props: {
+  enabled: boolean
+  codesLeft: number
+  available: boolean
+  flash?: Flash
+  refusal?: Refusal
+}) {
+  return (
+    <Card id="two-factor" title="Two-factor sign-in">
+      <FlashAlert flash={props.flash} />
+      {!props.enabled && (
+        <>
+          <p>
+            With two-factor sign-in, signing in asks for a code from an authenticator app on your
+            phone after your password, so your password alone no longer opens your account.
+          </p>
+          {props.available ? (
+            <HxForm action="/account/two-factor/setup" label="Set up two-factor sign-in">
+              <SudoFields twoFactor={false} refusal={props.refusal} form="setup" />
+              <SubmitButton>Set up an authenticator app</SubmitButton>
+            </HxForm>
+          ) : (
+            <Alert kind="error">Two-factor sign-in is not available on this server yet.</Alert>
+          )}
+        </>
+      )}
+      {props.enabled && (
+        <>
+          <p>Two-factor sign-in is on: signing in asks for a code from your authenticator app.</p>
+          <p>
+            You have <strong>{props.codesLeft}</strong> recovery{' '}
+            {props.codesLeft === 1 ? 'code' : 'codes'} left.
+          </p>
+          {props.codesLeft <= RECOVERY_CODES_LOW && (
+            <Alert kind="error">
+              Few recovery codes are left: make new ones below, or you may be locked out if you lose
+              your phone.
+            </Alert>
+          )}
+          <h2>New recovery codes</h2>
+          <p>Replaces every recovery code you have now.</p>
+          <HxForm action="/account/two-factor/recovery-codes" label="Make new recovery codes">
+            <SudoFields twoFactor refusal={props.refusal} form="regenerate" />
+            <SubmitButton>Make new recovery codes</SubmitButton>
+          </HxForm>
+          <h2>Turn it off</h2>
+          <HxForm action="/account/two-factor/disable" label="Turn off two-factor sign-in">
+            <SudoFields twoFactor refusal={props.refusal} form="disable" />
+            <SubmitButton>Turn off two-factor sign-in</SubmitButton>
+          </HxForm>
+        </>
+      )}
+      <BackToAccount />
+    </Card>
+  )
+}
+
+/** Enrolment: the QR code, the key as text, and a current code to confirm it. */
+export function SetupCard(props: {
+  uri: string
+  groupedKey: string
+  enrolment: string
+  error?: string
+}) {
+  return (
+    <Card id="two-factor-setup" title="Set up your authenticator app">
+      <ol class="steps">
+        <li>
+          <p>Scan this QR code with your authenticator app:</p>
+          <QrCode text={props.uri} label="QR code of your authenticator key" />
+        </li>
+        <li>
+          <p>Or type this key into the app (time-based, 6 digits):</p>
+          <p>
+            <code class="secret" id="totp-key">
+              {props.groupedKey}
+            </code>
+          </p>
+        </li>
+        <li>
+          <p>Enter the code the app shows now to confirm.</p>
+        </li>
+      </ol>
+      <HxForm action="/account/two-factor/enable" label="Confirm your authenticator app">
+        <input type="hidden" name="enrolment" value={props.enrolment} />
+        <CodeField error={props.error} autofocus={!!props.error} />
+        <SubmitButton>Turn on two-factor sign-in</SubmitButton>
+      </HxForm>
+      <BackToAccount />
+    </Card>
+  )
+}
+
+function CodeField(props: { error?: string; autofocus?: boolean }) {
+  return (
+    <Field
+      name="code"
+      label="6-digit code"
+      error={props.error}
+      autocomplete="one-time-code"
+      inputmode="numeric"
+      maxlength={7}
+      autofocus={props.autofocus}
+      spellcheck={false}
+    />
+  )
+}
+
+/** The recovery codes, shown once, with a plain-text download. */
+export function RecoveryCodesCard(props: { codes: string[]; appName: string; first: boolean }) {
+  const text = `${props.appName} recovery codes (each works once):\n\n${props.codes.join('\n')}\n`
+  return (
+    <Card id="recovery-codes" title="Save your recovery codes">
+      {props.first && <Alert kind="success">Two-factor sign-in is on.</Alert>}
+      <p>
+        If you lose your phone, each of these codes signs you in once instead of an app code. They
+        are shown only now: save them somewhere safe, such as your password manager.
+      </p>
+      <ul class="codes" id="recovery-code-list">
+        {props.codes.map((code) => (
+          <li>
+            <code>{code}</code>
+          </li>
+        ))}
+      </ul>
+      <p>
+        <a
+          href={`data:text/plain;charset=utf-8,${encodeURIComponent(text)}`}
+          download="recovery-codes.txt"
+        >
+          Download as a text file
+        </a>
+      </p>
+      <p class="switch">
+        <HxLink href="/account/two-factor">I have saved them</HxLink>
+      </p>
+    </Card>
+  )
+}
+
+/** The second step of a sign-in: the app's code, or a recovery code instead. */
+export function SecondStepCard(props: { recovery: boolean; failure?: string; error?: string }) {
+  return (
+    <Card id="second-step" title={props.recovery ? 'Use a recovery code' : 'Enter your code'}>
+      {props.failure && <Alert kind="error">{props.failure}</Alert>}
+      {props.recovery ? (
+        <HxForm action="/login/two-factor/recovery" label="Sign in with a recovery code">
+          <Field
+            name="code"
+            label="Recovery code"
+            hint="One of the codes you saved when you turned on two-factor sign-in."
+            error={props.error}
+            autocomplete="off"
+            maxlength={20}
+            autofocus
+            spellcheck={false}
+            autocapitalize="none"
+          />
+          <SubmitButton>Sign in</SubmitButton>
+        </HxForm>
+      ) : (
+        <HxForm action="/login/two-factor" label="Sign in with your authenticator code">
+          <p>Open your authenticator app and enter the code it shows for this account.</p>
+          <CodeField error={props.error} autofocus />
+          <SubmitButton>Sign in</SubmitButton>
+        </HxForm>
+      )}
+      <p class="switch">
+        {props.recovery ? (
+          <HxLink href="/login/two-factor">Use your authenticator app instead</HxLink>
+        ) : (
+          <HxLink href="/login/two-factor/recovery">Use a recovery code instead</HxLink>
+        )}
+      </p>
+    </Card>
+  )
+}
+
+/** The pending sign-in is gone (expired, spent, out of tries, or another browser's). */
+export function StartOverCard() {
+  return (
+    <Card id="second-step" title="Sign in again">
+      <Alert kind="error">
+        This sign-in has expired or had too many wrong codes. Sign in again with your password.
+      </Alert>
+      <p class="switch">
+        <HxLink href="/">Sign in</HxLink>
+      </p>
+    </Card>
+  )
+}
