@@ -58,7 +58,7 @@ describe('mail limits (answered like success)', () => {
     for (let i = 0; i < 10; i++) {
       await post('/forgot', { email }, { headers: { 'CF-Connecting-IP': uniqueAddress() } })
     }
-    await waitForMail(email, 'Reset your', 12)
+    await waitForMail(email, 'Reset your', 12, 15_000)
     expect(await settledCount(email)).toBe(12)
   })
 
