@@ -9,7 +9,7 @@ import { navigate, render } from '../ui/render'
 import { UnverifiedCard } from './unverified'
 
 /** How the first step was made; every method (codes, passkeys, providers next) names itself here. */
-export type SignInMethod = 'password'
+export type SignInMethod = 'password' | 'email-code'
 
 /** The account a first step proved, as the user lookup reads it. */
 export interface SignInUser {
