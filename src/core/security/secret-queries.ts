@@ -1,6 +1,6 @@
 import { and, eq, gt, isNotNull, lt, sql } from 'drizzle-orm'
 import { deleteInBatches, type Database } from '../db/client'
-import { users } from '../db/schema'
+import { sessions, users } from '../db/schema'
 import { oneTimeTokens as t } from './tables'
 
 export interface SecretRow {
@@ -45,6 +45,10 @@ export interface SecretHolder {
   /** What the sign-in door needs to finish a sign-in this secret completes (a mailed code). */
   memberSince: Date
   generation: number
+  /** Wrong passwords in a row (a sign-in this secret completes clears them; see the door). */
+  failedSignIns: number
+  /** The user's session rows, so a sign-in trims the list only near the cap (see SessionUser). */
+  sessionCount: number
 }
 
 /** The unexpired secret with this hash and purpose, and its user, in one statement. */
@@ -65,6 +69,8 @@ export async function findSecret(
       failures: t.failures,
       memberSince: users.createdAt,
       generation: users.credentialGeneration,
+      failedSignIns: users.failedSignIns,
+      sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
     })
     .from(t)
     .innerJoin(users, eq(users.id, t.userId))

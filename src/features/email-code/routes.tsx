@@ -7,7 +7,7 @@ import { emailField } from '../../core/forms/fields'
 import { keptValues, validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { forgetLinkToken, landLink, linkPageHeaders, linkToken } from '../../core/http/link-token'
-import { afterResponse, mailAllowed } from '../../core/mail/deliver'
+import { afterResponse, mailAllowedFor } from '../../core/mail/deliver'
 import {
   bindChallenge,
   codeHash,
@@ -61,10 +61,14 @@ emailCodeRoutes.post('/signin/code', askForm, (c) => {
   // and message come after the answer, and only for an account.
   const store = bindChallenge(c, signInCode)
   afterResponse(c, 'signin_code', async () => {
-    const [allowed, user] = await Promise.all([
-      mailAllowed(c, 'signin_code', email),
+    // The mail limits as for a reset: the client's first, the recipient's only for an account.
+    const { allowed, found: user } = await mailAllowedFor(
+      c,
+      'signin_code',
+      email,
       findUserByEmail(c.var.db, email),
-    ])
+      (user) => user !== undefined,
+    )
     if (!user) return audit(c, 'signin_code', 'failure', { reason: 'unknown_email' })
     if (!allowed) return audit(c, 'signin_code', 'throttled', { userId: user.id })
     await (
