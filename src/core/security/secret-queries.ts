@@ -112,7 +112,9 @@ const SPENT = 128
  * neither exceed the limit nor both succeed. What happened travels back through
  * LAST_INSERT_ID(expr), as in the throttle's reservation: the assignments run left to right, in
  * the table's column order (code_hash before failures), each seeing the ones before it.
- * 'none' when there was no live challenge with tries left.
+ * 'none' when there was no live challenge with tries left. The comparison runs in the database,
+ * not in constant time: both sides are HMACs under the server's secret, so its timing tells a
+ * guesser nothing they can steer towards the code.
  */
 export async function tryChallengeCode(
   db: Database,

@@ -71,9 +71,8 @@ emailCodeRoutes.post('/signin/code', askForm, (c) => {
     )
     if (!user) return audit(c, 'signin_code', 'failure', { reason: 'unknown_email' })
     if (!allowed) return audit(c, 'signin_code', 'throttled', { userId: user.id })
-    await (
-      await issueCode(c, store, user)
-    )()
+    const send = await issueCode(c, store, user)
+    await send()
   })
   return navigate(c, ENTER_PATH)
 })
