@@ -2,6 +2,7 @@ import type { Feature } from './core/feature'
 import { account } from './features/account'
 import { accountDeletion } from './features/account-deletion'
 import { emailChange } from './features/email-change'
+import { emailCode } from './features/email-code'
 import { emailVerification } from './features/email-verification'
 import { passwordChange } from './features/password-change'
 import { passwordReset } from './features/password-reset'
@@ -18,6 +19,7 @@ import { welcome } from './features/welcome'
  */
 export const features: readonly Feature[] = [
   passwordSignIn,
+  emailCode,
   signup,
   welcome,
   passwordReset,

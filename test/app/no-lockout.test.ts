@@ -129,7 +129,7 @@ describe('throttling that cannot be turned against the owner', () => {
     expect((await signInFor(email, NEW_PASSWORD)).status).toBe(303)
   })
 
-  it('past 100 failures in a row, an unknown browser needs the mailbox; a known one does not', async () => {
+  it('past 100 failures in a row, an unknown browser also needs the mailed code; a known one does not', async () => {
     const email = uniqueEmail('victim')
     await signup({ email })
     const device = await knownDevice(email)
@@ -142,10 +142,19 @@ describe('throttling that cannot be turned against the owner', () => {
     expect(row?.n).toBe(100)
     await expireBlock(await accountKey(email))
 
+    // The right password from an unknown browser: no session, a code in the mailbox instead.
     const unknown = await signInFor(email)
-    expect(unknown.status).toBe(403)
+    expect(unknown.status).toBe(303)
+    expect(unknown.headers.get('Location')).toBe('/signin/code/enter')
     expect(cookieFrom(unknown, SESSION)).toBeUndefined()
-    expect(await unknown.text()).toContain('many failed attempts')
+    const challenge = cookieFrom(unknown, '__Host-ch-signin-code')!
+    const page = await get('/signin/code/enter', { cookie: cookieFrom(unknown, '__Host-flash') })
+    expect(await page.text()).toContain('many failed attempts')
+    const mail = await waitForMail(email, 'Your edge-auth sign-in code')
+    const code = /is ([B-Z]{4}-[B-Z]{4})\./.exec(mail.text)![1]!
+    const viaCode = await post('/signin/code/enter', { code }, { cookie: challenge })
+    expect(cookieFrom(viaCode, SESSION)).toBeDefined()
+    await db().update(users).set({ failedSignIns: 100 }).where(eq(users.id, id))
     const known = await signInFor(email, PASSWORD, { ...from(), cookie: device })
     expect(known.status).toBe(303)
     const [cleared] = await db()

@@ -516,6 +516,21 @@ describe('every sign-in method goes through the second step', () => {
   })
 })
 
+describe('a mailed sign-in code is a first step', () => {
+  it('with two-factor on, the code is the first step and the second still follows', async () => {
+    const { email } = await enrolled()
+    const asked = await post('/signin/code', { email })
+    const challenge = cookieFrom(asked, '__Host-ch-signin-code')!
+    const mail = await waitForMail(email, 'Your edge-auth sign-in code')
+    const code = /is ([B-Z]{4}-[B-Z]{4})\./.exec(mail.text)![1]!
+    const res = await post('/signin/code/enter', { code }, { cookie: challenge })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('Location')).toBe('/login/two-factor')
+    expect(cookieFrom(res, SESSION)).toBeUndefined()
+    expect(cookieFrom(res, PENDING)).toBeDefined()
+  })
+})
+
 describe('TOTP_ENCRYPTION_KEY', () => {
   it('without it, 2FA cannot be turned on; a malformed or doubled one is a configuration error', async () => {
     const { cookie } = await signedIn()

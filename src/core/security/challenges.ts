@@ -10,6 +10,7 @@ import {
   findSecret,
   reserveChallengeTry,
   replaceSecret,
+  tryChallengeCode,
   type SecretHolder,
 } from './secret-queries'
 import { keyedHash } from './throttle'
@@ -138,4 +139,55 @@ export function spendChallenge(db: Database, held: HeldChallenge) {
 export function forgetChallenge(c: Context, kind: ChallengeKind) {
   const { name, options } = cookiePolicy(c, kind.cookie)
   deleteCookie(c, name, options)
+}
+
+/**
+ * Binds a challenge to this browser now (its cookie goes with this answer) and returns the write
+ * that makes it live, for later: a request that must answer before any statement (ASVS 6.3.8: the
+ * same answer whether or not the account exists) stores it after the answer, or never, when there
+ * is no account. The cookie of a challenge never stored names nothing and fails like a wrong code.
+ */
+export function bindChallenge(c: Context, kind: ChallengeKind) {
+  const token = kind.shape.make()
+  const { name, options } = cookiePolicy(c, kind.cookie)
+  setCookie(c, name, token, options)
+  return async (db: Database, userId: number, codeHash: string, now = new Date()) =>
+    replaceSecret(db, {
+      tokenHash: await sha256Hex(token),
+      userId,
+      purpose: kind.purpose,
+      newEmail: null,
+      codeHash,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + kind.lifetimeSeconds * 1000),
+    })
+}
+
+/** Whether this browser holds a cookie of the kind at all (no statement: it may be dead). */
+export function holdsChallenge(c: Context, kind: ChallengeKind) {
+  return browserToken(c, kind) !== undefined
+}
+
+/**
+ * One try at a typed code, in one round trip: the read of the challenge and its user beside one
+ * statement that takes a try, compares and, when right, spends it (see `tryChallengeCode`), so a
+ * right answer is spent before anything acts on it. Undefined when the browser holds no live
+ * challenge with tries left; `right` only for the one request whose statement spent it.
+ */
+export async function tryCode(
+  c: Context,
+  db: Database,
+  kind: ChallengeKind,
+  typedHash: string,
+  now = new Date(),
+): Promise<{ held?: SecretHolder; right: boolean } | undefined> {
+  const token = browserToken(c, kind)
+  if (!token) return undefined
+  const tokenHash = await sha256Hex(token)
+  const [held, outcome] = await Promise.all([
+    findSecret(db, tokenHash, kind.purpose, now),
+    tryChallengeCode(db, tokenHash, typedHash, kind.maxFailures, now),
+  ])
+  if (outcome === 'none') return undefined
+  return { held, right: outcome === 'right' && held !== undefined }
 }

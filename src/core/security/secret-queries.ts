@@ -1,6 +1,6 @@
-import { and, eq, gt, lt, sql } from 'drizzle-orm'
+import { and, eq, gt, isNotNull, lt, sql } from 'drizzle-orm'
 import { deleteInBatches, type Database } from '../db/client'
-import { users } from '../db/schema'
+import { sessions, users } from '../db/schema'
 import { oneTimeTokens as t } from './tables'
 
 export interface SecretRow {
@@ -42,11 +42,15 @@ export interface SecretHolder {
   /** A challenge's keyed code hash (null for links and code-less challenges). */
   codeHash: string | null
   failures: number
-  /** What the sign-in door needs to finish a sign-in this secret completes (a second step). */
+  /** What the sign-in door needs to finish a sign-in this secret completes (a code, a second step). */
   memberSince: Date
   generation: number
   /** The encrypted authenticator-app key, or null: a second step checks its code without a read. */
   totpKey: string | null
+  /** Wrong passwords in a row (a sign-in this secret completes clears them; see the door). */
+  failedSignIns: number
+  /** The user's session rows, so a sign-in trims the list only near the cap (see SessionUser). */
+  sessionCount: number
 }
 
 /** The unexpired secret with this hash and purpose, and its user, in one statement. */
@@ -68,6 +72,8 @@ export async function findSecret(
       memberSince: users.createdAt,
       generation: users.credentialGeneration,
       totpKey: users.totpKey,
+      failedSignIns: users.failedSignIns,
+      sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
     })
     .from(t)
     .innerJoin(users, eq(users.id, t.userId))
@@ -97,4 +103,43 @@ export async function deleteUserSecretRows(db: Pick<Database, 'delete'>, userId:
 
 export function purgeSecretRows(db: Database, now: Date) {
   return deleteInBatches(db, t, lt(t.expiresAt, now))
+}
+
+/** What a code try added to `failures` when the code was right (and the challenge is now spent). */
+const SPENT = 128
+
+/**
+ * One try at a challenge's typed code in one atomic statement, under the row's lock: it takes a try
+ * (only while tries are left), compares the code's keyed hash and, when it matches, spends the
+ * challenge (the code hash becomes null and the tries jump past any limit), so parallel tries can
+ * neither exceed the limit nor both succeed. What happened travels back through
+ * LAST_INSERT_ID(expr), as in the throttle's reservation: the assignments run left to right, in
+ * the table's column order (code_hash before failures), each seeing the ones before it.
+ * 'none' when there was no live challenge with tries left. The comparison runs in the database,
+ * not in constant time: both sides are HMACs under the server's secret, so its timing tells a
+ * guesser nothing they can steer towards the code.
+ */
+export async function tryChallengeCode(
+  db: Database,
+  tokenHash: string,
+  codeHash: string,
+  maxFailures: number,
+  now: Date,
+): Promise<'none' | 'wrong' | 'right'> {
+  const result = await db
+    .update(t)
+    .set({
+      codeHash: sql`if(${t.codeHash} = ${codeHash}, null, ${t.codeHash})`,
+      failures: sql`last_insert_id(${t.failures} + if(${t.codeHash} is null, ${SPENT}, 1))`,
+    })
+    .where(
+      and(
+        eq(t.tokenHash, tokenHash),
+        isNotNull(t.codeHash),
+        lt(t.failures, maxFailures),
+        gt(t.expiresAt, now),
+      ),
+    )
+  if (result.rowsAffected !== 1) return 'none'
+  return Number(result.insertId) >= SPENT ? 'right' : 'wrong'
 }

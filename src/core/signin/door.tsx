@@ -10,7 +10,7 @@ import { navigate, render } from '../ui/render'
 import { UnverifiedCard } from './unverified'
 
 /** How the first step was made; every method (codes, passkeys, providers next) names itself here. */
-export type SignInMethod = 'password'
+export type SignInMethod = 'password' | 'email-code'
 
 /** How a second step was made. */
 export type SecondStepMethod = 'totp' | 'recovery-code'

@@ -10,10 +10,11 @@ import { withSession } from '../../core/sessions/cookie'
 import { finishSignIn } from '../../core/signin/door'
 import { knownDevice } from '../../core/security/device'
 import { reserveInOrder, signInStages, succeeded } from '../../core/security/throttle'
-import { takeFlash } from '../../core/ui/flash'
+import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
+import { startCodeSignIn } from '../email-code'
 import { navigate, render } from '../../core/ui/render'
 import { signInSchema } from './forms'
-import { MailedProofCard, SignInCard } from './views'
+import { SignInCard } from './views'
 
 export const passwordSignInRoutes = new Hono<AppEnv>()
 
@@ -46,6 +47,10 @@ const validSignIn = validForm(
 // NIST SP 800-63B-4 3.2.2: past this many wrong passwords in a row, a password alone no longer
 // signs in from a browser that has never signed in to the account.
 const CONSECUTIVE_FAILURES_LIMIT = 100
+const NEEDS_MAILED_CODE = defineNotice(
+  'needs_mailed_code',
+  'There have been many failed attempts to sign in to this account, so from a browser that has not signed in to it before the password alone is not enough: we sent a code to your email address. Enter it here.',
+)
 
 passwordSignInRoutes.post('/login', validSignIn, async (c) => {
   const { config, db } = c.var
@@ -77,9 +82,11 @@ passwordSignInRoutes.post('/login', validSignIn, async (c) => {
   }
   if (!device && user.failedSignIns >= CONSECUTIVE_FAILURES_LIMIT) {
     // The password was right, so this tells nothing to someone who did not know it.
+    // The mailed code completes the sign-in through the door (features/email-code).
     await succeeded(db, reservation.rules)
-    await audit(c, 'login', 'failure', { userId: user.id, reason: 'needs_mailed_proof' })
-    return render(c, 'Sign in', <MailedProofCard />, 403)
+    await audit(c, 'login', 'failure', { userId: user.id, reason: 'needs_mailed_code' })
+    setFlash(c, NEEDS_MAILED_CODE)
+    return startCodeSignIn(c, user)
   }
   // A legacy or cheap hash is upgraded while the password is at hand, in the door's round trip,
   // only over the hash it verified (a reset meanwhile wins).

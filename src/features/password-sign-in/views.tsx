@@ -42,29 +42,11 @@ export function SignInCard(props: {
         <SubmitButton>Sign in</SubmitButton>
       </HxForm>
       <p class="switch">
+        <HxLink href="/signin/code">Email me a sign-in code</HxLink> ·{' '}
         <HxLink href="/forgot">Forgot your password?</HxLink>
       </p>
       <p class="switch">
         New here? <HxLink href="/signup">Create an account</HxLink>
-      </p>
-    </Card>
-  )
-}
-
-/** Past 100 wrong passwords in a row, a new browser also needs proof from the mailbox. */
-export function MailedProofCard() {
-  return (
-    <Card id="login" title="Confirm it is you">
-      <Alert kind="error">
-        There have been many failed attempts to sign in to this account, so from a browser that has
-        not signed in to it before, the password alone is not enough.
-      </Alert>
-      <p>
-        Set a new password through a link sent to your email address: that proves the mailbox is
-        yours and signs you in from here with the new password.
-      </p>
-      <p class="switch">
-        <HxLink href="/forgot">Email me a link</HxLink>
       </p>
     </Card>
   )
