@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
+import { nextFrom } from '../http/next'
 import { issueSessionCookie } from '../sessions/cookie'
 import { clearFailedSignIns } from '../db/users'
 import { rememberDevice } from '../security/device'
@@ -94,7 +95,8 @@ export async function finishSignIn<E extends AppEnv>(
   // This browser is now a known device for the account (device.ts): no database call.
   await rememberDevice(c, config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
-  return navigate(c, '/welcome')
+  // Back where the person was going (a checked same-origin path, carried by NextField), else home.
+  return navigate(c, (await nextFrom(c)) ?? '/welcome')
 }
 
 /**
