@@ -2,6 +2,7 @@
 import { Hono } from 'hono/tiny'
 import { csrf } from 'hono/csrf'
 import { getConfig } from './core/config'
+import { front } from './core/front/front'
 import { createDb } from './core/db/client'
 import type { AppEnv, Bindings } from './core/env'
 import { notFound, onError } from './core/http/errors'
@@ -18,12 +19,17 @@ import { logEvent } from './core/security/log'
 import { pageRenderer } from './core/ui/render'
 import { features } from './features'
 
+// The service binding API for a team's own Worker (README: Protect your own app).
+export { AuthService } from './core/service/auth-service'
+
 export const app = new Hono<AppEnv>()
 
 // Order matters: headers on every answer (errors included), plain http sent to https, then refuse
 // what is not a same-origin form before reading a byte of it, then config and database. The form
 // checks only ever act on methods that carry a body; GETs (most requests) skip their layers.
 app.use(pageRenderer)
+// Front mode (an APP service binding): what is not the product's is forwarded, untouched by what follows.
+app.use(front(features, headers))
 app.use(headers)
 app.use(httpsOnly)
 app.on(BODY_METHODS, '*', formsOnly, csrf(), limitBody)

@@ -1,0 +1,136 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv } from '../env'
+import type { Feature } from '../feature'
+import { isProductCookie } from '../http/cookies'
+import { onError } from '../http/errors'
+import { context } from '../http/middleware'
+import { withNext } from '../http/next'
+import { isLoopback } from '../http/request'
+import { authUser, type AuthUser } from '../service/auth-user'
+import { readSession } from '../sessions/cookie'
+import { navigate } from '../ui/render'
+
+// Front mode: the product answers its own routes and forwards everything else to the team's Worker
+// bound as APP, with the verified user in headers. The app must be reachable only through this
+// binding (workers_dev = false, no routes): the headers are trusted because nobody else can send
+// them to it.
+
+/** The headers front mode sets; any the client sent under these names are removed first. */
+export const USER_HEADERS = {
+  id: 'Edge-Auth-User-Id',
+  username: 'Edge-Auth-Username',
+  email: 'Edge-Auth-Email',
+  emailVerified: 'Edge-Auth-Email-Verified',
+} as const
+const HEADER_PREFIX = 'edge-auth-'
+
+/**
+ * The product's paths: the first segment of every feature route (`/account`, `/reset`, ...), and
+ * `/` itself. Everything under such a segment stays with the product, 404s included, so an app page
+ * can never shadow or be shadowed by a product page depending on the method.
+ */
+function ownSegments(features: readonly Feature[]): Set<string> {
+  const segments = new Set<string>()
+  for (const feature of features) {
+    for (const route of feature.routes?.routes ?? []) segments.add(route.path.split('/')[1] ?? '')
+  }
+  return segments
+}
+
+/** The path as the app's router may read it: percent-decoded, repeated slashes folded, lower case. */
+function comparable(pathname: string): string[] {
+  const folded = (p: string) => p.replace(/\/{2,}/g, '/').toLowerCase()
+  let decoded = pathname
+  try {
+    decoded = decodeURIComponent(pathname)
+  } catch {
+    // A malformed escape: match the raw form only.
+  }
+  return [folded(pathname), folded(decoded)]
+}
+
+function isProtected(pathname: string, prefixes: readonly string[]): boolean {
+  return comparable(pathname).some((path) =>
+    prefixes.some((p) => p === '/' || path === p || path.startsWith(`${p}/`)),
+  )
+}
+
+/** Header values are bytes: UTF-8 outside printable ASCII (and `%` itself) is percent-encoded. */
+function headerValue(text: string): string {
+  return text.replace(/[^\x20-\x24\x26-\x7e]/gu, (ch) => encodeURIComponent(ch))
+}
+
+/** The request as the app receives it: no forged identity headers, none of the product's cookies. */
+function appRequest(request: Request, user: AuthUser | null): Request {
+  const headers = new Headers(request.headers)
+  for (const name of [...headers.keys()]) if (name.startsWith(HEADER_PREFIX)) headers.delete(name)
+  const kept = (headers.get('Cookie') ?? '')
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part !== '' && !isProductCookie(part.split('=')[0]!.trim()))
+  if (kept.length > 0) headers.set('Cookie', kept.join('; '))
+  else headers.delete('Cookie')
+  if (user) {
+    headers.set(USER_HEADERS.id, String(user.id))
+    headers.set(USER_HEADERS.username, headerValue(user.username))
+    headers.set(USER_HEADERS.email, headerValue(user.email))
+    headers.set(USER_HEADERS.emailVerified, user.emailVerified ? 'true' : 'false')
+  }
+  return new Request(request, { headers })
+}
+
+/**
+ * Front mode, mounted before every other middleware: without an APP binding, or for the product's
+ * own paths, it only passes the request on. Otherwise the app's answer comes back unchanged; the
+ * product's own answers (sign in first, https, errors) get the product's security headers.
+ */
+export function front(
+  features: readonly Feature[],
+  headers: MiddlewareHandler,
+): MiddlewareHandler<AppEnv> {
+  let own: Set<string> | undefined
+  const setUp = context(features)
+  return createMiddleware<AppEnv>(async function front(c, next) {
+    const app = c.env.APP
+    if (!app) return next()
+    const url = new URL(c.req.url)
+    own ??= ownSegments(features)
+    if (url.pathname === '/' || own.has(url.pathname.split('/')[1]!)) return next()
+
+    let forwarded: Response | undefined
+    // `make` answers for the product, or forwards and returns nothing: the app's answer never
+    // passes through `headers`, which would add to it.
+    const answer = async (make: () => Promise<Response | undefined>) => {
+      try {
+        const own = await make()
+        if (own) c.res = own
+      } catch (err) {
+        c.res = await onError(err as Error, c)
+      }
+    }
+    await headers(c, () =>
+      answer(async () => {
+        // ASVS 12.2.1, as for the product's own pages.
+        if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+          url.protocol = 'https:'
+          return c.redirect(url.toString(), 308)
+        }
+        await setUp(c, async () => {})
+        // No session cookie: no database statement. A cookie: the one read a signed-in page makes.
+        const session = await readSession(c as Context<AppEnv>)
+        if (!session && isProtected(url.pathname, c.var.config.protectedPaths)) {
+          c.header('Cache-Control', 'no-store')
+          return navigate(c, withNext('/', url.pathname + url.search))
+        }
+        forwarded = await app.fetch(appRequest(c.req.raw, session && authUser(session)))
+        return undefined
+      }),
+    )
+    if (!forwarded) return c.res
+    // Hono's `c.res` setter would copy onto it what `headers` put on the placeholder: clear first.
+    c.res = undefined
+    c.res = forwarded
+    return forwarded
+  })
+}
