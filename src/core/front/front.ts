@@ -89,46 +89,49 @@ export function front(
   features: readonly Feature[],
   headers: MiddlewareHandler,
 ): MiddlewareHandler<AppEnv> {
-  let own: Set<string> | undefined
+  let segments: Set<string> | undefined
   const setUp = context(features)
+  /** The product's own answer to a request it would forward, or undefined to forward it. */
+  async function decide(c: Context<AppEnv>, url: URL): Promise<Response | undefined> {
+    // ASVS 12.2.1, as for the product's own pages.
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+      url.protocol = 'https:'
+      return c.redirect(url.toString(), 308)
+    }
+    await setUp(c, async () => {})
+    // No session cookie: no database statement. A cookie: the one read a signed-in page makes.
+    const session = await readSession(c)
+    if (!session && isProtected(url.pathname, c.var.config.protectedPaths)) {
+      c.header('Cache-Control', 'no-store')
+      return navigate(c, withNext('/', url.pathname + url.search))
+    }
+    return undefined
+  }
   return createMiddleware<AppEnv>(async function front(c, next) {
     const app = c.env.APP
     if (!app) return next()
     const url = new URL(c.req.url)
-    own ??= ownSegments(features)
-    if (url.pathname === '/' || own.has(url.pathname.split('/')[1]!)) return next()
+    segments ??= ownSegments(features)
+    if (url.pathname === '/' || segments.has(url.pathname.split('/')[1]!)) return next()
 
-    let forwarded: Response | undefined
-    // `make` answers for the product, or forwards and returns nothing: the app's answer never
-    // passes through `headers`, which would add to it.
-    const answer = async (make: () => Promise<Response | undefined>) => {
-      try {
-        const own = await make()
-        if (own) c.res = own
-      } catch (err) {
-        c.res = await onError(err as Error, c)
-      }
+    // Decide first; the app's answer never passes through `headers` (which would add to it), and
+    // only the product's own answers (https, sign in first, errors) get them.
+    let own: Response | undefined
+    try {
+      own = await decide(c, url)
+    } catch (err) {
+      own = await onError(err as Error, c)
     }
-    await headers(c, () =>
-      answer(async () => {
-        // ASVS 12.2.1, as for the product's own pages.
-        if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-          url.protocol = 'https:'
-          return c.redirect(url.toString(), 308)
-        }
-        await setUp(c, async () => {})
-        // No session cookie: no database statement. A cookie: the one read a signed-in page makes.
-        const session = await readSession(c as Context<AppEnv>)
-        if (!session && isProtected(url.pathname, c.var.config.protectedPaths)) {
-          c.header('Cache-Control', 'no-store')
-          return navigate(c, withNext('/', url.pathname + url.search))
-        }
-        forwarded = await app.fetch(appRequest(c.req.raw, session && authUser(session)))
-        return undefined
-      }),
-    )
-    if (!forwarded) return c.res
-    // Hono's `c.res` setter would copy onto it what `headers` put on the placeholder: clear first.
+    if (own) {
+      const answer = own
+      await headers(c, async () => {
+        c.res = answer
+      })
+      return c.res
+    }
+    const session = c.var.auth
+    const forwarded = await app.fetch(appRequest(c.req.raw, session && authUser(session)))
+    // Hono's `c.res` setter merges the headers of a response already there: clear it first.
     c.res = undefined
     c.res = forwarded
     return forwarded
