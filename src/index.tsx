@@ -2,7 +2,7 @@
 import { Hono } from 'hono/tiny'
 import { csrf } from 'hono/csrf'
 import { getConfig } from './core/config'
-import { front } from './core/front/front'
+import { forwardAnonymous, front } from './core/front/front'
 import { createDb } from './core/db/client'
 import type { AppEnv, Bindings } from './core/env'
 import { notFound, onError } from './core/http/errors'
@@ -39,8 +39,13 @@ for (const feature of features) if (feature.routes) app.route('/', feature.route
 app.notFound(notFound)
 app.onError(onError)
 
+const forward = forwardAnonymous(features)
+
 export default {
-  fetch: app.fetch,
+  // Front mode's common case (an anonymous request for the team's app) skips the middleware chain.
+  async fetch(request: Request, env: Bindings, ctx: ExecutionContext) {
+    return (await forward(request, env)) ?? app.fetch(request, env, ctx)
+  },
   /** Cron trigger: expired sessions, secrets and old throttle windows are dead weight. */
   async scheduled(_controller: ScheduledController, env: Bindings, _ctx: ExecutionContext) {
     const config = getConfig(env)

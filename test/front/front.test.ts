@@ -139,6 +139,24 @@ describe('front mode', () => {
     expect(res.headers.get('Content-Type')).toContain('application/json')
   })
 
+  it('passes the app its own cookies when none of the product’s are sent', async () => {
+    const calls = countDatabaseCalls()
+    const { headers, user } = await echo(await get('/app/echo', { cookie: 'theme=dark; lang=en' }))
+    expect(calls()).toBe(0)
+    expect(user).toBeNull()
+    expect(headers['cookie']).toBe('theme=dark; lang=en')
+  })
+
+  it('never forwards a dead session cookie, and reads it once', async () => {
+    const calls = countDatabaseCalls()
+    const { headers, user } = await echo(
+      await get('/app/echo', { cookie: `theme=dark; ${SESSION}=Fe26.2**forged` }),
+    )
+    expect(calls()).toBe(0) // a seal that fails its HMAC costs no statement
+    expect(user).toBeNull()
+    expect(headers['cookie']).toBe('theme=dark')
+  })
+
   it('forwards a signed-in request with the verified user, never the session cookie', async () => {
     const { email, cookie } = await signedIn()
     const calls = countDatabaseCalls()
@@ -183,9 +201,7 @@ describe('front mode', () => {
     }
     const htmx = await get('/app/private', { mode: 'htmx' })
     expect(htmx.status).toBe(204)
-    expect(JSON.parse(htmx.headers.get('HX-Location')!)).toEqual({
-      path: '/?next=%2Fapp%2Fprivate',
-    })
+    expect(htmx.headers.get('HX-Redirect')).toBe('/?next=%2Fapp%2Fprivate')
     // A prefix protects its segment, not every name that starts with it.
     expect((await get('/administrator')).status).toBe(404)
     expect((await get('/app/privateer')).status).toBe(404)

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import type { AppEnv } from '../env'
+import { getConfig, type Config } from '../config'
+import type { AppEnv, Bindings } from '../env'
 import type { Feature } from '../feature'
 import { isProductCookie } from '../http/cookies'
 import { onError } from '../http/errors'
@@ -9,7 +10,7 @@ import { withNext } from '../http/next'
 import { isLoopback } from '../http/request'
 import { authUser, type AuthUser } from '../service/auth-user'
 import { readSession } from '../sessions/cookie'
-import { navigate } from '../ui/render'
+import { leave } from '../ui/render'
 
 // Front mode: the product answers its own routes and forwards everything else to the team's Worker
 // bound as APP, with the verified user in headers. The app must be reachable only through this
@@ -65,10 +66,9 @@ function headerValue(text: string): string {
 function appRequest(request: Request, user: AuthUser | null): Request {
   const headers = new Headers(request.headers)
   for (const name of [...headers.keys()]) if (name.startsWith(HEADER_PREFIX)) headers.delete(name)
-  const kept = (headers.get('Cookie') ?? '')
-    .split(';')
-    .map((part) => part.trim())
-    .filter((part) => part !== '' && !isProductCookie(part.split('=')[0]!.trim()))
+  const kept = cookieParts(headers.get('Cookie')).filter(
+    (part) => !isProductCookie(cookieName(part)),
+  )
   if (kept.length > 0) headers.set('Cookie', kept.join('; '))
   else headers.delete('Cookie')
   if (user) {
@@ -80,8 +80,60 @@ function appRequest(request: Request, user: AuthUser | null): Request {
   return new Request(request, { headers })
 }
 
+function cookieParts(header: string | null): string[] {
+  return (header ?? '')
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+}
+
+function cookieName(part: string): string {
+  const at = part.indexOf('=')
+  return (at < 0 ? part : part.slice(0, at)).trim()
+}
+
+function isOwnPath(pathname: string, segments: Set<string>): boolean {
+  return pathname === '/' || segments.has(pathname.split('/')[1]!)
+}
+
 /**
- * Front mode, mounted before every other middleware: without an APP binding, or for the product's
+ * The quick way through front mode, before Hono is involved: a request for the app that carries
+ * none of the product's cookies (so nobody is signed in, and no database statement is needed) and
+ * is not for a protected path is forwarded as it came, less any `Edge-Auth-*` header. Everything
+ * else (the product's paths, sessions, sign-in first, https, configuration errors) is left to the
+ * app's middleware chain: undefined. Forwarding is most of what front mode does, and this keeps
+ * its cost near that of the service binding call itself.
+ */
+export function forwardAnonymous(features: readonly Feature[]) {
+  let segments: Set<string> | undefined
+  return async function forwardAnonymous(
+    request: Request,
+    env: Bindings,
+  ): Promise<Response | undefined> {
+    const app = env.APP
+    if (!app) return undefined
+    const url = new URL(request.url)
+    segments ??= ownSegments(features)
+    if (isOwnPath(url.pathname, segments)) return undefined
+    if (url.protocol === 'http:' && !isLoopback(url.hostname)) return undefined
+    const cookies = cookieParts(request.headers.get('Cookie'))
+    if (cookies.some((part) => isProductCookie(cookieName(part)))) return undefined
+    let config: Config
+    try {
+      config = getConfig(env)
+    } catch {
+      return undefined // the error page is the middleware chain's to answer
+    }
+    if (config.sessionSecretIsFallback && !isLoopback(url.hostname)) return undefined
+    if (isProtected(url.pathname, config.protectedPaths)) return undefined
+    let forged = false
+    request.headers.forEach((_value, name) => (forged ||= name.startsWith(HEADER_PREFIX)))
+    return app.fetch(forged ? appRequest(request, null) : request)
+  }
+}
+
+/**
+ * Front mode in the middleware chain (after `forwardAnonymous` declined), mounted before every other middleware: without an APP binding, or for the product's
  * own paths, it only passes the request on. Otherwise the app's answer comes back unchanged; the
  * product's own answers (sign in first, https, errors) get the product's security headers.
  */
@@ -103,7 +155,8 @@ export function front(
     const session = await readSession(c)
     if (!session && isProtected(url.pathname, c.var.config.protectedPaths)) {
       c.header('Cache-Control', 'no-store')
-      return navigate(c, withNext('/', url.pathname + url.search))
+      // A full page load: an htmx request from the app's page must not swap the sign-in into it.
+      return leave(c, withNext('/', url.pathname + url.search))
     }
     return undefined
   }
@@ -112,7 +165,7 @@ export function front(
     if (!app) return next()
     const url = new URL(c.req.url)
     segments ??= ownSegments(features)
-    if (url.pathname === '/' || segments.has(url.pathname.split('/')[1]!)) return next()
+    if (isOwnPath(url.pathname, segments)) return next()
 
     // Decide first; the app's answer never passes through `headers` (which would add to it), and
     // only the product's own answers (https, sign in first, errors) get them.

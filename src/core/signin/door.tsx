@@ -7,7 +7,7 @@ import { clearFailedSignIns } from '../db/users'
 import { rememberDevice } from '../security/device'
 import { challengeKind, issueChallenge } from '../security/challenges'
 import { succeeded, type Rule } from '../security/throttle'
-import { navigate, render } from '../ui/render'
+import { leave, navigate, render } from '../ui/render'
 import { UnverifiedCard } from './unverified'
 
 /** How the first step was made; every method (codes, passkeys, providers next) names itself here. */
@@ -96,7 +96,8 @@ export async function finishSignIn<E extends AppEnv>(
   await rememberDevice(c, config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
   // Back where the person was going (a checked same-origin path, carried by NextField), else home.
-  return navigate(c, (await nextFrom(c)) ?? '/welcome')
+  const next = await nextFrom(c)
+  return next ? leave(c, next) : navigate(c, '/welcome')
 }
 
 /**

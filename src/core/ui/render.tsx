@@ -118,6 +118,17 @@ export function navigate(c: Context, path: string) {
 }
 
 /**
+ * Sends the browser to `path` with a full page load: for a `next` that may be a page of the team's
+ * own app (front mode), whose document htmx must not swap into this one. A 303 for plain forms, a
+ * 204 with HX-Redirect for htmx.
+ */
+export function leave(c: Context, path: string) {
+  if (!isHtmx(c)) return c.redirect(path, 303)
+  c.header('HX-Redirect', path)
+  return c.body(null, 204)
+}
+
+/**
  * A refused form that replaces itself (`HxForm` with an `id`): for htmx, the form alone; without
  * JavaScript, the whole page around it.
  */

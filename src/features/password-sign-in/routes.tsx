@@ -13,7 +13,7 @@ import { knownDevice } from '../../core/security/device'
 import { reserveInOrder, signInStages, succeeded } from '../../core/security/throttle'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { startCodeSignIn } from '../email-code'
-import { navigate, render } from '../../core/ui/render'
+import { leave, navigate, render } from '../../core/ui/render'
 import { signInSchema } from './forms'
 import { SignInCard } from './views'
 
@@ -24,7 +24,7 @@ const INVALID_CREDENTIALS = 'Invalid credentials'
 
 passwordSignInRoutes.get('/', withSession, async (c) => {
   const next = await nextFrom(c)
-  if (c.var.auth) return navigate(c, next ?? '/welcome')
+  if (c.var.auth) return next ? leave(c, next) : navigate(c, '/welcome')
   const flash = takeFlash(c)
   return c.render(<SignInCard flash={flash} email={flash?.email} next={next} />, {
     title: 'Sign in',

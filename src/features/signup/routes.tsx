@@ -14,7 +14,7 @@ import { hashPassword } from '../../core/passwords/hash'
 import { withSession } from '../../core/sessions/cookie'
 import { reserve, subscriberRule, type Limit } from '../../core/security/throttle'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
-import { navigate, render } from '../../core/ui/render'
+import { leave, navigate, render } from '../../core/ui/render'
 import { sendVerification } from '../email-verification'
 import { signupSchema } from './forms'
 import { signupTakenMail } from './mail'
@@ -29,7 +29,7 @@ const CREATED = defineNotice('created', 'Account created. Sign in with your new 
 
 signupRoutes.get('/signup', withSession, async (c) => {
   const next = await nextFrom(c)
-  if (c.var.auth) return navigate(c, next ?? '/welcome')
+  if (c.var.auth) return next ? leave(c, next) : navigate(c, '/welcome')
   const min = c.var.config.passwordMinLength
   const flash = takeFlash(c)
   return c.render(<SignupCard passwordMinLength={min} flash={flash} next={next} />, {
