@@ -5,7 +5,14 @@ import { isLoopback } from './request'
 // Every cookie the product sets, by the name given to `cookiePolicy` (with or without `__Host-`).
 // Front mode never forwards them to the team's app (src/core/front/), so a new cookie must be named
 // here: `cookiePolicy` refuses any other name, which any test that sets it will show.
-const PRODUCT_COOKIES: readonly string[] = ['session', 'flash', 'reset', 'verify', 'email_change']
+const PRODUCT_COOKIES: readonly string[] = [
+  'session',
+  'flash',
+  'device',
+  'reset',
+  'verify',
+  'email_change',
+]
 const PRODUCT_COOKIE_PREFIXES: readonly string[] = ['ch-']
 
 /** Whether a cookie of this name (as the browser sends it) is one of the product's own. */
