@@ -139,6 +139,8 @@ async function main() {
     ...(stack ? { PWNED_PASSWORDS_URL: stack.pwnedPasswordsUrl } : {}),
     ...(withExample ? { PROTECTED_PATHS: EXAMPLE_PROTECTED_PATHS } : {}),
     ...readDevVars(devVarsPath),
+    // `MOUNT_PATH=/auth npm run dev` serves every page under /auth.
+    ...(process.env.MOUNT_PATH ? { MOUNT_PATH: process.env.MOUNT_PATH } : {}),
     DATABASE_URL: databaseUrl,
   }
   const configArgs = withExample ? await exampleConfigArgs(REPO_ROOT) : undefined
@@ -152,7 +154,10 @@ async function main() {
       throw err
     },
   )
-  log(`\n${paint('32', `edge-auth is running at http://localhost:${port}`)}  (Ctrl-C to stop)`)
+  const mount = vars.MOUNT_PATH && vars.MOUNT_PATH !== '/' ? vars.MOUNT_PATH : ''
+  log(
+    `\n${paint('32', `edge-auth is running at http://localhost:${port}${mount}`)}  (Ctrl-C to stop)`,
+  )
   if (withExample) {
     log(
       `example: the team's app (examples/hello-app) is behind it in front mode: ` +

@@ -1,4 +1,5 @@
 import type { Bindings } from './env'
+import { MOUNT_SHAPE } from './http/mount'
 
 export type Environment = 'production' | 'development' | 'test'
 
@@ -26,6 +27,8 @@ export interface Config {
   resetTokenMinutes: number
   /** Front mode: path prefixes whose signed-out visitors are sent to sign in (lower case). */
   protectedPaths: readonly string[]
+  /** Where every route lives: '' at the root, or one segment such as `/auth` (MOUNT_PATH). */
+  mountPath: string
   /** The authenticator-app key encryption keys, current first; empty when none is configured. */
   totpKeys: TotpKey[]
 }
@@ -159,6 +162,10 @@ export function getConfig(env: Bindings): Config {
   if (badPrefix !== undefined) {
     throw new ConfigError('PROTECTED_PATHS must be comma-separated paths that start with /')
   }
+  const mount = (env.MOUNT_PATH ?? '/').trim() || '/'
+  if (mount !== '/' && !MOUNT_SHAPE.test(mount)) {
+    throw new ConfigError('MOUNT_PATH must be / or one lower-case path segment such as /auth')
+  }
   const config: Config = {
     environment: environment as Environment,
     production,
@@ -180,6 +187,7 @@ export function getConfig(env: Bindings): Config {
     totpKeys: totpKeys(env.TOTP_ENCRYPTION_KEY),
     // Compared lower case, after decoding: protecting too much is safe, too little is not.
     protectedPaths: protectedPaths.map((p) => p.toLowerCase().replace(/\/+$/, '') || '/'),
+    mountPath: mount === '/' ? '' : mount,
   }
   parsed.set(env, config)
   return config

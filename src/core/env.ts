@@ -48,6 +48,10 @@ export interface Bindings {
   APP?: Fetcher
   /** Front mode: path prefixes, comma-separated, that send signed-out visitors to sign in. */
   PROTECTED_PATHS?: string
+  /** `/` (default) or one segment such as `/auth`: every page, form and link of the product under it. */
+  MOUNT_PATH?: string
+  /** The static assets (`[assets] binding`), served by the Worker under MOUNT_PATH. */
+  ASSETS?: Fetcher
 }
 
 export interface Variables {

@@ -6,6 +6,7 @@ import { unsealSession } from '../../src/core/sessions/sessions'
 import { getConfig } from '../../src/core/config'
 import { countDatabaseCalls } from '../app/database-calls'
 import {
+  callApp,
   captureLogs,
   cookieFrom,
   db,
@@ -232,6 +233,24 @@ describe('front mode', () => {
     const out = await post('/logout', {}, { cookie })
     expect(out.status).toBe(303)
     expect((await get('/app/private', { cookie })).status).toBe(303)
+  })
+})
+
+describe('front mode under MOUNT_PATH=/auth', () => {
+  const mounted = { MOUNT_PATH: '/auth' }
+  it('keeps /auth for the product and forwards everything else, its old paths included', async () => {
+    const page = await callApp('/auth', mounted)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('action="/auth/login"')
+    const protectedPage = await callApp('/app/private', mounted)
+    expect(protectedPage.status).toBe(303)
+    expect(protectedPage.headers.get('Location')).toBe('/auth?next=%2Fapp%2Fprivate')
+    // /welcome is the app's now: it answers (Hono's plain 404), not the product.
+    const welcome = await callApp('/welcome', mounted)
+    expect(welcome.status).toBe(404)
+    expect(await welcome.text()).toBe('404 Not Found')
+    const { user } = await echo(await callApp('/app/echo', mounted))
+    expect(user).toBeNull()
   })
 })
 

@@ -77,6 +77,8 @@ export const signedIn = createMiddleware<EdgeAuthEnv>(async (c, next) => {
   if (c.var.user) return next()
   const url = new URL(c.req.url)
   const here = url.pathname + url.search
+  // In front mode edge-auth already sent signed-out visitors of PROTECTED_PATHS to sign in; this
+  // covers pages the list forgot.
   const target = c.env.AUTH
     ? await c.env.AUTH.signInUrl(here)
     : `/?next=${encodeURIComponent(here)}`

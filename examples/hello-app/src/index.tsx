@@ -5,7 +5,8 @@ import { Hono } from 'hono'
 import type { Child } from 'hono/jsx'
 import { edgeAuth, signedIn, type EdgeAuthEnv } from './edge-auth'
 
-type Env = EdgeAuthEnv & { Bindings: { MODE?: string } }
+// AUTH_PATH: where edge-auth is mounted on this hostname ('' at the root, or its MOUNT_PATH).
+type Env = EdgeAuthEnv & { Bindings: { MODE?: string; AUTH_PATH?: string } }
 
 const app = new Hono<Env>()
 
@@ -31,8 +32,8 @@ function Page(props: { title: string; children: Child }) {
 }
 
 // Signing out is edge-auth's own POST /logout: a same-origin form, so its CSRF check passes.
-const SignOut = () => (
-  <form method="post" action="/logout">
+const SignOut = (props: { auth: string }) => (
+  <form method="post" action={`${props.auth}/logout`}>
     <button type="submit">Sign out</button>
   </form>
 )
@@ -47,11 +48,11 @@ app.get('/app', (c) => {
           <p>
             <a href="/app/private">Your private page</a>
           </p>
-          <SignOut />
+          <SignOut auth={c.env.AUTH_PATH ?? ''} />
         </>
       ) : (
         <p>
-          Hello, visitor. <a href="/?next=%2Fapp">Sign in</a>
+          Hello, visitor. <a href={`${c.env.AUTH_PATH ?? ''}/?next=%2Fapp`}>Sign in</a>
         </p>
       )}
     </Page>,
@@ -66,7 +67,7 @@ app.get('/app/private', signedIn, (c) => {
         Signed in as {user.username} ({user.email}
         {user.emailVerified ? ', confirmed' : ', not confirmed yet'}).
       </p>
-      <SignOut />
+      <SignOut auth={c.env.AUTH_PATH ?? ''} />
     </Page>,
   )
 })

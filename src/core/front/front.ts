@@ -6,6 +6,7 @@ import type { Feature } from '../feature'
 import { isProductCookie } from '../http/cookies'
 import { onError } from '../http/errors'
 import { context } from '../http/middleware'
+import { internalPath } from '../http/mount'
 import { withNext } from '../http/next'
 import { isLoopback } from '../http/request'
 import { authUser, type AuthUser } from '../service/auth-user'
@@ -92,7 +93,9 @@ function cookieName(part: string): string {
   return (at < 0 ? part : part.slice(0, at)).trim()
 }
 
-function isOwnPath(pathname: string, segments: Set<string>): boolean {
+/** Under MOUNT_PATH the product owns its mount alone; at the root, its routes' first segments. */
+function isOwnPath(pathname: string, segments: Set<string>, mount: string): boolean {
+  if (mount) return pathname === mount || pathname.startsWith(`${mount}/`)
   return pathname === '/' || segments.has(pathname.split('/')[1]!)
 }
 
@@ -114,7 +117,8 @@ export function forwardAnonymous(features: readonly Feature[]) {
     if (!app) return undefined
     const url = new URL(request.url)
     segments ??= ownSegments(features)
-    if (isOwnPath(url.pathname, segments)) return undefined
+    const mount = (env.MOUNT_PATH ?? '/').trim()
+    if (isOwnPath(url.pathname, segments, mount === '/' ? '' : mount)) return undefined
     if (url.protocol === 'http:' && !isLoopback(url.hostname)) return undefined
     const cookies = cookieParts(request.headers.get('Cookie'))
     if (cookies.some((part) => isProductCookie(cookieName(part)))) return undefined
@@ -125,6 +129,7 @@ export function forwardAnonymous(features: readonly Feature[]) {
       return undefined // the error page is the middleware chain's to answer
     }
     if (config.sessionSecretIsFallback && !isLoopback(url.hostname)) return undefined
+    if (config.mountPath !== (mount === '/' ? '' : mount)) return undefined
     if (isProtected(url.pathname, config.protectedPaths)) return undefined
     let forged = false
     request.headers.forEach((_value, name) => (forged ||= name.startsWith(HEADER_PREFIX)))
@@ -140,6 +145,7 @@ export function forwardAnonymous(features: readonly Feature[]) {
 export function front(
   features: readonly Feature[],
   headers: MiddlewareHandler,
+  mount: string,
 ): MiddlewareHandler<AppEnv> {
   let segments: Set<string> | undefined
   const setUp = context(features)
@@ -156,7 +162,7 @@ export function front(
     if (!session && isProtected(url.pathname, c.var.config.protectedPaths)) {
       c.header('Cache-Control', 'no-store')
       // A full page load: an htmx request from the app's page must not swap the sign-in into it.
-      return leave(c, withNext('/', url.pathname + url.search))
+      return leave(c, internalPath(c, withNext('/', url.pathname + url.search)))
     }
     return undefined
   }
@@ -165,7 +171,7 @@ export function front(
     if (!app) return next()
     const url = new URL(c.req.url)
     segments ??= ownSegments(features)
-    if (isOwnPath(url.pathname, segments)) return next()
+    if (isOwnPath(url.pathname, segments, mount)) return next()
 
     // Decide first; the app's answer never passes through `headers` (which would add to it), and
     // only the product's own answers (https, sign in first, errors) get them.

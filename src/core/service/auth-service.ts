@@ -3,6 +3,7 @@ import { parse } from 'hono/utils/cookie'
 import { getConfig } from '../config'
 import { createDb, isDatabaseUnavailable } from '../db/client'
 import type { Bindings } from '../env'
+import { mountPath } from '../http/mount'
 import { safeNext, withNext } from '../http/next'
 import { describeError, logEvent } from '../security/log'
 import { SESSION_COOKIE } from '../sessions/cookie'
@@ -52,6 +53,6 @@ export class AuthService extends WorkerEntrypoint<Bindings> {
    * same-origin path (anything else is dropped, and sign-in ends on the welcome page).
    */
   signInUrl(next?: string | null): string {
-    return withNext('/', safeNext(next))
+    return mountPath(getConfig(this.env).mountPath, withNext('/', safeNext(next)))
   }
 }
