@@ -71,6 +71,9 @@ describe('MOUNT_PATH=/auth', () => {
     const form = await (await at('/auth?next=%2Fapp')).text()
     expect(form).toContain('href="/auth/signup?next=%2Fapp"')
     expect(form).toContain('action="/auth/login"')
+    expect(await (await at('/auth/signup?next=%2Fapp')).text()).toContain(
+      'href="/auth?next=%2Fapp"',
+    )
     // `next` is a path of the site, not of the product: it is never moved.
     expect(form).toContain('<input type="hidden" name="next" value="/app"/>')
     const email = uniqueEmail('mount-next')

@@ -27,9 +27,16 @@ export function internalPath(c: Context, path: string): string {
 }
 
 // Every attribute of the product's markup that holds one of its URLs.
-const URL_ATTRIBUTES = /(\s(?:href|action|src|hx-get|hx-post|hx-put|hx-patch|hx-delete)=")\/(?!\/)/g
+const URL_ATTRIBUTES =
+  /(\s(?:href|action|src|hx-get|hx-post|hx-put|hx-patch|hx-delete)=")\/(?!\/)([^"]*)/g
 
 /** The product's markup with every root-relative URL moved under the mount. */
 export function prefixLinks(html: string, mount: string): string {
-  return mount ? html.replace(URL_ATTRIBUTES, `$1${mount}/`) : html
+  if (!mount) return html
+  // The root page is the mount itself (`/` → `/auth`, `/?next=…` → `/auth?next=…`), as in mountPath.
+  return html.replace(URL_ATTRIBUTES, (_, attribute: string, rest: string) =>
+    rest === '' || rest.startsWith('?')
+      ? `${attribute}${mount}${rest}`
+      : `${attribute}${mount}/${rest}`,
+  )
 }
