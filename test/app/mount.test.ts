@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { callApp, captureLogs, cookieFrom, PASSWORD, SESSION, uniqueEmail } from './helpers'
+import { waitForMail } from './mail-outbox'
 
 // MOUNT_PATH=/auth: every page, form, link, asset and redirect of the product lives under /auth.
 
@@ -80,6 +81,20 @@ describe('MOUNT_PATH=/auth', () => {
     await postAt('/auth/signup', { username: 'Ada', email, password: PASSWORD, next: '/app' })
     const back = await postAt('/auth/login', { email, password: PASSWORD, next: '/app' })
     expect(back.headers.get('Location')).toBe('/app')
+  })
+
+  it('mails links under /auth, and the link lands under /auth', async () => {
+    const email = uniqueEmail('mount-mail')
+    await postAt('/auth/signup', { username: 'Ada', email, password: PASSWORD })
+    const asked = await postAt('/auth/forgot', { email })
+    expect(asked.headers.get('Location')).toBe('/auth/forgot/sent')
+    const mail = await waitForMail(email, 'Reset your edge-auth password')
+    const link = new URL(mail.link!)
+    expect(link.pathname).toMatch(/^\/auth\/reset\/[^/]+$/)
+    const landed = await at(link.pathname)
+    expect(landed.status).toBe(303)
+    expect(landed.headers.get('Location')).toBe('/auth/reset')
+    expect(mail.text).not.toMatch(/https:\/\/edge-auth\.test\/(?!auth)/)
   })
 
   it('serves its assets under /auth and answers nothing at the root', async () => {
