@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
-import { nextFrom } from '../http/next'
+import { nextFrom, withNext } from '../http/next'
 import { issueSessionCookie } from '../sessions/cookie'
 import { clearFailedSignIns } from '../db/users'
 import { rememberDevice } from '../security/device'
@@ -82,7 +82,8 @@ export async function finishSignIn<E extends AppEnv>(
       issueChallenge(c, db, PENDING_SECOND_STEP, user.id),
     ])
     await audit(c, 'login', 'success', { userId: user.id, method: step.method, reason: 'pending' })
-    return navigate(c, SECOND_STEP_PATH)
+    // `next` rides along to the second step's page, whose forms carry it on (NextField).
+    return navigate(c, withNext(SECOND_STEP_PATH, await nextFrom(c)))
   }
   // One round trip: settle the throttle, the method's own work, and start the session.
   const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
@@ -118,5 +119,6 @@ export async function completeSignIn<E extends AppEnv>(
   ])
   await rememberDevice(c, c.var.config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
-  return navigate(c, '/welcome')
+  const next = await nextFrom(c)
+  return next ? leave(c, next) : navigate(c, '/welcome')
 }
