@@ -34,7 +34,17 @@ async function signedIn() {
 describe('MOUNT_PATH=/auth', () => {
   it('renders every page with no link, form or asset outside /auth', async () => {
     const cookie = await signedIn()
-    const anonymous = ['/auth', '/auth/signup', '/auth/forgot', '/auth/forgot/sent', '/auth/reset']
+    const anonymous = [
+      '/auth',
+      '/auth/signup',
+      '/auth/forgot',
+      '/auth/forgot/sent',
+      '/auth/reset',
+      '/auth/signin/code',
+      '/auth/signin/code/enter',
+      '/auth/signin/code/link',
+      '/auth/login/two-factor',
+    ]
     const personal = [
       '/auth/welcome',
       '/auth/account',
@@ -43,6 +53,7 @@ describe('MOUNT_PATH=/auth', () => {
       '/auth/account/email',
       '/auth/account/sessions',
       '/auth/account/delete',
+      '/auth/account/two-factor',
     ]
     const pages = [
       ...anonymous.map((path) => [path, {}] as const),

@@ -12,6 +12,7 @@ const PRODUCT_COOKIES: readonly string[] = [
   'reset',
   'verify',
   'email_change',
+  'code-link',
 ]
 const PRODUCT_COOKIE_PREFIXES: readonly string[] = ['ch-']
 

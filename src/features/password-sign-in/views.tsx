@@ -47,7 +47,7 @@ export function SignInCard(props: {
         <SubmitButton>Sign in</SubmitButton>
       </HxForm>
       <p class="switch">
-        <HxLink href="/signin/code">Email me a sign-in code</HxLink> ·{' '}
+        <HxLink href={withNext('/signin/code', props.next)}>Email me a sign-in code</HxLink> ·{' '}
         <HxLink href="/forgot">Forgot your password?</HxLink>
       </p>
       <p class="switch">
