@@ -1,6 +1,7 @@
 import type { Feature } from './core/feature'
 import { account } from './features/account'
 import { accountDeletion } from './features/account-deletion'
+import { activity } from './features/activity'
 import { emailChange } from './features/email-change'
 import { emailCode } from './features/email-code'
 import { emailVerification } from './features/email-verification'
@@ -29,5 +30,6 @@ export const features: readonly Feature[] = [
   passwordChange,
   sessions,
   twoFactor,
+  activity,
   accountDeletion,
 ]

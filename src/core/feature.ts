@@ -11,6 +11,24 @@ export interface AccountLink {
 }
 
 /**
+ * One audited event of a known user, as `audit` (core/http/audit.ts) hands it to `recordEvent`
+ * after the answer: only the fixed vocabulary of the audit call and the place and browser in
+ * words, never an address, a token or an email.
+ */
+export interface SecurityEvent {
+  userId: number
+  at: Date
+  action: string
+  outcome: 'success' | 'failure' | 'throttled'
+  method: string
+  reason: string
+  /** City and country as Cloudflare names them (what the session list shows), or ''. */
+  place: string
+  /** "Firefox on Windows" (core/http/user-agent.ts), never the raw User-Agent. */
+  browser: string
+}
+
+/**
  * What a capability under `src/features/<name>/` offers the assembly, through its `index.ts`: the
  * only public face of the folder. `src/features.ts` lists them; `src/index.tsx` mounts their
  * routes, account deletion runs their `deleteUserRows` and the cron their `purge`.
@@ -33,4 +51,6 @@ export interface Feature {
    * unused code of the signed-in account, spending it.
    */
   checkSecondFactor?: (c: Context<AppEnv>, auth: LiveSession, code: string) => Promise<boolean>
+  /** Keeps an audited event of a known user (features/activity); runs after the answer. */
+  recordEvent?: (db: Database, event: SecurityEvent) => Promise<unknown>
 }

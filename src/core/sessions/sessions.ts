@@ -46,6 +46,8 @@ export interface LiveSession {
   generation: number
   /** Whether the account has a second factor (read with the session, no extra statement). */
   twoFactor: boolean
+  /** Whether the user is an admin; set only by a session read (a fresh session says no). */
+  admin?: boolean
 }
 
 function liveSession(idHash: string, user: SessionUser, createdAt: Date): LiveSession {
@@ -108,7 +110,7 @@ export async function loadSession(
     await touchSession(db, idHash, expiresAt, now)
   }
   const user = { ...row, id: row.userId, emailVerified: row.emailVerifiedAt !== null }
-  return liveSession(idHash, user, row.createdAt)
+  return { ...liveSession(idHash, user, row.createdAt), admin: row.admin }
 }
 
 /**
