@@ -8,9 +8,10 @@ import { sessions, users } from './schema'
  * a statement of its own. Datetimes are stored in UTC (drizzle writes ISO strings), hence
  * utc_timestamp().
  */
-export const lockedNow = sql<boolean>`(${users.lockedAt} is not null and (${users.lockedUntil} is null or ${users.lockedUntil} > utc_timestamp()))`.mapWith(
-  (v) => Number(v) === 1,
-)
+export const lockedNow =
+  sql<boolean>`(${users.lockedAt} is not null and (${users.lockedUntil} is null or ${users.lockedUntil} > utc_timestamp()))`.mapWith(
+    (v) => Number(v) === 1,
+  )
 
 /**
  * The user with this normalised email, or undefined. With `typedEmail` (the address as typed), a row

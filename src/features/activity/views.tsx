@@ -28,8 +28,9 @@ export function ActivityCard(props: { events: ActivityRow[] }) {
     <Card id="activity" title="Recent activity">
       <p>The 30 newest security events of your account, newest first, kept for 90 days.</p>
       <p class="not-me">
-        Something here that was not you? <HxLink href="/account/password">Change your password</HxLink>{' '}
-        and <HxLink href="/account/sessions">end the sessions</HxLink> you do not recognise.
+        Something here that was not you?{' '}
+        <HxLink href="/account/password">Change your password</HxLink> and{' '}
+        <HxLink href="/account/sessions">end the sessions</HxLink> you do not recognise.
       </p>
       <ActivityList events={props.events} />
       <BackToAccount />
