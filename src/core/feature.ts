@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { Hono } from 'hono/tiny'
 import type { Database, Transaction } from './db/client'
@@ -51,6 +52,13 @@ export interface Feature {
    * unused code of the signed-in account, spending it.
    */
   checkSecondFactor?: (c: Context<AppEnv>, auth: LiveSession, code: string) => Promise<boolean>
+  /**
+   * The second factors this feature keeps, for the admin console's user page: a label and a count
+   * correlated to `users.id` (a subquery or a column test), never a secret.
+   */
+  factorCounts?: readonly { label: string; count: SQL<number> }[]
+  /** Removes this feature's second factors of the user (an admin's "remove second factors"). */
+  removeFactors?: (tx: Transaction, userId: number) => Promise<unknown>
   /** Keeps an audited event of a known user (features/activity); runs after the answer. */
   recordEvent?: (db: Database, event: SecurityEvent) => Promise<unknown>
 }

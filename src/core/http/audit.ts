@@ -19,7 +19,14 @@ export async function audit<E extends AppEnv>(
   c: Context<E>,
   action: string,
   outcome: Outcome,
-  fields: { userId?: number; reason?: string; count?: number; method?: string } = {},
+  fields: {
+    userId?: number
+    reason?: string
+    count?: number
+    method?: string
+    /** The admin who acted on `userId`'s account (features/admin). */
+    adminId?: number
+  } = {},
 ) {
   const hash = await keyedHash(c.var.config.sessionSecret)
   const client = (await hash(`client\n${clientAddress(c)}`)).slice(0, 16)

@@ -25,6 +25,8 @@ const SUCCESS: Record<string, string> = {
   admin_sign_out: 'Signed out everywhere by support',
   admin_resend_verification: 'Confirmation link sent again by support',
   admin_remove_factors: 'Second factors removed by support',
+  role_grant: 'Made an admin (from the command line)',
+  role_revoke: 'No longer an admin (from the command line)',
 }
 
 const FAILED_LOGIN: Record<string, string> = {
