@@ -446,3 +446,25 @@ describe('database work and audit', () => {
     logs.restore()
   })
 })
+
+describe('next through a mailed code', () => {
+  it('is carried from the sign-in page through asking and entering, kept across a wrong code', async () => {
+    const email = uniqueEmail('code-next')
+    await signup({ email })
+    const hidden = '<input type="hidden" name="next" value="/app"/>'
+    const signIn = await (await get('/?next=%2Fapp')).text()
+    expect(signIn).toContain('href="/signin/code?next=%2Fapp"')
+    expect(await (await get('/signin/code?next=%2Fapp')).text()).toContain(hidden)
+    const asked = await post('/signin/code', { email, next: '/app' })
+    expect(asked.headers.get('Location')).toBe('/signin/code/enter?next=%2Fapp')
+    const cookie = cookieFrom(asked, CHALLENGE)!
+    expect(await (await get('/signin/code/enter?next=%2Fapp', { cookie })).text()).toContain(hidden)
+    const { code } = await mailedCode(email)
+    const wrong = await post('/signin/code/enter', { code: 'BBBB-BBBB', next: '/app' }, { cookie })
+    expect(wrong.status).toBe(400)
+    expect(await wrong.text()).toContain(hidden)
+    const done = await post('/signin/code/enter', { code, next: '/app' }, { cookie })
+    expect(done.status).toBe(303)
+    expect(done.headers.get('Location')).toBe('/app')
+  })
+})

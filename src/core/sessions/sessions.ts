@@ -46,11 +46,18 @@ export interface LiveSession {
   generation: number
   /** Whether the account has a second factor (read with the session, no extra statement). */
   twoFactor: boolean
+  /** When the session ends unless used again (idle expiry, capped by the absolute lifetime). */
+  expiresAt: Date
   /** Whether the user is an admin; set only by a session read (a fresh session says no). */
   admin?: boolean
 }
 
-function liveSession(idHash: string, user: SessionUser, createdAt: Date): LiveSession {
+function liveSession(
+  idHash: string,
+  user: SessionUser,
+  createdAt: Date,
+  expiresAt: Date,
+): LiveSession {
   const { id: userId, username, email, memberSince, emailVerified, generation, twoFactor } = user
   return {
     idHash,
@@ -62,6 +69,7 @@ function liveSession(idHash: string, user: SessionUser, createdAt: Date): LiveSe
     emailVerified,
     generation,
     twoFactor,
+    expiresAt,
   }
 }
 
@@ -106,11 +114,11 @@ export async function loadSession(
   const stale = now.getTime() - row.lastSeenAt.getTime() >= TOUCH_AFTER_MS
   const idleHalfGone =
     row.expiresAt.getTime() - now.getTime() < (config.sessionIdleSeconds * 1000) / 2
-  if ((stale || idleHalfGone) && expiresAt.getTime() - row.expiresAt.getTime() >= 1000) {
-    await touchSession(db, idHash, expiresAt, now)
-  }
+  const touch = (stale || idleHalfGone) && expiresAt.getTime() - row.expiresAt.getTime() >= 1000
+  if (touch) await touchSession(db, idHash, expiresAt, now)
   const user = { ...row, id: row.userId, emailVerified: row.emailVerifiedAt !== null }
-  return { ...liveSession(idHash, user, row.createdAt), admin: row.admin }
+  const session = liveSession(idHash, user, row.createdAt, touch ? expiresAt : row.expiresAt)
+  return { ...session, admin: row.admin }
 }
 
 /**
@@ -129,12 +137,13 @@ export async function startSession(
   const id = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)))
   const idHash = await hashSessionId(id)
   const userId = user.id
+  const expiresAt = nextExpiry(config, now, now)
   await Promise.all([
     insertSession(db, {
       idHash,
       userId,
       createdAt: now,
-      expiresAt: nextExpiry(config, now, now),
+      expiresAt,
       userAgent: origin.userAgent.slice(0, 255),
       location: origin.location.slice(0, 100),
       generation: user.generation,
@@ -146,7 +155,7 @@ export async function startSession(
   // The seal (Iron: AES-256-CBC and HMAC-SHA-256) keeps both the id and the user id unreadable and
   // unforgeable; the database still decides whether the session lives.
   const sealed = await encrypt(config.sessionSecret, { i: id, u: userId })
-  return { sealed, session: liveSession(idHash, user, now) }
+  return { sealed, session: liveSession(idHash, user, now, expiresAt) }
 }
 
 /** Ends one session on the server, so a copied cookie stops working (ASVS 7.4.1). */
