@@ -9,6 +9,7 @@ import {
   HxLink,
   PasswordField,
   SecondFactorField,
+  SubmitButton,
   When,
 } from '../../core/ui/components'
 import type { Flash } from '../../core/ui/flash'
@@ -29,7 +30,7 @@ export function SearchCard(props: { q: string; page: number; users: FoundUser[];
           autocomplete="off"
           maxlength={254}
         />
-        <button type="submit">Search</button>
+        <SubmitButton>Search</SubmitButton>
       </form>
       {props.users.length === 0 ? (
         <p>No users match.</p>
@@ -94,7 +95,7 @@ function ActionForm(props: {
       <h3>{props.label}</h3>
       {props.children}
       <Sudo twoFactor={props.twoFactor} action={props.action} error={props.error} />
-      <button type="submit">{props.label}</button>
+      <SubmitButton>{props.label}</SubmitButton>
     </HxForm>
   )
 }
