@@ -19,6 +19,7 @@ import {
   userIdOf,
 } from './helpers'
 import { waitForMail } from './mail-outbox'
+import { base32Decode, stepOf, totp } from './totp-reference'
 
 const logs = captureLogs()
 afterAll(() => logs.restore())
@@ -59,6 +60,28 @@ async function kindsOf(userId: number, kind: string) {
     },
     { timeout: 10_000, interval: 50 },
   )
+}
+
+function between(html: string, re: RegExp): string {
+  const match = re.exec(html)
+  if (!match) throw new Error(`not in page: ${re}`)
+  return match[1]!
+}
+
+/** Turns two-factor sign-in on through the pages (as two-factor.test.ts does); the recovery codes. */
+async function enrol(cookie: string) {
+  const setup = await (
+    await post('/account/two-factor/setup', { password: PASSWORD }, { cookie })
+  ).text()
+  const key = base32Decode(between(setup, /id="totp-key">([A-Z2-7 ]+)</))
+  const enrolment = between(setup, /name="enrolment" value="([^"]+)"/)
+  // Clear of a 30-second boundary, so the previous step is still accepted when the code arrives.
+  const into = (Date.now() / 1000) % 30
+  if (into > 26) await new Promise((r) => setTimeout(r, (30 - into + 0.3) * 1000))
+  const code = await totp(key, stepOf(Date.now() / 1000) - 1)
+  const res = await post('/account/two-factor/enable', { enrolment, code }, { cookie })
+  expect(res.status).toBe(200)
+  return [...(await res.text()).matchAll(/<li><code>([A-Z0-9-]+)<\/code><\/li>/g)].map((m) => m[1]!)
 }
 
 const ACTIONS = ['lock', 'unlock', 'sign-out', 'resend-verification', 'remove-factors']
@@ -247,6 +270,28 @@ describe('actions', () => {
     expect((await post('/login', { email: user.email, password: PASSWORD })).status).toBe(303)
     await kindsOf(user.id, 'admin_unlock')
     await waitForMail(user.email, 'is unlocked')
+  })
+
+  it('the second step is refused too, and a 2FA account is told after its password', async () => {
+    const user = await member()
+    const codes = await enrol(user.cookie)
+    const first = await post('/login', { email: user.email, password: PASSWORD })
+    expect(first.headers.get('Location')).toBe('/login/two-factor')
+    const pending = cookieFrom(first, '__Host-ch-2fa-pending')!
+    // Locked while the pending sign-in waits (the console's lock would also end it).
+    await db().update(users).set({ lockedAt: new Date() }).where(eq(users.id, user.id))
+    const second = await post(
+      '/login/two-factor/recovery',
+      { code: codes[0]! },
+      { cookie: pending },
+    )
+    expect(second.status).toBe(403)
+    expect(await second.text()).toContain(LOCKED)
+    expect(cookieFrom(second, SESSION)).toBeUndefined()
+    // A right password on the locked 2FA account: told at once, no pending sign-in.
+    const again = await post('/login', { email: user.email, password: PASSWORD })
+    expect(again.status).toBe(403)
+    expect(cookieFrom(again, '__Host-ch-2fa-pending')).toBeUndefined()
   })
 
   it('a lock with an end date ends by itself', async () => {

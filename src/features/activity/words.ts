@@ -56,6 +56,10 @@ export function describeEvent(e: ActivityRow): string {
     if (e.outcome !== 'success') return 'Email change refused: wrong password'
     return e.reason === 'confirmed' ? 'Email address changed' : 'Email change asked for'
   }
+  // An admin's own line when the console's re-authentication failed (features/admin).
+  if (e.kind.startsWith('admin_') && e.reason === 'reauth') {
+    return 'Support action refused: wrong password or code'
+  }
   const done = SUCCESS[e.kind] ?? e.kind.replace(/_/g, ' ')
   if (e.outcome === 'success') return done
   return `${done}: ${e.outcome === 'throttled' ? 'slowed down' : 'refused'}`
