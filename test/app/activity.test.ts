@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { purgeExpired } from '../../src/core/lifecycle'
 import { features } from '../../src/features'
 import { securityEvents } from '../../src/features/activity/schema'
-import { countDatabaseCalls } from './database-calls'
+import { activityWrites, countDatabaseCalls } from './database-calls'
 import {
   callApp,
   captureLogs,
@@ -174,6 +174,27 @@ describe('recent activity', () => {
     count = countDatabaseCalls()
     expect((await callApp('/account', {}, { cookie })).status).toBe(200)
     expect(count()).toBe(1)
+  })
+
+  it("a sign-in's line is one insert outside the request's statements, none on a plain page", async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    // The signup's own line is written after its answer: let it land first.
+    await eventsOnce(await userIdOf(email), 1)
+    const before = activityWrites.count
+    const count = countDatabaseCalls()
+    const body = new URLSearchParams({ email, password: PASSWORD })
+    const res = await callApp('/login', {}, { method: 'POST', body })
+    expect(res.status).toBe(303)
+    expect(activityWrites.count - before).toBe(1)
+    // The request's own statements are what they were: the line never joins its round trips.
+    expect(count()).toBeGreaterThan(0)
+    vi.restoreAllMocks()
+    const cookie = cookieFrom(res, SESSION)!
+    const still = activityWrites.count
+    countDatabaseCalls()
+    expect((await callApp('/welcome', {}, { cookie })).status).toBe(200)
+    expect(activityWrites.count).toBe(still)
   })
 
   it('is only for the signed in', async () => {
