@@ -47,8 +47,10 @@ export async function audit<E extends AppEnv>(
       outcome,
       method: fields.method ?? '',
       reason: fields.reason ?? '',
-      place: location.slice(0, 100),
-      browser: describeUserAgent(userAgent).slice(0, 64),
+      // An admin's action on the account: the user's line names support, never where the admin is
+      // or what they use.
+      place: fields.adminId === undefined ? location.slice(0, 100) : '',
+      browser: fields.adminId === undefined ? describeUserAgent(userAgent).slice(0, 64) : '',
     })
   }
 }
