@@ -158,7 +158,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     const statements = new Map<string, number>()
     for (const s of scenarios.filter(available)) {
       const count = bcryptHeavy(s) ? 2 : 5
-      const before = await stack.statements()
+      const before = await settled(stack)
       for (let i = 0; i < count; i++) {
         const parts = s.next?.() ?? {}
         const res = await send(s.url, s.method, s.path, {
@@ -171,7 +171,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
           )
         }
       }
-      statements.set(s.name, ((await stack.statements()) - before) / count)
+      statements.set(s.name, ((await settled(stack)) - before) / count)
     }
 
     // JIT and connection warm-up; a quick run reports no timing worth warming up for.
@@ -308,4 +308,19 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     await stack?.stop()
     await rm(tmp, { recursive: true, force: true })
   }
+}
+
+/**
+ * The statement count once work after the answers (mail, activity lines) has landed: read until
+ * two reads a moment apart agree.
+ */
+async function settled(stack: { statements(): Promise<number> }): Promise<number> {
+  let last = await stack.statements()
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100))
+    const now = await stack.statements()
+    if (now === last) return now
+    last = now
+  }
+  return last
 }

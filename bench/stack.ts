@@ -106,7 +106,13 @@ export async function startBenchStack(): Promise<BenchStack> {
           Number(r.Value),
         ]),
       )
-      return status.get('Questions')! - status.get('Com_set_option')!
+      // The activity line (features/activity) is written after the answer, off the request's
+      // path: one INSERT per row, left out so the counts are each request's own, whenever the
+      // write lands. The rows are counted after the status, and the harness reads only once the
+      // count has settled, so no insert falls between the two.
+      const [events] = await direct.query('SELECT COUNT(*) AS n FROM security_events')
+      const activity = Number((events as Array<{ n: number | string }>)[0]!.n)
+      return status.get('Questions')! - status.get('Com_set_option')! - activity
     }
     const first = await read()
     const probeCost = (await read()) - first

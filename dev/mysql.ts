@@ -234,7 +234,8 @@ function secureFileDir(dataDir: string): string {
 }
 
 // Unix socket paths are limited to ~104 bytes; deep temp dirs fall back to a short path in /tmp.
-function socketPath(dataDir: string): string {
+// Exported for `npm run admin`, which reaches a running dev server's database through it.
+export function socketPath(dataDir: string): string {
   const inside = join(dataDir, 'mysqld.sock')
   if (Buffer.byteLength(inside) < 100) return inside
   const hash = createHash('sha256').update(dataDir).digest('hex').slice(0, 16)

@@ -1,6 +1,8 @@
 import type { Feature } from './core/feature'
 import { account } from './features/account'
 import { accountDeletion } from './features/account-deletion'
+import { activity } from './features/activity'
+import { admin } from './features/admin'
 import { emailChange } from './features/email-change'
 import { emailCode } from './features/email-code'
 import { emailVerification } from './features/email-verification'
@@ -29,5 +31,7 @@ export const features: readonly Feature[] = [
   passwordChange,
   sessions,
   twoFactor,
+  activity,
+  admin,
   accountDeletion,
 ]

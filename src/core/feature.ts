@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm'
 import type { Context } from 'hono'
 import type { Hono } from 'hono/tiny'
 import type { Database, Transaction } from './db/client'
@@ -8,6 +9,24 @@ import type { LiveSession } from './sessions/sessions'
 export interface AccountLink {
   href: string
   label: string
+}
+
+/**
+ * One audited event of a known user, as `audit` (core/http/audit.ts) hands it to `recordEvent`
+ * after the answer: only the fixed vocabulary of the audit call and the place and browser in
+ * words, never an address, a token or an email.
+ */
+export interface SecurityEvent {
+  userId: number
+  at: Date
+  action: string
+  outcome: 'success' | 'failure' | 'throttled'
+  method: string
+  reason: string
+  /** City and country as Cloudflare names them (what the session list shows), or ''. */
+  place: string
+  /** "Firefox on Windows" (core/http/user-agent.ts), never the raw User-Agent. */
+  browser: string
 }
 
 /**
@@ -33,4 +52,13 @@ export interface Feature {
    * unused code of the signed-in account, spending it.
    */
   checkSecondFactor?: (c: Context<AppEnv>, auth: LiveSession, code: string) => Promise<boolean>
+  /**
+   * The second factors this feature keeps, for the admin console's user page: a label and a count
+   * correlated to `users.id` (a subquery or a column test), never a secret.
+   */
+  factorCounts?: readonly { label: string; count: SQL<number> }[]
+  /** Removes this feature's second factors of the user (an admin's "remove second factors"). */
+  removeFactors?: (tx: Transaction, userId: number) => Promise<unknown>
+  /** Keeps an audited event of a known user (features/activity); runs after the answer. */
+  recordEvent?: (db: Database, event: SecurityEvent) => Promise<unknown>
 }

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm'
-import type { Database } from './db/client'
+import type { Database, Transaction } from './db/client'
 import { sessions, users } from './db/schema'
 import { deleteUserSessions, purgeExpiredSessions } from './db/sessions'
 import type { Feature } from './feature'
@@ -37,6 +37,10 @@ export interface CredentialChange {
   keepIdHash?: string
   /** Throttle keys to forget: a reset clears the account's delay and its run of failures. */
   throttleKeyHashes?: string[]
+  /** An admin's lock (issue 21): no sign-in by any method until `until` (null: until unlocked). */
+  lock?: { at: Date; until: Date | null; reason: string }
+  /** More of the same change, in its transaction (an admin removing the second factors). */
+  alongside?: (tx: Transaction) => Promise<unknown>
 }
 
 /**
@@ -60,6 +64,13 @@ export async function changeCredentials(db: Database, userId: number, change: Cr
           ? { emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${change.confirmEmailAt})` }
           : {}),
         ...(change.throttleKeyHashes ? { failedSignIns: 0 } : {}),
+        ...(change.lock
+          ? {
+              lockedAt: change.lock.at,
+              lockedUntil: change.lock.until,
+              lockReason: change.lock.reason,
+            }
+          : {}),
       })
       .where(eq(users.id, userId))
     const generation = Number(bumped.insertId)
@@ -72,6 +83,7 @@ export async function changeCredentials(db: Database, userId: number, change: Cr
     }
     await deleteUserSecrets(tx, userId)
     await deleteKeys(tx, change.throttleKeyHashes ?? [])
+    await change.alongside?.(tx)
     return { generation, ended }
   })
 }

@@ -12,6 +12,8 @@ declare module 'vitest' {
     /** The product in front mode before the example app (`npm run dev -- --with-example`). */
     frontUrl: string
     chromiumPath: string
+    /** The gateway the worker uses, for what a test does from the command line (`npm run admin`). */
+    databaseUrl: string
   }
 }
 
@@ -54,6 +56,7 @@ export default async function setup(project: TestProject) {
     throw new Error(`${String(err)}\n${lines.slice(-30).join('\n')}`)
   })
   project.provide('baseUrl', worker.url)
+  project.provide('databaseUrl', stack.databaseUrl)
   // The same product in front of the example app, as `npm run dev -- --with-example` runs them.
   const front = await startWorker({
     port: 0,

@@ -191,8 +191,8 @@ describe('front mode', () => {
       ['/APP/Private', '/?next=%2FAPP%2FPrivate'],
       ['/app/%70rivate', '/?next=%2Fapp%2F%2570rivate'],
       ['/app//private', '/?next=%2Fapp%2F%2Fprivate'],
-      ['/admin', '/?next=%2Fadmin'],
-      ['/admin/users', '/?next=%2Fadmin%2Fusers'],
+      ['/staff', '/?next=%2Fstaff'],
+      ['/staff/users', '/?next=%2Fstaff%2Fusers'],
     ]
     for (const [path, location] of cases) {
       const res = await get(path)
@@ -204,7 +204,7 @@ describe('front mode', () => {
     expect(htmx.status).toBe(204)
     expect(htmx.headers.get('HX-Redirect')).toBe('/?next=%2Fapp%2Fprivate')
     // A prefix protects its segment, not every name that starts with it.
-    expect((await get('/administrator')).status).toBe(404)
+    expect((await get('/staffroom')).status).toBe(404)
     expect((await get('/app/privateer')).status).toBe(404)
   })
 

@@ -70,7 +70,7 @@ export default defineConfig({
           PWNED_PASSWORDS_URL: 'off',
           MAIL_FROM: 'no-reply@edge-auth.test',
           EMAIL_VERIFICATION: 'off',
-          PROTECTED_PATHS: '/app/private, /admin/',
+          PROTECTED_PATHS: '/app/private, /staff/',
         }),
         serviceBindings: {
           // Front mode: what is not the product's goes to the example app.

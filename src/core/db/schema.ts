@@ -29,6 +29,14 @@ export const users = mysqlTable('users', {
   // The last TOTP time step accepted: a code is accepted only for a later step, advanced by one
   // conditional UPDATE (ASVS 6.5.1: single use across isolates).
   totpLastStep: bigint('totp_last_step', { mode: 'number', unsigned: true }).notNull().default(0),
+  // `user` or `admin` (issue 21); read with the session, so a change counts from the next request.
+  // Only the command line (`npm run admin`) changes it: the console cannot make or unmake admins.
+  role: varchar('role', { length: 8 }).notNull().default('user'),
+  // A lock set from the admin console: while `locked_at` is set and `locked_until` is null or later
+  // than now, the sign-in door refuses every method after a correct first step.
+  lockedAt: datetime('locked_at', { mode: 'date' }),
+  lockedUntil: datetime('locked_until', { mode: 'date' }),
+  lockReason: varchar('lock_reason', { length: 200 }),
 })
 
 // Keyed by SHA-256 of the session id, never the raw id, so a leaked table cannot be replayed as cookies.

@@ -14,6 +14,8 @@ export interface SessionRow {
   generation: number
   /** Whether the account has a second factor (sudo mode then asks for a code). */
   twoFactor: boolean
+  /** Whether the user is an admin (issue 21): read here, so a role change counts from the next request. */
+  admin: boolean
   createdAt: Date
   expiresAt: Date
   lastSeenAt: Date
@@ -30,6 +32,7 @@ const findLiveSessionQuery = preparedOnce((db) =>
       emailVerifiedAt: users.emailVerifiedAt,
       generation: users.credentialGeneration,
       twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
+      admin: sql<boolean>`${users.role} = 'admin'`.mapWith((v) => Number(v) === 1),
       createdAt: sessions.createdAt,
       expiresAt: sessions.expiresAt,
       lastSeenAt: sessions.lastSeenAt,

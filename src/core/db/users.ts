@@ -3,6 +3,17 @@ import { preparedOnce, type Database } from './client'
 import { sessions, users } from './schema'
 
 /**
+ * Whether the account is locked from the admin console now (issue 21): a lock with no end date, or
+ * one that ends later. Read with every sign-in lookup, so the door refuses a locked account without
+ * a statement of its own. Datetimes are stored in UTC (drizzle writes ISO strings), hence
+ * utc_timestamp().
+ */
+export const lockedNow =
+  sql<boolean>`(${users.lockedAt} is not null and (${users.lockedUntil} is null or ${users.lockedUntil} > utc_timestamp()))`.mapWith(
+    (v) => Number(v) === 1,
+  )
+
+/**
  * The user with this normalised email, or undefined. With `typedEmail` (the address as typed), a row
  * stored exactly as typed (trimmed) is found too and preferred, in the same statement: accounts
  * adopted from the FastAPI app whose emails collide after normalisation keep their email exactly as
@@ -29,6 +40,7 @@ const findUserByEmailQuery = preparedOnce((db, typedToo: boolean) => {
       // Read here so a sign-in trims the session list only when it is near the cap.
       sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
       twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
+      locked: lockedNow,
     })
     .from(users)
   const [email, exact] = [sql.placeholder('email'), sql.placeholder('exact')]

@@ -1,6 +1,7 @@
 import { and, eq, gt, isNotNull, lt, sql } from 'drizzle-orm'
 import { deleteInBatches, type Database } from '../db/client'
 import { sessions, users } from '../db/schema'
+import { lockedNow } from '../db/users'
 import { oneTimeTokens as t } from './tables'
 
 export interface SecretRow {
@@ -51,6 +52,8 @@ export interface SecretHolder {
   failedSignIns: number
   /** The user's session rows, so a sign-in trims the list only near the cap (see SessionUser). */
   sessionCount: number
+  /** Whether the account is locked (the door refuses it after the secret proved the step). */
+  locked: boolean
 }
 
 /** The unexpired secret with this hash and purpose, and its user, in one statement. */
@@ -74,6 +77,7 @@ export async function findSecret(
       totpKey: users.totpKey,
       failedSignIns: users.failedSignIns,
       sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
+      locked: lockedNow,
     })
     .from(t)
     .innerJoin(users, eq(users.id, t.userId))

@@ -48,6 +48,8 @@ export interface LiveSession {
   twoFactor: boolean
   /** When the session ends unless used again (idle expiry, capped by the absolute lifetime). */
   expiresAt: Date
+  /** Whether the user is an admin; set only by a session read (a fresh session says no). */
+  admin?: boolean
 }
 
 function liveSession(
@@ -115,7 +117,8 @@ export async function loadSession(
   const touch = (stale || idleHalfGone) && expiresAt.getTime() - row.expiresAt.getTime() >= 1000
   if (touch) await touchSession(db, idHash, expiresAt, now)
   const user = { ...row, id: row.userId, emailVerified: row.emailVerifiedAt !== null }
-  return liveSession(idHash, user, row.createdAt, touch ? expiresAt : row.expiresAt)
+  const session = liveSession(idHash, user, row.createdAt, touch ? expiresAt : row.expiresAt)
+  return { ...session, admin: row.admin }
 }
 
 /**

@@ -8,7 +8,7 @@ import { rememberDevice } from '../security/device'
 import { challengeKind, issueChallenge } from '../security/challenges'
 import { succeeded, type Rule } from '../security/throttle'
 import { leave, navigate, render } from '../ui/render'
-import { UnverifiedCard } from './unverified'
+import { LockedCard, UnverifiedCard } from './unverified'
 
 /** How the first step was made; every method (codes, passkeys, providers next) names itself here. */
 export type SignInMethod = 'password' | 'email-code'
@@ -40,6 +40,11 @@ export interface SignInUser {
   sessionCount?: number
   /** Whether the account has a second factor, read with the first step's lookup. */
   twoFactor: boolean
+  /**
+   * Whether an admin locked the account (issue 21), read with the first step's lookup
+   * (`lockedNow` in core/db/users.ts). Required, so no method can forget to read it.
+   */
+  locked: boolean
 }
 
 export interface FirstStep {
@@ -66,6 +71,7 @@ export async function finishSignIn<E extends AppEnv>(
   step: FirstStep,
 ) {
   const { db, config } = c.var
+  if (user.locked) return refuseLocked(c, user, step.rules)
   if (config.emailVerification === 'required' && !user.emailVerifiedAt) {
     // The first step was right (so this reveals nothing new), but the address is unconfirmed.
     await succeeded(db, step.rules)
@@ -111,6 +117,13 @@ export async function completeSignIn<E extends AppEnv>(
   user: SignInUser,
   step: { method: SecondStepMethod; rules: Rule[]; alongside: () => Promise<unknown> },
 ) {
+  // A lock set while the pending sign-in waited also ended it (changeCredentials), so the step's
+  // spend fails first; this is the rule stated once more where the session would start (the
+  // pending sign-in is still spent: it proved its step and must not be tried again).
+  if (user.locked) {
+    await step.alongside()
+    return refuseLocked(c, user, step.rules)
+  }
   const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
   await Promise.all([
     succeeded(c.var.db, step.rules),
@@ -121,4 +134,15 @@ export async function completeSignIn<E extends AppEnv>(
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
   const next = await nextFrom(c)
   return next ? leave(c, next) : navigate(c, '/welcome')
+}
+
+/**
+ * A locked account after a correct first step: only now does the person learn it is locked, so a
+ * stranger without the credentials learns nothing from a lock (issue 21; ASVS 6.3.8). The throttle
+ * is settled as for a success: the credentials were right.
+ */
+async function refuseLocked<E extends AppEnv>(c: Context<E>, user: SignInUser, rules: Rule[]) {
+  await succeeded(c.var.db, rules)
+  await audit(c, 'login', 'failure', { userId: user.id, reason: 'locked' })
+  return render(c, 'This account is locked', <LockedCard />, 403)
 }

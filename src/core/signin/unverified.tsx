@@ -29,3 +29,18 @@ export function UnverifiedCard(props: { email: string }) {
     </Card>
   )
 }
+
+/** The door's answer for a right first step on an account an admin locked (issue 21). */
+export function LockedCard() {
+  return (
+    <Card id="locked" title="This account is locked">
+      <Alert kind="error">
+        This account is locked: it cannot sign in for now. If you think this is a mistake, contact
+        support.
+      </Alert>
+      <p class="switch">
+        <HxLink href="/">Back to sign in</HxLink>
+      </p>
+    </Card>
+  )
+}

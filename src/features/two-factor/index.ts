@@ -1,5 +1,5 @@
 import type { Feature } from '../../core/feature'
-import { deleteRecoveryCodes } from './queries'
+import { deleteRecoveryCodes, factorCounts, removeFactors } from './queries'
 import { checkSecondFactor, twoFactorRoutes } from './routes'
 
 /**
@@ -12,4 +12,6 @@ export const twoFactor: Feature = {
   deleteUserRows: deleteRecoveryCodes,
   accountLinks: [{ href: '/account/two-factor', label: 'Two-factor sign-in' }],
   checkSecondFactor,
+  factorCounts,
+  removeFactors,
 }

@@ -134,3 +134,32 @@ export function replaceRecoveryCodes(db: Database, userId: number, hashes: strin
 export function deleteRecoveryCodes(tx: Transaction, userId: number) {
   return tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
 }
+
+/**
+ * What the admin console shows of this feature's factors: whether an authenticator app is set and
+ * how many recovery codes are left, correlated to `users.id` so the user page reads them with the
+ * user row; never a key or a code.
+ */
+export const factorCounts = [
+  {
+    label: 'Authenticator app',
+    count: sql<number>`(${users.totpKey} is not null)`.mapWith(Number),
+  },
+  {
+    label: 'Recovery codes left',
+    count:
+      sql<number>`(select count(*) from ${recoveryCodes} where ${recoveryCodes.userId} = ${users.id})`.mapWith(
+        Number,
+      ),
+  },
+] as const
+
+/**
+ * An admin's "remove the second factors" (a lost phone), inside the caller's credential change
+ * (which bumps the generation and ends every session and pending secret): the key, its step and
+ * every recovery code go.
+ */
+export async function removeFactors(tx: Transaction, userId: number) {
+  await tx.update(users).set({ totpKey: null, totpLastStep: 0 }).where(eq(users.id, userId))
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
+}

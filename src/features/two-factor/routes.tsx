@@ -297,8 +297,17 @@ const codeForm = validForm(
 )
 
 function signInUser(held: HeldChallenge): SignInUser {
-  const { userId, username, email, memberSince, emailVerifiedAt, generation } = held
-  return { id: userId, username, email, memberSince, emailVerifiedAt, generation, twoFactor: true }
+  const { userId, username, email, memberSince, emailVerifiedAt, generation, locked } = held
+  return {
+    id: userId,
+    username,
+    email,
+    memberSince,
+    emailVerifiedAt,
+    generation,
+    twoFactor: true,
+    locked,
+  }
 }
 
 /**

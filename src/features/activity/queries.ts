@@ -1,0 +1,48 @@
+import { desc, eq, lt } from 'drizzle-orm'
+import { deleteInBatches, type Database, type Transaction } from '../../core/db/client'
+import type { SecurityEvent } from '../../core/feature'
+import { securityEvents as t } from './schema'
+
+/** How long the activity list keeps an event (issue 21): the cron purge removes older ones. */
+export const KEEP_DAYS = 90
+/** How many events the activity lists show, newest first. */
+export const SHOWN = 30
+
+export type ActivityRow = typeof t.$inferSelect
+
+/** Keeps one audited event; called after the answer (core/http/audit.ts). */
+export async function insertEvent(db: Database, event: SecurityEvent) {
+  // The deletion already removed the account's events: a row now would outlive it (ASVS 7.4.2).
+  if (event.action === 'account_delete') return
+  const { userId, at, action, outcome, method, reason, place, browser } = event
+  await db.insert(t).values({
+    userId,
+    at,
+    kind: action.slice(0, 32),
+    outcome,
+    method: method.slice(0, 24),
+    reason: reason.slice(0, 32),
+    place,
+    browser,
+  })
+}
+
+/** The user's newest events, newest first: one statement reading the (user, at) index in order. */
+export function recentEvents(db: Database, userId: number, limit = SHOWN): Promise<ActivityRow[]> {
+  return db
+    .select()
+    .from(t)
+    .where(eq(t.userId, userId))
+    .orderBy(desc(t.at), desc(t.id))
+    .limit(limit)
+}
+
+export function deleteUserEvents(tx: Transaction, userId: number) {
+  return tx.delete(t).where(eq(t.userId, userId))
+}
+
+/** Removes events older than KEEP_DAYS, in batches. */
+export async function purgeOldEvents(db: Database, now: Date) {
+  const before = new Date(now.getTime() - KEEP_DAYS * 86_400_000)
+  return { security_events: await deleteInBatches(db, t, lt(t.at, before)) }
+}
