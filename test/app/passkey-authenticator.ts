@@ -25,8 +25,7 @@ function cbor(value: Cbor): number[] {
   return [...head(5, entries.length), ...entries.flatMap(([k, v]) => [...cbor(k), ...cbor(v)])]
 }
 
-const concat = (...parts: (Uint8Array | number[])[]) =>
-  new Uint8Array(parts.flatMap((p) => [...p]))
+const concat = (...parts: (Uint8Array | number[])[]) => new Uint8Array(parts.flatMap((p) => [...p]))
 
 const sha256 = async (bytes: Uint8Array) =>
   new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
@@ -80,7 +79,10 @@ export class TestAuthenticator {
             publicExponent: new Uint8Array([1, 0, 1]),
             hash: 'SHA-256',
           }
-    const keys = (await crypto.subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair
+    const keys = (await crypto.subtle.generateKey(params, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair
     return new TestAuthenticator(alg, keys, counts)
   }
 

@@ -189,9 +189,7 @@ export async function verifyAssertion(
   const publicKey = await importKey(key).catch(() => refuse('algorithm'))
   const es256 = key.algorithm === coseAlgorithmES256
   const signature = es256 ? derToRaw(response.signature) : response.signature
-  const algorithm = es256
-    ? { name: 'ECDSA', hash: 'SHA-256' }
-    : { name: 'RSASSA-PKCS1-v1_5' }
+  const algorithm = es256 ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' }
   const ok = await crypto.subtle.verify(algorithm, publicKey, signature, message)
   if (!ok) refuse('signature')
   return { counter: data.signatureCounter, userVerified: data.userVerified }

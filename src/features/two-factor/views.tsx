@@ -215,6 +215,10 @@ export function SecondStepCard(props: { recovery: boolean; failure?: string; err
           <HxLink href="/login/two-factor/recovery">Use a recovery code instead</HxLink>
         )}
       </p>
+      {/* Shown by /js/passkeys.js only where the browser has WebAuthn (features/passkeys). */}
+      <p class="switch" data-passkey-only hidden>
+        <a href="/login/two-factor/passkey">Use a passkey instead</a>
+      </p>
     </Card>
   )
 }
