@@ -113,14 +113,16 @@ async function settings(c: SignedInContext, refusal?: Refusal, status: 200 | 400
     // The same authenticator is not registered twice (WebAuthn 5.4 excludeCredentials).
     excludeCredentials: keys.map((k) => ({ type: 'public-key', id: k.credentialId })),
   }
+  const flash = refusal ? undefined : takeFlash(c)
+  const removed = flash?.notice.id === REMOVED.id
   const card = (
     <PasskeysCard
       keys={keys}
-      signal={{ rpId, userId: options.user.id }}
+      signal={removed ? { rpId, userId: options.user.id } : undefined}
       options={options}
       twoFactor={auth.twoFactor}
       defaultName={defaultName(c)}
-      flash={refusal ? undefined : takeFlash(c)}
+      flash={flash}
       refusal={refusal}
     />
   )
@@ -197,12 +199,12 @@ passkeyRoutes.post('/account/passkeys/add', signedIn, addForm, async (c) => {
       createdAt: now,
     }))
   await succeeded(db, sudo.rules)
-  forgetCeremony(c, 'add')
   if (!spent) return refused('Try adding the passkey again.')
   if (!inserted) {
     await audit(c, 'passkey_add', 'failure', { userId: auth.userId, reason: 'duplicate' })
     return refused('That passkey is already registered.', undefined, 409)
   }
+  forgetCeremony(c, 'add')
   await audit(c, 'passkey_add', 'success', { userId: auth.userId })
   notify(c, 'passkey_added', (origin) => addedMail(config.appName, auth.email, form.name, origin))
   setFlash(c, ADDED)
@@ -336,7 +338,6 @@ passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
   const { db, config } = c.var
   const parsed = parseAssertion(c.req.valid('form').credential)
   const held = await heldCeremony(c, 'signin', '')
-  forgetCeremony(c, 'signin')
   const fail = async (reason: string, userId?: number) => {
     // Counted after the fact (see PASSKEY_FAILURES); over the allowance the answer is 429.
     const rule = await subscriberRule(
@@ -377,6 +378,7 @@ passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
     rules: [],
     multiFactor: true,
     alongside: async () => {
+      forgetCeremony(c, 'signin')
       counted = await recordUse(db, found.passkeyId, found.signCount, check.counter, now)
     },
   }).then(async (res) => {
@@ -434,7 +436,6 @@ passkeyRoutes.post('/login/two-factor/passkey', withSession, assertionForm, asyn
   }
   const ceremony: Ceremony = '2fa'
   const held = await heldCeremony(c, ceremony, PENDING_BOUND(pending.tokenHash))
-  forgetCeremony(c, ceremony)
   const refused = async (reason: string) => {
     await audit(c, 'login_second_step', 'failure', {
       userId: pending.userId,
@@ -463,6 +464,7 @@ passkeyRoutes.post('/login/two-factor/passkey', withSession, assertionForm, asyn
         recordUse(db, found.passkeyId, found.signCount, check.counter, now),
       ])
       forgetChallenge(c, PENDING_SECOND_STEP)
+      forgetCeremony(c, ceremony)
     },
   })
 })

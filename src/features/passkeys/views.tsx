@@ -66,8 +66,12 @@ export function PasskeysCard(props: {
   options: object
   twoFactor: boolean
   defaultName: string
-  /** For the WebAuthn Signal API: the browser's password manager learns which keys remain. */
-  signal: { rpId: string; userId: string }
+  /**
+   * Right after a removal, for the WebAuthn Signal API: the browser's password manager learns
+   * which keys remain. Only then: Chromium runs the signal as a WebAuthn request, and one in
+   * flight makes the next ceremony on the page fail with "A request is already pending".
+   */
+  signal?: { rpId: string; userId: string }
   flash?: Flash
   refusal?: Refusal
 }) {
@@ -75,13 +79,15 @@ export function PasskeysCard(props: {
   return (
     <Card id="passkeys" title="Passkeys">
       <FlashAlert flash={props.flash} />
-      <div
-        data-passkey-accepted={JSON.stringify({
-          ...props.signal,
-          allAcceptedCredentialIds: props.keys.map((k) => k.credentialId),
-        })}
-        hidden
-      ></div>
+      {props.signal && (
+        <div
+          data-passkey-accepted={JSON.stringify({
+            ...props.signal,
+            allAcceptedCredentialIds: props.keys.map((k) => k.credentialId),
+          })}
+          hidden
+        ></div>
+      )}
       <p>
         A passkey signs you in with your fingerprint, face or device PIN instead of your password,
         and can stand in for your authenticator app's code.
@@ -206,7 +212,9 @@ export function PasskeySignInForm(props: { options: object; conditional?: boolea
       mode="get"
       options={props.options}
       conditional={props.conditional}
-      button="Sign in with a passkey"
+      // Not "Sign in …": beside the password form's "Sign in" button, a name that starts alike
+      // makes both hard to tell apart by voice control and by name.
+      button="Use a passkey"
     />
   )
 }
