@@ -10,6 +10,7 @@ import {
   post,
   SESSION,
   signedIn,
+  uniqueAddress,
 } from './helpers'
 import { waitForMail } from './mail-outbox'
 import { TestAuthenticator, type Ceremony } from './passkey-authenticator'
@@ -186,6 +187,25 @@ describe('signing in with a passkey', () => {
     const { options } = await signInPage()
     const credential = await authenticator.assert(ceremony(options.challenge))
     expect((await post('/login/passkey', { credential })).status).toBe(400)
+  })
+
+  it('counts failures per address: past 20 in 15 minutes the answer is 429', async () => {
+    const stranger = await TestAuthenticator.create()
+    const headers = { 'CF-Connecting-IP': uniqueAddress() }
+    const statuses: number[] = []
+    for (let i = 0; i < 21; i++) {
+      const page = await get('/login/passkey', { headers })
+      const options = optionsIn(await page.text(), '/login/passkey')
+      const credential = await stranger.assert(ceremony(options.challenge))
+      const res = await post(
+        '/login/passkey',
+        { credential },
+        { cookie: cookieFrom(page, SIGNIN), headers },
+      )
+      statuses.push(res.status)
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 400)).toBe(true)
+    expect(statuses[20]).toBe(429)
   })
 
   it('costs 4 statements in 2 round trips; its page none', async () => {
