@@ -84,7 +84,11 @@ async function withPasskey(alg: 'ES256' | 'RS256' = 'ES256') {
   const authenticator = await TestAuthenticator.create(alg)
   const added = await addPasskey(user.cookie, authenticator)
   expect(added.status).toBe(303)
-  return { ...user, authenticator }
+  // A factor added is a credential change: the session was rotated, the old cookie is dead.
+  const cookie = cookieFrom(added, SESSION)!
+  expect(cookie).toBeDefined()
+  expect((await get('/account/passkeys', { cookie: user.cookie })).status).toBe(303)
+  return { ...user, cookie, authenticator }
 }
 
 describe('adding a passkey', () => {
@@ -330,7 +334,8 @@ describe('managing passkeys', () => {
     await waitForMail(email, 'A passkey was removed')
     // Right after a removal the page hands the remaining keys to the WebAuthn Signal API.
     const flash = cookieFrom(removed, FLASH)
-    const after = await (await get('/account/passkeys', { cookie: jar(cookie, flash) })).text()
+    const rotated = cookieFrom(removed, SESSION)!
+    const after = await (await get('/account/passkeys', { cookie: jar(rotated, flash) })).text()
     expect(after).toContain('You have no passkeys yet.')
     expect(after).toContain('&quot;allAcceptedCredentialIds&quot;:[]')
     expect((await passkeySignIn(authenticator)).res.status).toBe(400)

@@ -1,6 +1,8 @@
 import { and, asc, count, eq, lt, sql } from 'drizzle-orm'
 import { deleteInBatches, type Database, type Transaction } from '../../core/db/client'
 import { sessions, users } from '../../core/db/schema'
+import { deleteUserSessions } from '../../core/db/sessions'
+import { deleteUserSecrets } from '../../core/security/secrets'
 import { passkeys, passkeySpentChallenges } from './schema'
 
 /** Spends a challenge: true only for the one request whose INSERT IGNORE stored its hash. */
@@ -77,13 +79,52 @@ export function listPasskeys(db: Database, userId: number): Promise<PasskeyRow[]
     .orderBy(asc(passkeys.createdAt), asc(passkeys.id))
 }
 
-/** Stores a new passkey; false when this credential is already registered (to anyone). */
+/** What a factor change needs of the session that makes it. */
+export interface Change {
+  userId: number
+  generation: number
+  keepIdHash: string
+}
+
+// A factor added or removed is a credential change (DESIGN "Factors", as two-factor does): the
+// generation moves on (only from the one the session read, so a change racing another loses),
+// every other session and pending secret ends, in the change's transaction.
+async function credentialChange(tx: Transaction, change: Change) {
+  const result = await tx
+    .update(users)
+    .set({ credentialGeneration: sql`${users.credentialGeneration} + 1` })
+    .where(and(eq(users.id, change.userId), eq(users.credentialGeneration, change.generation)))
+  if (result.rowsAffected !== 1) return false
+  await deleteUserSecrets(tx, change.userId)
+  await deleteUserSessions(tx, change.userId, change.keepIdHash)
+  return true
+}
+
+class Undo extends Error {}
+
+/**
+ * Stores a new passkey as a credential change: 'duplicate' when this credential is already
+ * registered (to anyone), 'stale' when the account's credentials changed since the session.
+ */
 export async function insertPasskey(
   db: Database,
-  row: Omit<typeof passkeys.$inferInsert, 'id' | 'lastUsedAt'>,
-) {
-  const result = await db.insert(passkeys).ignore().values(row)
-  return result.rowsAffected === 1
+  change: Change,
+  row: Omit<typeof passkeys.$inferInsert, 'id' | 'lastUsedAt' | 'userId'>,
+): Promise<'added' | 'duplicate' | 'stale'> {
+  try {
+    return await db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(passkeys)
+        .ignore()
+        .values({ ...row, userId: change.userId })
+      if (inserted.rowsAffected !== 1) return 'duplicate'
+      if (!(await credentialChange(tx, change))) throw new Undo()
+      return 'added'
+    })
+  } catch (error) {
+    if (error instanceof Undo) return 'stale'
+    throw error
+  }
 }
 
 export async function renamePasskey(db: Database, userId: number, id: number, name: string) {
@@ -95,24 +136,36 @@ export async function renamePasskey(db: Database, userId: number, id: number, na
 }
 
 /**
- * Removes one of the user's passkeys, unless it is the account's last way in: an account without
- * a password keeps its last passkey. The account row is locked first, so two removals racing
- * cannot both pass the check. 'last' when refused by the rule, false when there is no such key.
+ * Removes one of the user's passkeys as a credential change, unless it is the account's last way
+ * in: an account without a password keeps its last passkey. The account row is locked first, so
+ * two removals racing cannot both pass the check. 'last' when refused by that rule; false when
+ * there is no such key or the credentials changed since the session (nothing is removed).
  */
-export function removePasskey(db: Database, userId: number, id: number) {
-  return db.transaction(async (tx): Promise<boolean | 'last'> => {
-    const [account] = await tx
-      .select({ hasPassword: sql<number>`${users.pass_word} <> ''`.mapWith(Number) })
-      .from(users)
-      .where(eq(users.id, userId))
-      .for('update')
-    const [keys] = await tx.select({ n: count() }).from(passkeys).where(eq(passkeys.userId, userId))
-    if (!account?.hasPassword && Number(keys?.n ?? 0) <= 1) return 'last'
-    const result = await tx
-      .delete(passkeys)
-      .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
-    return result.rowsAffected === 1
-  })
+export async function removePasskey(db: Database, change: Change, id: number) {
+  const { userId } = change
+  try {
+    return await db.transaction(async (tx): Promise<boolean | 'last'> => {
+      const [account] = await tx
+        .select({ hasPassword: sql<number>`${users.pass_word} <> ''`.mapWith(Number) })
+        .from(users)
+        .where(eq(users.id, userId))
+        .for('update')
+      const [keys] = await tx
+        .select({ n: count() })
+        .from(passkeys)
+        .where(eq(passkeys.userId, userId))
+      if (!account?.hasPassword && Number(keys?.n ?? 0) <= 1) return 'last'
+      const result = await tx
+        .delete(passkeys)
+        .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
+      if (result.rowsAffected !== 1) return false
+      if (!(await credentialChange(tx, change))) throw new Undo()
+      return true
+    })
+  } catch (error) {
+    if (error instanceof Undo) return false
+    throw error
+  }
 }
 
 export async function countPasskeys(db: Database, userId: number) {

@@ -10,7 +10,7 @@ import { clientAddress } from '../../core/http/request'
 import { tooManyAttempts } from '../../core/http/throttled'
 import { describeUserAgent } from '../../core/http/user-agent'
 import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
-import { withSession } from '../../core/sessions/cookie'
+import { rotateSession, withSession } from '../../core/sessions/cookie'
 import { signedIn, type SignedInContext } from '../../core/sessions/guard'
 import {
   forgetChallenge,
@@ -186,10 +186,10 @@ passkeyRoutes.post('/account/passkeys/add', signedIn, addForm, async (c) => {
   const id = encodeBase64urlNoPadding(verified.credentialId)
   // The challenge is spent first: a replayed registration stores nothing.
   const spent = await spendCeremony(db, held.tokenHash, held.expiresAt)
+  const change = { userId: auth.userId, generation: auth.generation, keepIdHash: auth.idHash }
   const inserted =
     spent &&
-    (await insertPasskey(db, {
-      userId: auth.userId,
+    (await insertPasskey(db, change, {
       credentialHash: await credentialHash(verified.credentialId),
       credentialId: id,
       name: form.name,
@@ -200,11 +200,14 @@ passkeyRoutes.post('/account/passkeys/add', signedIn, addForm, async (c) => {
     }))
   await succeeded(db, sudo.rules)
   if (!spent) return refused('Try adding the passkey again.')
-  if (!inserted) {
+  if (inserted === 'stale') return navigate(c, '/account/passkeys')
+  if (inserted === 'duplicate') {
     await audit(c, 'passkey_add', 'failure', { userId: auth.userId, reason: 'duplicate' })
     return refused('That passkey is already registered.', undefined, 409)
   }
   forgetCeremony(c, 'add')
+  // The change moved the generation on and ended every other session; this one starts afresh.
+  await rotateSession(c, { ...auth, generation: auth.generation + 1 })
   await audit(c, 'passkey_add', 'success', { userId: auth.userId })
   notify(c, 'passkey_added', (origin) => addedMail(config.appName, auth.email, form.name, origin))
   setFlash(c, ADDED)
@@ -250,15 +253,14 @@ passkeyRoutes.post('/account/passkeys/:id/remove', signedIn, removeForm, async (
     await audit(c, 'passkey_remove', sudo.outcome, { userId: auth.userId })
     return settings(c, { form, message: sudo.message, field: sudo.field }, 400)
   }
-  const [removed] = await Promise.all([
-    removePasskey(db, auth.userId, id),
-    succeeded(db, sudo.rules),
-  ])
+  const change = { userId: auth.userId, generation: auth.generation, keepIdHash: auth.idHash }
+  const [removed] = await Promise.all([removePasskey(db, change, id), succeeded(db, sudo.rules)])
   if (removed === 'last') {
     const message = 'This is your only way to sign in: add another before removing it.'
     return settings(c, { form, message }, 409)
   }
   if (removed) {
+    await rotateSession(c, { ...auth, generation: auth.generation + 1 })
     await audit(c, 'passkey_remove', 'success', { userId: auth.userId })
     notify(c, 'passkey_removed', (origin) =>
       removedMail(config.appName, auth.email, key.name, origin),
