@@ -75,7 +75,8 @@
       form.classList.add('is-submitting')
       form.submit()
     } catch (error) {
-      if (error && error.name === 'AbortError') return
+      // Autofill that ends without a passkey (none saved, dismissed) is no failure to show.
+      if (conditional || (error && error.name === 'AbortError')) return
       show(
         form,
         error && error.name === 'InvalidStateError'

@@ -53,10 +53,7 @@ function CeremonyForm(props: {
       <input type="hidden" name="credential" value="" />
       {props.children}
       <p class="passkey-error field-error" role="alert" hidden></p>
-      <button type="submit" class="submit">
-        <span class="spinner" aria-hidden="true"></span>
-        <span>{props.button}</span>
-      </button>
+      <button type="submit">{props.button}</button>
     </form>
   )
 }
