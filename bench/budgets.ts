@@ -54,6 +54,17 @@ export function checkBudgets(report: BenchReport, scenarios: Scenario[]): Budget
     const rate = s.rps / floor.rps
     timing(rpsName, rate >= 0.75, x(rate))
   }
+  // Issue 22: forwarding in front mode adds at most 0.1 ms of workerd CPU over asking the app itself.
+  const direct = get('GET /app example direct')
+  const forwarded = get('GET /app via front mode')
+  if (direct && forwarded) {
+    const extra = forwarded.workerdCpuMs - direct.workerdCpuMs
+    timing(
+      'front mode forwarding: <= 0.1 ms workerd CPU/request over the app direct',
+      extra <= 0.1,
+      `${forwarded.workerdCpuMs.toFixed(3)} - ${direct.workerdCpuMs.toFixed(3)} = ${extra.toFixed(3)} ms`,
+    )
+  }
   // One request at a time: under 10 connections the p50 is mostly queueing behind the others.
   const login4 = report.login4SequentialP50Ms
   const beyond = login4 - report.bcrypt4Ms

@@ -143,6 +143,34 @@ export function buildScenarios(urls: Services, inputs: ScenarioInputs): Scenario
       // taken address (issue 7).
       statementBudget: { max: 3, exact: true },
     },
+    // Front mode's cost is the difference between these two: the same page of the example app,
+    // asked directly and through the product's forwarding (both Workers run in the same workerd).
+    {
+      name: 'GET /app example direct',
+      url: urls.hello,
+      method: 'GET',
+      path: '/app',
+      expect: 200,
+      headers: APP_HEADERS,
+    },
+    {
+      name: 'GET /app via front mode',
+      url: urls.front,
+      method: 'GET',
+      path: '/app',
+      expect: 200,
+      headers: APP_HEADERS,
+      statementBudget: { max: 0, exact: true },
+    },
+    {
+      name: 'GET /app via front, signed in',
+      url: urls.front,
+      method: 'GET',
+      path: '/app',
+      expect: 200,
+      headers: { ...APP_HEADERS, Cookie: signedIn },
+      statementBudget: { max: 1, exact: true },
+    },
     {
       name: 'POST /logout',
       url: urls.app,

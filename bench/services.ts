@@ -12,6 +12,9 @@ export interface Services {
   app4: string
   reference: string
   pointSelect: string
+  /** The app in front mode (an APP binding to `hello`), and the example app it forwards to. */
+  front: string
+  hello: string
 }
 
 /** Bundles the three Workers and serves them (and the app twice) from one workerd. */
@@ -21,11 +24,12 @@ export async function startServices(
   opts: { inspectorPort?: number; unminified?: boolean } = {},
 ) {
   const settings = await readWranglerSettings(join(REPO_ROOT, 'wrangler.toml'))
-  const [app, reference, pointSelect] = await Promise.all([
+  const [app, reference, pointSelect, hello] = await Promise.all([
     // Unminified for a profile, so its functions keep their names.
     bundleWorker(join(tmp, 'app'), undefined, opts.unminified ? ['--no-minify'] : []),
     bundleWorker(join(tmp, 'reference'), join(REPO_ROOT, 'bench/reference/wrangler.toml')),
     bundleWorker(join(tmp, 'point-select'), join(REPO_ROOT, 'bench/point-select/wrangler.toml')),
+    bundleWorker(join(tmp, 'hello'), join(REPO_ROOT, 'examples/hello-app/wrangler.toml')),
   ])
   const secrets = {
     DATABASE_URL: stack.databaseUrl,
@@ -59,6 +63,27 @@ export async function startServices(
         ...common,
         vars: { ...settings.vars, ...secrets, ENVIRONMENT: 'development', BCRYPT_COST: '4' },
       },
+      // Front mode: the deployed app with an APP binding to the example app, which binds back to
+      // its AuthService, as two Workers on one hostname would be set up.
+      {
+        name: 'front',
+        ...common,
+        vars: {
+          ...settings.vars,
+          ...secrets,
+          ENVIRONMENT: 'production',
+          BCRYPT_COST: '10',
+          PROTECTED_PATHS: '/app/private',
+        },
+        services: [{ binding: 'APP', service: 'hello' }],
+      },
+      {
+        name: 'hello',
+        bundle: hello,
+        compatibilityDate: settings.compatibilityDate,
+        vars: { MODE: 'front' },
+        services: [{ binding: 'AUTH', service: 'front', entrypoint: 'AuthService' }],
+      },
       {
         name: 'reference',
         bundle: reference,
@@ -79,6 +104,8 @@ export async function startServices(
     app4: workerd.urls.app4!,
     reference: workerd.urls.reference!,
     pointSelect: workerd.urls['point-select']!,
+    front: workerd.urls.front!,
+    hello: workerd.urls.hello!,
   }
   return { workerd, urls, bundles: { app, reference } }
 }

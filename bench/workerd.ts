@@ -31,6 +31,8 @@ export interface WorkerService {
   forwardedProto?: boolean
   /** Serve https with this keypair instead of http. */
   tls?: TlsKeypair
+  /** Service bindings to other services of the same workerd, optionally to a named entrypoint. */
+  services?: Array<{ binding: string; service: string; entrypoint?: string }>
 }
 
 export interface RunningWorkerd {
@@ -74,6 +76,10 @@ function serviceEntry(s: WorkerService): string {
   const bindings = Object.entries(s.vars).map(([k, v]) => `(name = ${str(k)}, text = ${str(v)})`)
   for (const name of s.sendEmail ?? []) {
     bindings.push(`(name = ${str(name)}, wrapped = (moduleName = "bench-internal:email"))`)
+  }
+  for (const b of s.services ?? []) {
+    const entrypoint = b.entrypoint ? `, entrypoint = ${str(b.entrypoint)}` : ''
+    bindings.push(`(name = ${str(b.binding)}, service = (name = ${str(b.service)}${entrypoint}))`)
   }
   const flags = (s.compatibilityFlags ?? []).map(str).join(', ')
   return `(name = ${str(s.name)}, worker = (

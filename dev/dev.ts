@@ -5,6 +5,7 @@ import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ensureDevVars, readDevVars } from './dev-vars'
 import { createOutbox } from './outbox'
+import { EXAMPLE_PROTECTED_PATHS, exampleConfigArgs } from './example'
 import { alive } from './ports'
 import { startStack, type Stack } from './stack'
 import { startWorker, type RunningWorker } from './worker'
@@ -80,6 +81,7 @@ function ancestors(depth: number): number[] {
  * another file than `.dev.vars` (the runner's own test uses a scratch file).
  */
 async function main() {
+  const withExample = process.argv.slice(2).includes('--with-example')
   const port = parsePort(process.env.PORT)
   await ensurePortFree(port)
   const devVarsPath = process.env.DEV_VARS
@@ -135,18 +137,33 @@ async function main() {
   const vars: Record<string, string> = {
     // Offline by default: the local stand-in answers the breached-password check.
     ...(stack ? { PWNED_PASSWORDS_URL: stack.pwnedPasswordsUrl } : {}),
+    ...(withExample ? { PROTECTED_PATHS: EXAMPLE_PROTECTED_PATHS } : {}),
     ...readDevVars(devVarsPath),
+    // `MOUNT_PATH=/auth npm run dev` serves every page under /auth.
+    ...(process.env.MOUNT_PATH ? { MOUNT_PATH: process.env.MOUNT_PATH } : {}),
     DATABASE_URL: databaseUrl,
   }
+  const configArgs = withExample ? await exampleConfigArgs(REPO_ROOT) : undefined
   // Each message the simulated EMAIL binding writes is copied to .data/outbox/ and announced in one
   // line (recipient, subject, link) instead of wrangler's two.
   const outbox = createOutbox({ dir: join(REPO_ROOT, '.data', 'outbox'), print: log })
   const wranglerLog = (line: string) => void (outbox.handle(line) || log(line))
-  worker = await startWorker({ port, vars, log: wranglerLog }).catch(async (err: unknown) => {
-    await stack?.stop()
-    throw err
-  })
-  log(`\n${paint('32', `edge-auth is running at http://localhost:${port}`)}  (Ctrl-C to stop)`)
+  worker = await startWorker({ port, vars, log: wranglerLog, configArgs }).catch(
+    async (err: unknown) => {
+      await stack?.stop()
+      throw err
+    },
+  )
+  const mount = vars.MOUNT_PATH && vars.MOUNT_PATH !== '/' ? vars.MOUNT_PATH : ''
+  log(
+    `\n${paint('32', `edge-auth is running at http://localhost:${port}${mount}`)}  (Ctrl-C to stop)`,
+  )
+  if (withExample) {
+    log(
+      `example: the team's app (examples/hello-app) is behind it in front mode: ` +
+        `http://localhost:${port}/app, protected: ${vars.PROTECTED_PATHS ?? EXAMPLE_PROTECTED_PATHS}`,
+    )
+  }
   log(`mail: every message lands in .data/outbox/ as an .eml file\n`)
 
   const code = await worker.exited

@@ -21,6 +21,8 @@ export interface WorkerOptions {
   log?: (line: string) => void
   /** How long to wait for the first answer. */
   readyTimeoutMs?: number
+  /** `-c FILE` pairs for more than one Worker in one wrangler dev (the first is the primary). */
+  configArgs?: string[]
 }
 
 export interface RunningWorker {
@@ -106,6 +108,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   args.push('--inspector-port', String(inspectorPort), '--show-interactive-dev-session=false')
   // With --env-file wrangler skips .dev.vars entirely (wrangler 4.86 getVarsForDev).
   args.push('--env-file', envFile.file)
+  args.push(...(opts.configArgs ?? []))
   const child = spawn(
     '/bin/sh',
     ['-c', SUPERVISOR, 'wrangler-supervisor', process.execPath, ...args],

@@ -1,4 +1,5 @@
 import type { Bindings } from './env'
+import { MOUNT_SHAPE } from './http/mount'
 
 export type Environment = 'production' | 'development' | 'test'
 
@@ -24,6 +25,10 @@ export interface Config {
   emailVerification: EmailVerification
   /** Lifetime of a password reset link. */
   resetTokenMinutes: number
+  /** Front mode: path prefixes whose signed-out visitors are sent to sign in (lower case). */
+  protectedPaths: readonly string[]
+  /** Where every route lives: '' at the root, or one segment such as `/auth` (MOUNT_PATH). */
+  mountPath: string
   /** The authenticator-app key encryption keys, current first; empty when none is configured. */
   totpKeys: TotpKey[]
 }
@@ -149,6 +154,18 @@ export function getConfig(env: Bindings): Config {
   if (!VERIFICATION_MODES.includes(emailVerification)) {
     throw new ConfigError('EMAIL_VERIFICATION must be off, optional or required')
   }
+  const protectedPaths = (env.PROTECTED_PATHS ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+  const badPrefix = protectedPaths.find((p) => !/^\/[\x21-\x7e]*$/.test(p) || p.includes(','))
+  if (badPrefix !== undefined) {
+    throw new ConfigError('PROTECTED_PATHS must be comma-separated paths that start with /')
+  }
+  const mount = (env.MOUNT_PATH ?? '/').trim() || '/'
+  if (mount !== '/' && !MOUNT_SHAPE.test(mount)) {
+    throw new ConfigError('MOUNT_PATH must be / or one lower-case path segment such as /auth')
+  }
   const config: Config = {
     environment: environment as Environment,
     production,
@@ -168,6 +185,9 @@ export function getConfig(env: Bindings): Config {
     // OWASP Forgot Password Cheat Sheet: reset links expire soon; 15 to 60 minutes is the norm.
     resetTokenMinutes: intVar(env, 'RESET_TOKEN_MINUTES', 30, 5, 60),
     totpKeys: totpKeys(env.TOTP_ENCRYPTION_KEY),
+    // Compared lower case, after decoding: protecting too much is safe, too little is not.
+    protectedPaths: protectedPaths.map((p) => p.toLowerCase().replace(/\/+$/, '') || '/'),
+    mountPath: mount === '/' ? '' : mount,
   }
   parsed.set(env, config)
   return config

@@ -41,6 +41,17 @@ export interface Bindings {
    * two-factor sign-in cannot be turned on.
    */
   TOTP_ENCRYPTION_KEY?: string
+  /**
+   * Front mode: the team's own Worker (`[[services]] binding = "APP"`). When bound, every request
+   * that is not one of the product's routes is forwarded to it with the signed-in user in headers.
+   */
+  APP?: Fetcher
+  /** Front mode: path prefixes, comma-separated, that send signed-out visitors to sign in. */
+  PROTECTED_PATHS?: string
+  /** `/` (default) or one segment such as `/auth`: every page, form and link of the product under it. */
+  MOUNT_PATH?: string
+  /** The static assets (`[assets] binding`), served by the Worker under MOUNT_PATH. */
+  ASSETS?: Fetcher
 }
 
 export interface Variables {

@@ -615,3 +615,36 @@ describe('statements', () => {
     expect(roundTrips(calls)).toBe(4)
   })
 })
+
+describe('next across the second step', () => {
+  it('goes from the password to the code page and on to next, kept across a wrong code', async () => {
+    const { email, key } = await enrolled()
+    const first = await post('/login', { email, password: PASSWORD, next: '/app/orders?id=3' })
+    expect(first.status).toBe(303)
+    expect(first.headers.get('Location')).toBe('/login/two-factor?next=%2Fapp%2Forders%3Fid%3D3')
+    const pending = cookieFrom(first, PENDING)!
+    const hidden = '<input type="hidden" name="next" value="/app/orders?id=3"/>'
+    const page = await get(first.headers.get('Location')!, { cookie: pending })
+    const html = await page.text()
+    expect(html).toContain(hidden)
+    expect(html).toContain('href="/login/two-factor/recovery?next=%2Fapp%2Forders%3Fid%3D3"')
+    await awayFromBoundary()
+    const right = await totp(key, nowStep())
+    const wrongCode = right === '000000' ? '111111' : '000000'
+    const wrong = await post(
+      '/login/two-factor',
+      { code: wrongCode, next: '/app/orders?id=3' },
+      { cookie: pending },
+    )
+    expect(wrong.status).toBe(400)
+    expect(await wrong.text()).toContain(hidden)
+    const done = await post(
+      '/login/two-factor',
+      { code: right, next: '/app/orders?id=3' },
+      { cookie: pending },
+    )
+    expect(done.status).toBe(303)
+    expect(done.headers.get('Location')).toBe('/app/orders?id=3')
+    expect(cookieFrom(done, SESSION)).toBeDefined()
+  })
+})

@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
+import { EXAMPLE_PROTECTED_PATHS, exampleConfigArgs } from '../../dev/example'
 import { startWorker } from '../../dev/worker'
 import { startTestStack } from '../test-stack'
 import { resolveChromium } from './chromium'
@@ -8,6 +9,8 @@ import { resolveChromium } from './chromium'
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string
+    /** The product in front mode before the example app (`npm run dev -- --with-example`). */
+    frontUrl: string
     chromiumPath: string
   }
 }
@@ -22,25 +25,26 @@ export default async function setup(project: TestProject) {
   const logFile = fileURLToPath(new URL('../../.data/browser-worker.log', import.meta.url))
   mkdirSync(fileURLToPath(new URL('../../.data/', import.meta.url)), { recursive: true })
   const log = createWriteStream(logFile)
+  // Every setting is given here; startWorker hands them to wrangler in a private env file and
+  // wrangler then skips .dev.vars, so a developer's local settings cannot change what is tested.
+  const vars = {
+    DATABASE_URL: stack.databaseUrl,
+    PWNED_PASSWORDS_URL: stack.pwnedPasswordsUrl,
+    SESSION_SECRET: 'browser-test-secret-at-least-32-characters',
+    TOTP_ENCRYPTION_KEY: '1:YnJvd3Nlci10ZXN0LXRvdHAta2V5LTMyLWJ5dGVzISE',
+    ENVIRONMENT: 'development',
+    BCRYPT_COST: '10',
+    PASSWORD_MIN_LENGTH: '15',
+    EMAIL_VERIFICATION: 'optional',
+    APP_NAME: 'edge-auth',
+    MAIL_FROM: 'no-reply@edge-auth.localhost',
+    RESET_TOKEN_MINUTES: '30',
+    SESSION_IDLE_SECONDS: '86400',
+    SESSION_ABSOLUTE_SECONDS: '2592000',
+  }
   const worker = await startWorker({
     port: 0,
-    // Every setting is given here; startWorker hands them to wrangler in a private env file and
-    // wrangler then skips .dev.vars, so a developer's local settings cannot change what is tested.
-    vars: {
-      DATABASE_URL: stack.databaseUrl,
-      PWNED_PASSWORDS_URL: stack.pwnedPasswordsUrl,
-      SESSION_SECRET: 'browser-test-secret-at-least-32-characters',
-      TOTP_ENCRYPTION_KEY: '1:YnJvd3Nlci10ZXN0LXRvdHAta2V5LTMyLWJ5dGVzISE',
-      ENVIRONMENT: 'development',
-      BCRYPT_COST: '10',
-      PASSWORD_MIN_LENGTH: '15',
-      EMAIL_VERIFICATION: 'optional',
-      APP_NAME: 'edge-auth',
-      MAIL_FROM: 'no-reply@edge-auth.localhost',
-      RESET_TOKEN_MINUTES: '30',
-      SESSION_IDLE_SECONDS: '86400',
-      SESSION_ABSOLUTE_SECONDS: '2592000',
-    },
+    vars,
     log: (line) => {
       lines.push(line)
       log.write(`${new Date().toISOString()} ${line}\n`)
@@ -50,7 +54,20 @@ export default async function setup(project: TestProject) {
     throw new Error(`${String(err)}\n${lines.slice(-30).join('\n')}`)
   })
   project.provide('baseUrl', worker.url)
+  // The same product in front of the example app, as `npm run dev -- --with-example` runs them.
+  const front = await startWorker({
+    port: 0,
+    vars: { ...vars, PROTECTED_PATHS: EXAMPLE_PROTECTED_PATHS },
+    configArgs: await exampleConfigArgs(fileURLToPath(new URL('../../', import.meta.url))),
+    log: (line) => log.write(`${new Date().toISOString()} front: ${line}\n`),
+  }).catch(async (err: unknown) => {
+    await worker.stop()
+    await stack.stop()
+    throw err
+  })
+  project.provide('frontUrl', front.url)
   return async () => {
+    await front.stop()
     await worker.stop()
     await stack.stop()
     log.end()

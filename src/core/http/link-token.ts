@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { fitsShape, type SecretKind } from '../security/secrets'
 import { cookiePolicy } from './cookies'
+import { internalPath } from './mount'
 
 // A mailed link's GET only moves its token into a short-lived HttpOnly cookie and redirects to a
 // token-free URL; that page shows a form and the change is a POST. Mail scanners that prefetch links
@@ -22,7 +23,7 @@ export function landLink(c: Context, kind: SecretKind, cookie: string, path: str
   const { name, options } = cookiePolicy(c, cookie)
   if (fitsShape(kind, token)) setCookie(c, name, token, options)
   else deleteCookie(c, name, options)
-  return c.redirect(path, 303)
+  return c.redirect(internalPath(c, path), 303)
 }
 
 /** The token a link left in its cookie, or '' (which fits no shape). */

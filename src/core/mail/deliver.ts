@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
+import { mountOf } from '../http/mount'
 import { clientAddress } from '../http/request'
 import { describeError, logEvent } from '../security/log'
 import { mailStages, reserveInOrder } from '../security/throttle'
@@ -70,5 +71,6 @@ export async function deliver<E extends AppEnv>(
  * request URL's host is one the operator configured, never one a client made up.
  */
 export function linkOrigin(c: Context): string {
-  return new URL(c.req.url).origin
+  // Under MOUNT_PATH, `${linkOrigin(c)}/reset/…` is the mounted page.
+  return new URL(c.req.url).origin + mountOf(c)
 }

@@ -1,6 +1,5 @@
 import type { Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
-import { constantTimeEqual } from '@oslojs/crypto/subtle'
 import type { Database } from '../db/client'
 import { cookiePolicy } from '../http/cookies'
 import { sha256Hex } from './digest'
@@ -79,6 +78,12 @@ function browserToken(c: Context, kind: ChallengeKind): string | undefined {
   return kind.shape.fits(token) ? token : undefined
 }
 
+/** The SHA-256 of the token this browser's cookie holds for `kind`, or undefined (no statement). */
+async function heldTokenHash(c: Context, kind: ChallengeKind): Promise<string | undefined> {
+  const token = browserToken(c, kind)
+  return token === undefined ? undefined : sha256Hex(token)
+}
+
 /**
  * The challenge this browser's cookie names, with its user, in one statement, for showing a page;
  * undefined when the browser has none, or it is expired, spent, of another kind or out of tries.
@@ -89,9 +94,8 @@ export async function peekChallenge(
   kind: ChallengeKind,
   now = new Date(),
 ): Promise<HeldChallenge | undefined> {
-  const token = browserToken(c, kind)
-  if (!token) return undefined
-  const tokenHash = await sha256Hex(token)
+  const tokenHash = await heldTokenHash(c, kind)
+  if (!tokenHash) return undefined
   const row = await findSecret(db, tokenHash, kind.purpose, now)
   if (!row || row.failures >= kind.maxFailures) return undefined
   return { ...row, tokenHash }
@@ -109,22 +113,14 @@ export async function tryChallenge(
   kind: ChallengeKind,
   now = new Date(),
 ): Promise<HeldChallenge | undefined> {
-  const token = browserToken(c, kind)
-  if (!token) return undefined
-  const tokenHash = await sha256Hex(token)
+  const tokenHash = await heldTokenHash(c, kind)
+  if (!tokenHash) return undefined
   const [row, reserved] = await Promise.all([
     findSecret(db, tokenHash, kind.purpose, now),
     reserveChallengeTry(db, tokenHash, kind.maxFailures),
   ])
   if (!row || !reserved) return undefined
   return { ...row, tokenHash }
-}
-
-/** Whether a typed code's keyed hash is the challenge's, compared in constant time. */
-export function codeMatches(held: HeldChallenge, typedHash: string) {
-  if (!held.codeHash) return false
-  const encode = (s: string) => new TextEncoder().encode(s)
-  return constantTimeEqual(encode(held.codeHash), encode(typedHash))
 }
 
 /**
@@ -181,9 +177,8 @@ export async function tryCode(
   typedHash: string,
   now = new Date(),
 ): Promise<{ held?: SecretHolder; right: boolean } | undefined> {
-  const token = browserToken(c, kind)
-  if (!token) return undefined
-  const tokenHash = await sha256Hex(token)
+  const tokenHash = await heldTokenHash(c, kind)
+  if (!tokenHash) return undefined
   const [held, outcome] = await Promise.all([
     findSecret(db, tokenHash, kind.purpose, now),
     tryChallengeCode(db, tokenHash, typedHash, kind.maxFailures, now),

@@ -15,7 +15,7 @@ import {
 
 // The session cookie: the four session operations (sessions.ts) tied to one request's cookie.
 
-const SESSION_COOKIE = 'session'
+export const SESSION_COOKIE = 'session'
 
 function sessionCookie<E extends AppEnv>(c: Context<E>) {
   return cookiePolicy(c, SESSION_COOKIE, c.var.config.sessionAbsoluteSeconds)

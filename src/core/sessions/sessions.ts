@@ -46,9 +46,16 @@ export interface LiveSession {
   generation: number
   /** Whether the account has a second factor (read with the session, no extra statement). */
   twoFactor: boolean
+  /** When the session ends unless used again (idle expiry, capped by the absolute lifetime). */
+  expiresAt: Date
 }
 
-function liveSession(idHash: string, user: SessionUser, createdAt: Date): LiveSession {
+function liveSession(
+  idHash: string,
+  user: SessionUser,
+  createdAt: Date,
+  expiresAt: Date,
+): LiveSession {
   const { id: userId, username, email, memberSince, emailVerified, generation, twoFactor } = user
   return {
     idHash,
@@ -60,6 +67,7 @@ function liveSession(idHash: string, user: SessionUser, createdAt: Date): LiveSe
     emailVerified,
     generation,
     twoFactor,
+    expiresAt,
   }
 }
 
@@ -104,11 +112,10 @@ export async function loadSession(
   const stale = now.getTime() - row.lastSeenAt.getTime() >= TOUCH_AFTER_MS
   const idleHalfGone =
     row.expiresAt.getTime() - now.getTime() < (config.sessionIdleSeconds * 1000) / 2
-  if ((stale || idleHalfGone) && expiresAt.getTime() - row.expiresAt.getTime() >= 1000) {
-    await touchSession(db, idHash, expiresAt, now)
-  }
+  const touch = (stale || idleHalfGone) && expiresAt.getTime() - row.expiresAt.getTime() >= 1000
+  if (touch) await touchSession(db, idHash, expiresAt, now)
   const user = { ...row, id: row.userId, emailVerified: row.emailVerifiedAt !== null }
-  return liveSession(idHash, user, row.createdAt)
+  return liveSession(idHash, user, row.createdAt, touch ? expiresAt : row.expiresAt)
 }
 
 /**
@@ -127,12 +134,13 @@ export async function startSession(
   const id = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)))
   const idHash = await hashSessionId(id)
   const userId = user.id
+  const expiresAt = nextExpiry(config, now, now)
   await Promise.all([
     insertSession(db, {
       idHash,
       userId,
       createdAt: now,
-      expiresAt: nextExpiry(config, now, now),
+      expiresAt,
       userAgent: origin.userAgent.slice(0, 255),
       location: origin.location.slice(0, 100),
       generation: user.generation,
@@ -144,7 +152,7 @@ export async function startSession(
   // The seal (Iron: AES-256-CBC and HMAC-SHA-256) keeps both the id and the user id unreadable and
   // unforgeable; the database still decides whether the session lives.
   const sealed = await encrypt(config.sessionSecret, { i: id, u: userId })
-  return { sealed, session: liveSession(idHash, user, now) }
+  return { sealed, session: liveSession(idHash, user, now, expiresAt) }
 }
 
 /** Ends one session on the server, so a copied cookie stops working (ASVS 7.4.1). */

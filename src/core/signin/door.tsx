@@ -1,12 +1,13 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
+import { nextFrom, withNext } from '../http/next'
 import { issueSessionCookie } from '../sessions/cookie'
 import { clearFailedSignIns } from '../db/users'
 import { rememberDevice } from '../security/device'
 import { challengeKind, issueChallenge } from '../security/challenges'
 import { succeeded, type Rule } from '../security/throttle'
-import { navigate, render } from '../ui/render'
+import { leave, navigate, render } from '../ui/render'
 import { UnverifiedCard } from './unverified'
 
 /** How the first step was made; every method (codes, passkeys, providers next) names itself here. */
@@ -87,7 +88,8 @@ export async function finishSignIn<E extends AppEnv>(
       issueChallenge(c, db, PENDING_SECOND_STEP, user.id),
     ])
     await audit(c, 'login', 'success', { userId: user.id, method: step.method, reason: 'pending' })
-    return navigate(c, SECOND_STEP_PATH)
+    // `next` rides along to the second step's page, whose forms carry it on (NextField).
+    return navigate(c, withNext(SECOND_STEP_PATH, await nextFrom(c)))
   }
   // One round trip: settle the throttle, the method's own work, and start the session.
   const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
@@ -100,7 +102,9 @@ export async function finishSignIn<E extends AppEnv>(
   // This browser is now a known device for the account (device.ts): no database call.
   await rememberDevice(c, config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
-  return navigate(c, '/welcome')
+  // Back where the person was going (a checked same-origin path, carried by NextField), else home.
+  const next = await nextFrom(c)
+  return next ? leave(c, next) : navigate(c, '/welcome')
 }
 
 /**
@@ -121,5 +125,6 @@ export async function completeSignIn<E extends AppEnv>(
   ])
   await rememberDevice(c, c.var.config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
-  return navigate(c, '/welcome')
+  const next = await nextFrom(c)
+  return next ? leave(c, next) : navigate(c, '/welcome')
 }

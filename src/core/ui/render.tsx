@@ -4,6 +4,7 @@ import type { HtmlEscapedString } from 'hono/utils/html'
 import { createMiddleware } from 'hono/factory'
 import { raw } from 'hono/html'
 import type { AppEnv } from '../env'
+import { internalPath, mountOf, prefixLinks } from '../http/mount'
 import { Layout } from './layout'
 
 type Content = HtmlEscapedString | Promise<HtmlEscapedString>
@@ -47,11 +48,14 @@ export const pageRenderer = createMiddleware<AppEnv>(async (c, next) => {
     // The configuration is read after this middleware; a configuration error still gets its page.
     const appName =
       (c.var.config as AppEnv['Variables']['config'] | undefined)?.appName ?? DEFAULT_NAME
-    const key = sameForEveryone && `${partial ? 'fragment' : 'page'} ${appName} ${sameForEveryone}`
+    const mount = mountOf(c)
+    const key =
+      sameForEveryone && `${partial ? 'fragment' : 'page'} ${appName} ${mount} ${sameForEveryone}`
     const known = key && renderedOnce.get(key)
     if (known) return c.html(known)
     const [before, after] = await shell(title, appName, partial)
-    const html = before + String(await content) + after
+    // Under MOUNT_PATH every link, form and asset of the page moves with the product.
+    const html = prefixLinks(before + String(await content) + after, mount)
     if (key && renderedOnce.size < RENDERED_ONCE_MAX) renderedOnce.set(key, html)
     return c.html(html)
   })
@@ -109,7 +113,8 @@ export function render(
  * htmx follows as a navigation that keeps the page alive (fetch would silently follow a 3xx and swap
  * the target page into the form).
  */
-export function navigate(c: Context, path: string) {
+export function navigate(c: Context, to: string) {
+  const path = internalPath(c, to)
   if (!isHtmx(c)) return c.redirect(path, 303)
   // A history restore must not leave the page it was refused under in history: replace, not push.
   const replace = c.req.header('HX-History-Restore-Request') === 'true'
@@ -118,10 +123,21 @@ export function navigate(c: Context, path: string) {
 }
 
 /**
+ * Sends the browser to `path` with a full page load: for a `next` that may be a page of the team's
+ * own app (front mode), whose document htmx must not swap into this one. A 303 for plain forms, a
+ * 204 with HX-Redirect for htmx.
+ */
+export function leave(c: Context, path: string) {
+  if (!isHtmx(c)) return c.redirect(path, 303)
+  c.header('HX-Redirect', path)
+  return c.body(null, 204)
+}
+
+/**
  * A refused form that replaces itself (`HxForm` with an `id`): for htmx, the form alone; without
  * JavaScript, the whole page around it.
  */
-export function refuse(
+export async function refuse(
   c: Context,
   status: ContentfulStatusCode,
   title: string,
@@ -130,5 +146,5 @@ export function refuse(
 ) {
   if (!isPartial(c)) return render(c, title, page, status)
   c.header('Vary', VARY)
-  return c.html(form, status)
+  return c.html(prefixLinks(String(await form), mountOf(c)), status)
 }

@@ -6,6 +6,7 @@ import type { AppEnv } from '../../core/env'
 import { emailField } from '../../core/forms/fields'
 import { keptValues, validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
+import { nextFrom, safeNext, withNext } from '../../core/http/next'
 import { forgetLinkToken, landLink, linkPageHeaders, linkToken } from '../../core/http/link-token'
 import { afterResponse, mailAllowedFor } from '../../core/mail/deliver'
 import {
@@ -40,9 +41,13 @@ const linkKind = {
 
 // ---- Asking for a code ----------------------------------------------------------------------------
 
-emailCodeRoutes.get('/signin/code', (c) =>
-  c.render(<AskCard />, { title: 'Sign in with a code', sameForEveryone: 'code-ask' }),
-)
+emailCodeRoutes.get('/signin/code', async (c) => {
+  const next = await nextFrom(c)
+  return c.render(<AskCard next={next} />, {
+    title: 'Sign in with a code',
+    sameForEveryone: next ? undefined : 'code-ask',
+  })
+})
 
 const askForm = validForm(
   () => v.object({ email: emailField }),
@@ -50,13 +55,18 @@ const askForm = validForm(
     render(
       c,
       'Sign in with a code',
-      <AskCard email={keptValues(raw, ['email']).email} error={errors.email} />,
+      <AskCard
+        email={keptValues(raw, ['email']).email}
+        error={errors.email}
+        next={safeNext(raw.next)}
+      />,
       422,
     ),
 )
 
-emailCodeRoutes.post('/signin/code', askForm, (c) => {
+emailCodeRoutes.post('/signin/code', askForm, async (c) => {
   const { email } = c.req.valid('form')
+  const next = await nextFrom(c)
   // ASVS 6.3.8: the same answer, status and timing for every address, and no statement before it:
   // the browser is bound now (a cookie every asker gets), the lookup, mail limits, challenge row
   // and message come after the answer, and only for an account.
@@ -75,18 +85,19 @@ emailCodeRoutes.post('/signin/code', askForm, (c) => {
     const send = await issueCode(c, store, user)
     await send()
   })
-  return navigate(c, ENTER_PATH)
+  return navigate(c, withNext(ENTER_PATH, next))
 })
 
 // ---- Entering it ----------------------------------------------------------------------------------
 
-emailCodeRoutes.get(ENTER_PATH, (c) =>
-  render(c, 'Enter your code', <EnterCard flash={takeFlash(c)} />),
+emailCodeRoutes.get(ENTER_PATH, async (c) =>
+  render(c, 'Enter your code', <EnterCard flash={takeFlash(c)} next={await nextFrom(c)} />),
 )
 
 const enterForm = validForm(
   () => v.object({ code: codeField }),
-  (c, errors) => render(c, 'Enter your code', <EnterCard error={errors.code} />, 422),
+  (c, errors, raw) =>
+    render(c, 'Enter your code', <EnterCard error={errors.code} next={safeNext(raw.next)} />, 422),
 )
 
 emailCodeRoutes.post(ENTER_PATH, enterForm, async (c) => {
@@ -109,7 +120,8 @@ emailCodeRoutes.post(ENTER_PATH, enterForm, async (c) => {
   if (!held) {
     const userId = result?.held?.userId
     await audit(c, 'login', 'failure', { userId, reason: 'code', method: 'email-code' })
-    return render(c, 'Enter your code', <EnterCard failure={WRONG} />, 400)
+    const next = await nextFrom(c)
+    return render(c, 'Enter your code', <EnterCard failure={WRONG} next={next} />, 400)
   }
   forgetChallenge(c, signInCode)
   // The code came through the address, so it counts as confirmed from now on (as a reset's link).

@@ -9,28 +9,37 @@ import {
   SubmitButton,
 } from '../../core/ui/components'
 import type { Flash } from '../../core/ui/flash'
+import { withNext } from '../../core/http/next'
+import { NextField } from '../../core/ui/next-field'
 import { showCode } from './code'
 
-const passwordInstead = (
+const PasswordInstead = (props: { next?: string }) => (
   <p class="switch">
-    <HxLink href="/">Sign in with a password</HxLink>
+    <HxLink href={withNext('/', props.next)}>Sign in with a password</HxLink>
   </p>
 )
 
-export function AskCard(props: { email?: string; error?: string }) {
+/** `next`: where to go after signing in, a path `safeNext` accepted, carried by every form. */
+export function AskCard(props: { email?: string; error?: string; next?: string }) {
   return (
     <Card id="code-ask" title="Sign in with a code">
       <p>Enter the email address of your account and we will send it a code to sign in with.</p>
       <HxForm action="/signin/code" label="Email me a sign-in code">
         <EmailField value={props.email} error={props.error} autocomplete="username" autofocus />
+        <NextField next={props.next} />
         <SubmitButton>Email me a code</SubmitButton>
       </HxForm>
-      {passwordInstead}
+      <PasswordInstead next={props.next} />
     </Card>
   )
 }
 
-export function EnterCard(props: { error?: string; failure?: string; flash?: Flash }) {
+export function EnterCard(props: {
+  error?: string
+  failure?: string
+  flash?: Flash
+  next?: string
+}) {
   return (
     <Card id="code-enter" title="Enter your code">
       {props.failure ? (
@@ -54,12 +63,14 @@ export function EnterCard(props: { error?: string; failure?: string; flash?: Fla
           spellcheck={false}
           autofocus
         />
+        <NextField next={props.next} />
         <SubmitButton>Sign in</SubmitButton>
       </HxForm>
       <p class="switch">
-        Nothing arrived? <HxLink href="/signin/code">Ask for a new code</HxLink>
+        Nothing arrived?{' '}
+        <HxLink href={withNext('/signin/code', props.next)}>Ask for a new code</HxLink>
       </p>
-      {passwordInstead}
+      <PasswordInstead next={props.next} />
     </Card>
   )
 }

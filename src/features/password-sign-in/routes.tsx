@@ -3,6 +3,7 @@ import { countFailedSignIn, findUserByEmail, rehashPassword } from '../../core/d
 import type { AppEnv } from '../../core/env'
 import { keptValues, validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
+import { nextFrom, safeNext } from '../../core/http/next'
 import { clientAddress } from '../../core/http/request'
 import { tooManyAttempts } from '../../core/http/throttled'
 import { hashPassword, verifyPassword } from '../../core/passwords/hash'
@@ -12,7 +13,7 @@ import { knownDevice } from '../../core/security/device'
 import { reserveInOrder, signInStages, succeeded } from '../../core/security/throttle'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { startCodeSignIn } from '../email-code'
-import { navigate, render } from '../../core/ui/render'
+import { leave, navigate, render } from '../../core/ui/render'
 import { signInSchema } from './forms'
 import { SignInCard } from './views'
 
@@ -21,12 +22,13 @@ export const passwordSignInRoutes = new Hono<AppEnv>()
 // The legacy app's message and status, the same for an unknown email and a wrong password (ASVS 6.3.8).
 const INVALID_CREDENTIALS = 'Invalid credentials'
 
-passwordSignInRoutes.get('/', withSession, (c) => {
-  if (c.var.auth) return navigate(c, '/welcome')
+passwordSignInRoutes.get('/', withSession, async (c) => {
+  const next = await nextFrom(c)
+  if (c.var.auth) return next ? leave(c, next) : navigate(c, '/welcome')
   const flash = takeFlash(c)
-  return c.render(<SignInCard flash={flash} email={flash?.email} />, {
+  return c.render(<SignInCard flash={flash} email={flash?.email} next={next} />, {
     title: 'Sign in',
-    sameForEveryone: flash ? undefined : 'sign-in',
+    sameForEveryone: flash || next ? undefined : 'sign-in',
   })
 })
 
@@ -39,7 +41,11 @@ const validSignIn = validForm(
     render(
       c,
       'Sign in',
-      <SignInCard email={keptValues(raw, ['email']).email} errors={errors} />,
+      <SignInCard
+        email={keptValues(raw, ['email']).email}
+        errors={errors}
+        next={safeNext(raw.next)}
+      />,
       422,
     ),
 )
@@ -55,8 +61,10 @@ const NEEDS_MAILED_CODE = defineNotice(
 passwordSignInRoutes.post('/login', validSignIn, async (c) => {
   const { config, db } = c.var
   const values = c.req.valid('form')
+  // A failed attempt keeps where the person was going.
+  const next = await nextFrom(c)
   const card = (status: 400 | 429, failure: string) =>
-    render(c, 'Sign in', <SignInCard email={values.email} failure={failure} />, status)
+    render(c, 'Sign in', <SignInCard email={values.email} failure={failure} next={next} />, status)
 
   // The attempt is counted before the password is checked, so a parallel burst buys no extra
   // guesses; the user read shares the first round trip. The account's own count is reserved only

@@ -10,6 +10,8 @@ import {
   SubmitButton,
 } from '../../core/ui/components'
 import type { Flash } from '../../core/ui/flash'
+import { withNext } from '../../core/http/next'
+import { NextField } from '../../core/ui/next-field'
 
 // No maxlength on passwords: the server's cap is 72 UTF-8 bytes, and maxlength counts UTF-16 code
 // units (a 72-byte password can be 18 emoji or 72 letters), so no maxlength value is right for both.
@@ -20,6 +22,8 @@ export function SignInCard(props: {
   errors?: FieldErrors<'email' | 'password'>
   failure?: string
   flash?: Flash
+  /** Where to go after signing in: a path `safeNext` accepted. */
+  next?: string
 }) {
   const errors = props.errors ?? {}
   // Focus the first field to fix; after "Invalid credentials" (or an account just created) the email
@@ -40,17 +44,18 @@ export function SignInCard(props: {
           autofocus={focus === 'email'}
         />
         <PasswordField label="Password" error={errors.password} autofocus={focus === 'password'} />
+        <NextField next={props.next} />
         <SubmitButton>Sign in</SubmitButton>
       </HxForm>
       {/* /js/passkeys.js loads the passkey sign-in form here (features/passkeys), so this page
           stays the same for everyone and costs no statement; without JavaScript it stays empty. */}
       <div data-passkey-load="/login/passkey"></div>
       <p class="switch">
-        <HxLink href="/signin/code">Email me a sign-in code</HxLink> ·{' '}
+        <HxLink href={withNext('/signin/code', props.next)}>Email me a sign-in code</HxLink> ·{' '}
         <HxLink href="/forgot">Forgot your password?</HxLink>
       </p>
       <p class="switch">
-        New here? <HxLink href="/signup">Create an account</HxLink>
+        New here? <HxLink href={withNext('/signup', props.next)}>Create an account</HxLink>
       </p>
     </Card>
   )

@@ -5,6 +5,7 @@ import { findUserByEmail, insertUser } from '../../core/db/users'
 import type { AppEnv } from '../../core/env'
 import { keptValues, validForm, type FieldErrors } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
+import { nextFrom, safeNext, withNext } from '../../core/http/next'
 import { clientAddress } from '../../core/http/request'
 import { tooManyAttempts } from '../../core/http/throttled'
 import { afterResponse, deliver, linkOrigin, mailAllowed } from '../../core/mail/deliver'
@@ -13,7 +14,7 @@ import { hashPassword } from '../../core/passwords/hash'
 import { withSession } from '../../core/sessions/cookie'
 import { reserve, subscriberRule, type Limit } from '../../core/security/throttle'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
-import { navigate, render } from '../../core/ui/render'
+import { leave, navigate, render } from '../../core/ui/render'
 import { sendVerification } from '../email-verification'
 import { signupSchema } from './forms'
 import { signupTakenMail } from './mail'
@@ -26,13 +27,14 @@ const CHECK_FIELDS = 'Check the highlighted fields.'
 const SIGNUP: Limit = { limit: 10, windowSeconds: 3600, kind: 'window', onSuccess: 'refund' }
 const CREATED = defineNotice('created', 'Account created. Sign in with your new password.')
 
-signupRoutes.get('/signup', withSession, (c) => {
-  if (c.var.auth) return navigate(c, '/welcome')
+signupRoutes.get('/signup', withSession, async (c) => {
+  const next = await nextFrom(c)
+  if (c.var.auth) return next ? leave(c, next) : navigate(c, '/welcome')
   const min = c.var.config.passwordMinLength
   const flash = takeFlash(c)
-  return c.render(<SignupCard passwordMinLength={min} flash={flash} />, {
+  return c.render(<SignupCard passwordMinLength={min} flash={flash} next={next} />, {
     title: 'Create an account',
-    sameForEveryone: flash ? undefined : `signup ${min}`,
+    sameForEveryone: flash || next ? undefined : `signup ${min}`,
   })
 })
 
@@ -42,12 +44,19 @@ function signupCard(
   values: { username?: string; email?: string },
   errors: FieldErrors<string>,
   failure: string,
+  next: string | undefined,
 ) {
   const min = c.var.config.passwordMinLength
   return render(
     c,
     'Create an account',
-    <SignupCard values={values} errors={errors} failure={failure} passwordMinLength={min} />,
+    <SignupCard
+      values={values}
+      errors={errors}
+      failure={failure}
+      passwordMinLength={min}
+      next={next}
+    />,
     status,
   )
 }
@@ -55,15 +64,23 @@ function signupCard(
 const validSignup = validForm(
   (c) => signupSchema(c.var.config.passwordMinLength),
   (c, errors, raw) =>
-    signupCard(c, 422, keptValues(raw, ['username', 'email']), errors, CHECK_FIELDS),
+    signupCard(
+      c,
+      422,
+      keptValues(raw, ['username', 'email']),
+      errors,
+      CHECK_FIELDS,
+      safeNext(raw.next),
+    ),
 )
 
 signupRoutes.post('/signup', validSignup, async (c) => {
   const { config, db } = c.var
   const values = c.req.valid('form')
   const kept = { username: values.username, email: values.email }
+  const next = await nextFrom(c)
   const card = (status: 409 | 422 | 429, failure: string, errors: FieldErrors<string> = {}) =>
-    signupCard(c, status, kept, errors, failure)
+    signupCard(c, status, kept, errors, failure, next)
 
   // Throttle and look the email up before hashing: a taken address or a flood costs no bcrypt. The
   // breached-password range check runs alongside, so it adds no round trip.
@@ -106,5 +123,6 @@ signupRoutes.post('/signup', validSignup, async (c) => {
   }
   if (required) return navigate(c, '/verify/sent')
   setFlash(c, CREATED, values.email)
-  return navigate(c, '/')
+  // On to sign in, still carrying where the person was going.
+  return navigate(c, withNext('/', next))
 })

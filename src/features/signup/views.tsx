@@ -11,6 +11,8 @@ import {
   SubmitButton,
 } from '../../core/ui/components'
 import type { Flash } from '../../core/ui/flash'
+import { withNext } from '../../core/http/next'
+import { NextField } from '../../core/ui/next-field'
 import type { SignupInput } from './forms'
 
 type SignupField = keyof SignupInput
@@ -21,6 +23,8 @@ export function SignupCard(props: {
   failure?: string
   flash?: Flash
   passwordMinLength: number
+  /** Where to go once signed in: a path `safeNext` accepted, carried on to the sign-in page. */
+  next?: string
 }) {
   const errors = props.errors ?? {}
   const values = props.values ?? {}
@@ -57,10 +61,11 @@ export function SignupCard(props: {
           enforceMinLength
           autofocus={focus === 'password'}
         />
+        <NextField next={props.next} />
         <SubmitButton>Create account</SubmitButton>
       </HxForm>
       <p class="switch">
-        Already have an account? <HxLink href="/">Sign in</HxLink>
+        Already have an account? <HxLink href={withNext('/', props.next)}>Sign in</HxLink>
       </p>
     </Card>
   )

@@ -6,6 +6,7 @@ import type { AppEnv } from '../../core/env'
 import { currentPasswordField, text } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
+import { nextFrom, safeNext, withNext } from '../../core/http/next'
 import { tooManyAttempts } from '../../core/http/throttled'
 import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
 import { rotateSession, withSession } from '../../core/sessions/cookie'
@@ -28,7 +29,7 @@ import {
 } from '../../core/signin/door'
 import { reauthenticate } from '../../core/signin/reauth'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
-import { navigate, render } from '../../core/ui/render'
+import { leave, navigate, render } from '../../core/ui/render'
 import { open, seal } from './crypto'
 import { disabledMail, enabledMail, recoveryCodeUsedMail, regeneratedMail } from './mail'
 import {
@@ -270,19 +271,20 @@ function notify(
 
 // ---- The second step of a sign-in: /login/two-factor ----
 
-function startOver(c: Context<AppEnv>) {
+function startOver(c: Context<AppEnv>, next: string | undefined) {
   forgetChallenge(c, PENDING_SECOND_STEP)
-  return render(c, 'Sign in again', <StartOverCard />, 400)
+  return render(c, 'Sign in again', <StartOverCard next={next} />, 400)
 }
 
 function secondStepPage(recovery: boolean) {
   return async (c: Context<AppEnv>) => {
-    if (c.var.auth) return navigate(c, '/welcome')
+    const next = await nextFrom(c)
+    if (c.var.auth) return next ? leave(c, next) : navigate(c, '/welcome')
     c.header('Cache-Control', 'no-store')
     const held = await peekChallenge(c, c.var.db, PENDING_SECOND_STEP)
-    if (!held?.totpKey) return startOver(c)
+    if (!held?.totpKey) return startOver(c, next)
     const title = recovery ? 'Use a recovery code' : 'Enter your code'
-    return render(c, title, <SecondStepCard recovery={recovery} />)
+    return render(c, title, <SecondStepCard recovery={recovery} next={next} />)
   }
 }
 
@@ -291,7 +293,7 @@ twoFactorRoutes.get('/login/two-factor/recovery', withSession, secondStepPage(tr
 
 const codeForm = validForm(
   () => v.object({ code: v.pipe(text, v.maxLength(40)) }),
-  (c) => navigate(c, '/login/two-factor'),
+  (c, _errors, raw) => navigate(c, withNext('/login/two-factor', safeNext(raw.next))),
 )
 
 function signInUser(held: HeldChallenge): SignInUser {
@@ -313,8 +315,10 @@ async function secondStep(
   const { db, config } = c.var
   const recovery = method === 'recovery-code'
   const title = recovery ? 'Use a recovery code' : 'Enter your code'
+  // A wrong code keeps where the person was going.
+  const next = await nextFrom(c)
   const refused = (status: 400 | 422 | 429, failure: string) =>
-    render(c, title, <SecondStepCard recovery={recovery} failure={failure} />, status)
+    render(c, title, <SecondStepCard recovery={recovery} failure={failure} next={next} />, status)
   if (!typed) {
     const what = recovery
       ? 'Enter a recovery code: 12 letters and digits.'
@@ -325,7 +329,7 @@ async function secondStep(
   const held = await tryChallenge(c, db, PENDING_SECOND_STEP)
   if (!held?.totpKey) {
     await audit(c, 'login_second_step', 'failure', { reason: 'no_pending', method })
-    return startOver(c)
+    return startOver(c, next)
   }
   const rule = await codeRule(config.sessionSecret, held.userId)
   // An app code's single-use UPDATE rides beside the account's reservation, and a refused

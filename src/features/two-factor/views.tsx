@@ -11,6 +11,8 @@ import {
   SubmitButton,
 } from '../../core/ui/components'
 import type { Flash } from '../../core/ui/flash'
+import { withNext } from '../../core/http/next'
+import { NextField } from '../../core/ui/next-field'
 import { QrCode } from './qr'
 import { RECOVERY_CODES_LOW } from './recovery'
 
@@ -182,7 +184,13 @@ export function RecoveryCodesCard(props: { codes: string[]; appName: string; fir
 }
 
 /** The second step of a sign-in: the app's code, or a recovery code instead. */
-export function SecondStepCard(props: { recovery: boolean; failure?: string; error?: string }) {
+export function SecondStepCard(props: {
+  recovery: boolean
+  failure?: string
+  error?: string
+  /** Where to go after signing in: a path `safeNext` accepted. */
+  next?: string
+}) {
   return (
     <Card id="second-step" title={props.recovery ? 'Use a recovery code' : 'Enter your code'}>
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
@@ -199,20 +207,26 @@ export function SecondStepCard(props: { recovery: boolean; failure?: string; err
             spellcheck={false}
             autocapitalize="none"
           />
+          <NextField next={props.next} />
           <SubmitButton>Sign in</SubmitButton>
         </HxForm>
       ) : (
         <HxForm action="/login/two-factor" label="Sign in with your authenticator code">
           <p>Open your authenticator app and enter the code it shows for this account.</p>
           <CodeField error={props.error} autofocus />
+          <NextField next={props.next} />
           <SubmitButton>Sign in</SubmitButton>
         </HxForm>
       )}
       <p class="switch">
         {props.recovery ? (
-          <HxLink href="/login/two-factor">Use your authenticator app instead</HxLink>
+          <HxLink href={withNext('/login/two-factor', props.next)}>
+            Use your authenticator app instead
+          </HxLink>
         ) : (
-          <HxLink href="/login/two-factor/recovery">Use a recovery code instead</HxLink>
+          <HxLink href={withNext('/login/two-factor/recovery', props.next)}>
+            Use a recovery code instead
+          </HxLink>
         )}
       </p>
       {/* Shown by /js/passkeys.js only where the browser has WebAuthn (features/passkeys). */}
@@ -224,14 +238,14 @@ export function SecondStepCard(props: { recovery: boolean; failure?: string; err
 }
 
 /** The pending sign-in is gone (expired, spent, out of tries, or another browser's). */
-export function StartOverCard() {
+export function StartOverCard(props: { next?: string }) {
   return (
     <Card id="second-step" title="Sign in again">
       <Alert kind="error">
         This sign-in has expired or had too many wrong codes. Sign in again with your password.
       </Alert>
       <p class="switch">
-        <HxLink href="/">Sign in</HxLink>
+        <HxLink href={withNext('/', props.next)}>Sign in</HxLink>
       </p>
     </Card>
   )
