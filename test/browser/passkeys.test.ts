@@ -107,7 +107,13 @@ describe('passkeys in Chromium', () => {
     const signInHtml = await (await fetch(`${base}/`)).text()
     expect(signInHtml).toContain('autocomplete="username webauthn"')
     await page.goto(`${base}/welcome`)
+    // Waited for by its answer: the old welcome page's heading is still there for a moment.
+    const autofilled = page.waitForResponse(
+      (r) => new URL(r.url()).pathname === '/login/passkey' && r.request().method() === 'POST',
+    )
     await page.getByRole('button', { name: 'Sign out' }).click()
+    expect((await autofilled).status()).toBe(303)
+    await page.waitForLoadState('load')
     await page.getByRole('heading', { name: 'Welcome, Grace' }).waitFor()
     expect(path(page)).toBe('/welcome')
 
