@@ -8,6 +8,7 @@ import { emailCode } from './features/email-code'
 import { emailVerification } from './features/email-verification'
 import { passwordChange } from './features/password-change'
 import { passwordReset } from './features/password-reset'
+import { passkeys } from './features/passkeys'
 import { passwordSignIn } from './features/password-sign-in'
 import { sessions } from './features/sessions'
 import { signup } from './features/signup'
@@ -33,5 +34,6 @@ export const features: readonly Feature[] = [
   twoFactor,
   activity,
   admin,
+  passkeys,
   accountDeletion,
 ]

@@ -87,8 +87,8 @@ describe('database work of the account pages', () => {
     )
     expect(res.status).toBe(303)
     // session; pair + subscriber + hash; account; BEGIN, sessions, one-time tokens, recovery codes
-    // (the two-factor feature's rows), security events (the activity feature's), throttle row,
-    // user, COMMIT; settle the three keys
-    expect(count()).toBe(14)
+    // (the two-factor feature's rows), security events (the activity feature's), passkeys (the
+    // passkeys feature's), throttle row, user, COMMIT; settle the three keys
+    expect(count()).toBe(15)
   })
 })

@@ -50,6 +50,7 @@ const AUTHORED_TAGS = new Set(
 const OWN_SCRIPTS = [
   '<script src="/js/htmx.min.js" defer=""></script>',
   '<script src="/js/app.js" defer=""></script>',
+  '<script src="/js/passkeys.js" defer=""></script>',
 ]
 
 function assertClean(html: string, c: Case) {

@@ -212,7 +212,10 @@ describe('without JavaScript: plain forms and full pages', () => {
       minLength: 15,
     })
     await page.goto(`${base}/`)
-    expect(await attrs('field-email')).toMatchObject({ autocomplete: 'username', maxLength: 254 })
+    expect(await attrs('field-email')).toMatchObject({
+      autocomplete: 'username webauthn',
+      maxLength: 254,
+    })
     // No minimum at sign-in: accounts adopted from the old app may have shorter passwords.
     expect(await attrs('field-password')).toMatchObject({
       autocomplete: 'current-password',

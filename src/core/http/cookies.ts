@@ -14,7 +14,8 @@ const PRODUCT_COOKIES: readonly string[] = [
   'email_change',
   'code-link',
 ]
-const PRODUCT_COOKIE_PREFIXES: readonly string[] = ['ch-']
+// `ch-`: core's challenges; `pk-`: passkey ceremonies (features/passkeys/challenge.ts).
+const PRODUCT_COOKIE_PREFIXES: readonly string[] = ['ch-', 'pk-']
 
 /** Whether a cookie of this name (as the browser sends it) is one of the product's own. */
 export function isProductCookie(name: string): boolean {

@@ -11,10 +11,10 @@ import { leave, navigate, render } from '../ui/render'
 import { LockedCard, UnverifiedCard } from './unverified'
 
 /** How the first step was made; every method (codes, passkeys, providers next) names itself here. */
-export type SignInMethod = 'password' | 'email-code'
+export type SignInMethod = 'password' | 'email-code' | 'passkey'
 
 /** How a second step was made. */
-export type SecondStepMethod = 'totp' | 'recovery-code'
+export type SecondStepMethod = 'totp' | 'recovery-code' | 'passkey'
 
 /**
  * The pending sign-in between a first step and the second factor (ASVS 6.5; DESIGN "Factors"): no
@@ -53,6 +53,12 @@ export interface FirstStep {
   rules: Rule[]
   /** Work of the method's own that rides in the session's round trip (a password rehash). */
   alongside?: () => Promise<unknown>
+  /**
+   * The method is itself multi-factor (NIST SP 800-63B-4 3.1.7; ASVS 6.5): a passkey whose
+   * authenticator verified the user is something you have, unlocked by something you are or know.
+   * It satisfies the second step, so the door starts the session at once.
+   */
+  multiFactor?: boolean
 }
 
 /**
@@ -78,7 +84,7 @@ export async function finishSignIn<E extends AppEnv>(
     await audit(c, 'login', 'failure', { userId: user.id, reason: 'unverified' })
     return render(c, 'Confirm your address', <UnverifiedCard email={user.email} />, 403)
   }
-  if (user.twoFactor) {
+  if (user.twoFactor && !step.multiFactor) {
     // The password was right: its throttle and failure count are settled; the codes have
     // throttles of their own. The browser becomes a known device only with the second step.
     await Promise.all([

@@ -21,6 +21,7 @@ export function Layout(props: { title: string; appName: string; children: Child 
           <link rel="stylesheet" href="/css/app.css" />
           <script src="/js/htmx.min.js" defer></script>
           <script src="/js/app.js" defer></script>
+          <script src="/js/passkeys.js" defer></script>
         </head>
         <body>
           <header class="brand">

@@ -36,16 +36,20 @@ export function SignInCard(props: {
       <HxForm action="/login" label="Sign in">
         {/* The email is this site's sign-in name: `username` is what password managers pair with
             current-password when they save and fill a login. */}
+        {/* `webauthn`: the field's autofill also offers saved passkeys (conditional mediation). */}
         <EmailField
           value={props.email}
           error={errors.email}
-          autocomplete="username"
+          autocomplete="username webauthn"
           autofocus={focus === 'email'}
         />
         <PasswordField label="Password" error={errors.password} autofocus={focus === 'password'} />
         <NextField next={props.next} />
         <SubmitButton>Sign in</SubmitButton>
       </HxForm>
+      {/* /js/passkeys.js loads the passkey sign-in form here (features/passkeys), so this page
+          stays the same for everyone and costs no statement; without JavaScript it stays empty. */}
+      <div data-passkey-load="/login/passkey"></div>
       <p class="switch">
         <HxLink href={withNext('/signin/code', props.next)}>Email me a sign-in code</HxLink> ·{' '}
         <HxLink href="/forgot">Forgot your password?</HxLink>

@@ -229,6 +229,10 @@ export function SecondStepCard(props: {
           </HxLink>
         )}
       </p>
+      {/* Shown by /js/passkeys.js only where the browser has WebAuthn (features/passkeys). */}
+      <p class="switch" data-passkey-only hidden>
+        <a href="/login/two-factor/passkey">Use a passkey instead</a>
+      </p>
     </Card>
   )
 }

@@ -1,0 +1,191 @@
+import { lockedNow } from '../../core/db/users'
+import { and, asc, count, eq, lt, sql } from 'drizzle-orm'
+import { deleteInBatches, type Database, type Transaction } from '../../core/db/client'
+import { sessions, users } from '../../core/db/schema'
+import { deleteUserSessions } from '../../core/db/sessions'
+import { deleteUserSecrets } from '../../core/security/secrets'
+import { passkeys, passkeySpentChallenges } from './schema'
+
+/** Spends a challenge: true only for the one request whose INSERT IGNORE stored its hash. */
+export async function spendCeremony(db: Database, tokenHash: string, expiresAt: Date) {
+  const result = await db.insert(passkeySpentChallenges).ignore().values({ tokenHash, expiresAt })
+  return result.rowsAffected === 1
+}
+
+/**
+ * The passkey with this credential id's hash and its account, in one statement: what the door
+ * needs to finish a sign-in it completes, and the stored key and counter.
+ */
+export async function findPasskeyForSignIn(db: Database, credentialHash: string) {
+  const [row] = await db
+    .select({
+      passkeyId: passkeys.id,
+      publicKey: passkeys.publicKey,
+      algorithm: passkeys.algorithm,
+      signCount: passkeys.signCount,
+      id: users.id,
+      username: users.username,
+      email: users.email,
+      memberSince: users.createdAt,
+      emailVerifiedAt: users.emailVerifiedAt,
+      generation: users.credentialGeneration,
+      failedSignIns: users.failedSignIns,
+      sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
+      twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
+      // A locked account is refused by the door after the passkey proved it (issue 21).
+      locked: lockedNow,
+    })
+    .from(passkeys)
+    .innerJoin(users, eq(users.id, passkeys.userId))
+    .where(eq(passkeys.credentialHash, credentialHash))
+    .limit(1)
+  return row
+}
+
+/**
+ * Records a use: the new counter and the time, only over the counter that was read, so two
+ * parallel uses of one counting authenticator cannot both pass the clone check. True when written.
+ */
+export async function recordUse(
+  db: Database,
+  passkeyId: number,
+  readCount: number,
+  newCount: number,
+  now: Date,
+) {
+  const result = await db
+    .update(passkeys)
+    .set({ signCount: newCount, lastUsedAt: now })
+    .where(and(eq(passkeys.id, passkeyId), eq(passkeys.signCount, readCount)))
+  return result.rowsAffected === 1
+}
+
+export interface PasskeyRow {
+  id: number
+  name: string
+  credentialId: string
+  createdAt: Date
+  lastUsedAt: Date | null
+}
+
+export function listPasskeys(db: Database, userId: number): Promise<PasskeyRow[]> {
+  return db
+    .select({
+      id: passkeys.id,
+      name: passkeys.name,
+      credentialId: passkeys.credentialId,
+      createdAt: passkeys.createdAt,
+      lastUsedAt: passkeys.lastUsedAt,
+    })
+    .from(passkeys)
+    .where(eq(passkeys.userId, userId))
+    .orderBy(asc(passkeys.createdAt), asc(passkeys.id))
+}
+
+/** What a factor change needs of the session that makes it. */
+export interface Change {
+  userId: number
+  generation: number
+  keepIdHash: string
+}
+
+// A factor added or removed is a credential change (DESIGN "Factors", as two-factor does): the
+// generation moves on (only from the one the session read, so a change racing another loses),
+// every other session and pending secret ends, in the change's transaction.
+async function credentialChange(tx: Transaction, change: Change) {
+  const result = await tx
+    .update(users)
+    .set({ credentialGeneration: sql`${users.credentialGeneration} + 1` })
+    .where(and(eq(users.id, change.userId), eq(users.credentialGeneration, change.generation)))
+  if (result.rowsAffected !== 1) return false
+  await deleteUserSecrets(tx, change.userId)
+  await deleteUserSessions(tx, change.userId, change.keepIdHash)
+  return true
+}
+
+class Undo extends Error {}
+
+/**
+ * Stores a new passkey as a credential change: 'duplicate' when this credential is already
+ * registered (to anyone), 'stale' when the account's credentials changed since the session.
+ */
+export async function insertPasskey(
+  db: Database,
+  change: Change,
+  row: Omit<typeof passkeys.$inferInsert, 'id' | 'lastUsedAt' | 'userId'>,
+): Promise<'added' | 'duplicate' | 'stale'> {
+  try {
+    return await db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(passkeys)
+        .ignore()
+        .values({ ...row, userId: change.userId })
+      if (inserted.rowsAffected !== 1) return 'duplicate'
+      if (!(await credentialChange(tx, change))) throw new Undo()
+      return 'added'
+    })
+  } catch (error) {
+    if (error instanceof Undo) return 'stale'
+    throw error
+  }
+}
+
+export async function renamePasskey(db: Database, userId: number, id: number, name: string) {
+  const result = await db
+    .update(passkeys)
+    .set({ name })
+    .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
+  return result.rowsAffected === 1
+}
+
+/**
+ * Removes one of the user's passkeys as a credential change, unless it is the account's last way
+ * in: an account without a password keeps its last passkey. The account row is locked first, so
+ * two removals racing cannot both pass the check. 'last' when refused by that rule; false when
+ * there is no such key or the credentials changed since the session (nothing is removed).
+ */
+export async function removePasskey(db: Database, change: Change, id: number) {
+  const { userId } = change
+  try {
+    return await db.transaction(async (tx): Promise<boolean | 'last'> => {
+      const [account] = await tx
+        .select({ hasPassword: sql<number>`${users.pass_word} <> ''`.mapWith(Number) })
+        .from(users)
+        .where(eq(users.id, userId))
+        .for('update')
+      const [keys] = await tx
+        .select({ n: count() })
+        .from(passkeys)
+        .where(eq(passkeys.userId, userId))
+      if (!account?.hasPassword && Number(keys?.n ?? 0) <= 1) return 'last'
+      const result = await tx
+        .delete(passkeys)
+        .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
+      if (result.rowsAffected !== 1) return false
+      if (!(await credentialChange(tx, change))) throw new Undo()
+      return true
+    })
+  } catch (error) {
+    if (error instanceof Undo) return false
+    throw error
+  }
+}
+
+export async function countPasskeys(db: Database, userId: number) {
+  const [row] = await db.select({ n: count() }).from(passkeys).where(eq(passkeys.userId, userId))
+  return Number(row?.n ?? 0)
+}
+
+export function deletePasskeys(tx: Transaction, userId: number) {
+  return tx.delete(passkeys).where(eq(passkeys.userId, userId))
+}
+
+export async function purgeSpentCeremonies(db: Database, now: Date) {
+  return {
+    passkey_challenges: await deleteInBatches(
+      db,
+      passkeySpentChallenges,
+      lt(passkeySpentChallenges.expiresAt, now),
+    ),
+  }
+}

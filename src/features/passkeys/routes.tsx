@@ -1,0 +1,472 @@
+import type { Context } from 'hono'
+import { Hono } from 'hono/tiny'
+import * as v from 'valibot'
+import { encodeBase64urlNoPadding } from '@oslojs/encoding'
+import type { AppEnv } from '../../core/env'
+import { text } from '../../core/forms/fields'
+import { validForm } from '../../core/forms/validate'
+import { audit } from '../../core/http/audit'
+import { clientAddress } from '../../core/http/request'
+import { tooManyAttempts } from '../../core/http/throttled'
+import { describeUserAgent } from '../../core/http/user-agent'
+import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
+import { rotateSession, withSession } from '../../core/sessions/cookie'
+import { signedIn, type SignedInContext } from '../../core/sessions/guard'
+import {
+  forgetChallenge,
+  peekChallenge,
+  spendChallenge,
+  tryChallenge,
+} from '../../core/security/challenges'
+import { sha256Hex } from '../../core/security/digest'
+import { keyedHash, reserve, subscriberRule, succeeded } from '../../core/security/throttle'
+import { completeSignIn, finishSignIn, PENDING_SECOND_STEP } from '../../core/signin/door'
+import { reauthenticate } from '../../core/signin/reauth'
+import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
+import { navigate, render } from '../../core/ui/render'
+import { forgetCeremony, heldCeremony, issueCeremony, type Ceremony } from './challenge'
+import { CREDENTIAL_MAX, parseAssertion, parseRegistration } from './credential'
+import { addedMail, removedMail } from './mail'
+import {
+  findPasskeyForSignIn,
+  insertPasskey,
+  listPasskeys,
+  recordUse,
+  removePasskey,
+  renamePasskey,
+  spendCeremony,
+} from './queries'
+import { counterRegressed, verifyAssertion, verifyRegistration, WebAuthnRefusal } from './webauthn'
+import {
+  NAME_MAX,
+  PasskeySecondStepCard,
+  PasskeySignInCard,
+  PasskeysCard,
+  type Refusal,
+} from './views'
+
+export const passkeyRoutes = new Hono<AppEnv>()
+
+const TIMEOUT_MS = 5 * 60 * 1000
+const ALGORITHMS = [-7, -257].map((alg) => ({ type: 'public-key', alg }))
+const ADDED = defineNotice('passkey_added', 'Your passkey was added.')
+const REMOVED = defineNotice('passkey_removed', 'The passkey was removed.')
+const RENAMED = defineNotice('passkey_renamed', 'The passkey was renamed.')
+const NOT_ACCEPTED = 'That passkey was not accepted. Try again, or sign in another way.'
+
+// ASVS 6.3.1: failed passkey sign-ins count per subscriber (address or IPv6 /64) like other
+// sign-in attempts. A failure is counted after the check (a signature cannot be guessed, so a
+// success is never held up, and the sign-in stays within its 4 statements); once the address is
+// over its allowance every further failure is answered 429.
+const PASSKEY_FAILURES = {
+  limit: 20,
+  windowSeconds: 15 * 60,
+  kind: 'window',
+  onSuccess: 'refund',
+} as const
+
+/** The expected origin and RP ID: this request's own (see linkOrigin: only the zone's routes). */
+function relyingParty(c: Context) {
+  const url = new URL(linkOrigin(c))
+  return { origin: url.origin, rpId: url.hostname }
+}
+
+/** The WebAuthn user handle: a keyed hash of the account id, so it names no one (WebAuthn 14.6.1). */
+async function userHandle(secret: string, userId: number) {
+  const hex = await (await keyedHash(secret))(`passkey-user\n${userId}`)
+  return encodeBase64urlNoPadding(Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)))
+}
+
+async function credentialHash(rawId: Uint8Array) {
+  return sha256Hex(encodeBase64urlNoPadding(rawId))
+}
+
+const defaultName = (c: Context) =>
+  describeUserAgent(c.req.header('User-Agent') ?? '').slice(0, NAME_MAX) || 'Passkey'
+
+// ---- Settings: /account/passkeys ----
+
+const boundToUser = (c: SignedInContext) => `user\n${c.var.auth.userId}\n${c.var.auth.generation}`
+
+async function settings(c: SignedInContext, refusal?: Refusal, status: 200 | 400 | 409 = 200) {
+  const { auth, db, config } = c.var
+  c.header('Cache-Control', 'no-store')
+  const keys = await listPasskeys(db, auth.userId)
+  const { rpId } = relyingParty(c)
+  const options = {
+    challenge: await issueCeremony(c, 'add', boundToUser(c)),
+    rp: { id: rpId, name: config.appName },
+    user: {
+      id: await userHandle(config.sessionSecret, auth.userId),
+      name: auth.email,
+      displayName: auth.username,
+    },
+    pubKeyCredParams: ALGORITHMS,
+    timeout: TIMEOUT_MS,
+    attestation: 'none',
+    // A discoverable credential with user verification: it alone signs in (both factors).
+    authenticatorSelection: {
+      residentKey: 'required',
+      requireResidentKey: true,
+      userVerification: 'required',
+    },
+    // The same authenticator is not registered twice (WebAuthn 5.4 excludeCredentials).
+    excludeCredentials: keys.map((k) => ({ type: 'public-key', id: k.credentialId })),
+  }
+  const flash = refusal ? undefined : takeFlash(c)
+  const removed = flash?.notice.id === REMOVED.id
+  const card = (
+    <PasskeysCard
+      keys={keys}
+      signal={removed ? { rpId, userId: options.user.id } : undefined}
+      options={options}
+      twoFactor={auth.twoFactor}
+      defaultName={defaultName(c)}
+      flash={flash}
+      refusal={refusal}
+    />
+  )
+  return render(c, 'Passkeys', card, status)
+}
+
+passkeyRoutes.get('/account/passkeys', signedIn, (c) => settings(c))
+
+const nameField = v.pipe(
+  text,
+  v.transform((s) => s.trim().normalize('NFC')),
+  v.nonEmpty('Give the passkey a name.'),
+  v.maxLength(NAME_MAX, `At most ${NAME_MAX} characters.`),
+)
+
+const addForm = validForm(
+  () =>
+    v.object({
+      credential: v.pipe(text, v.maxLength(CREDENTIAL_MAX)),
+      name: nameField,
+      password: text,
+    }),
+  (c, errors) =>
+    settings(
+      c as SignedInContext,
+      { form: 'add', message: errors.name ?? 'Try adding the passkey again.', field: 'name' },
+      400,
+    ),
+)
+
+passkeyRoutes.post('/account/passkeys/add', signedIn, addForm, async (c) => {
+  const { auth, db, config } = c.var
+  const form = c.req.valid('form')
+  const refused = (message: string, field?: Refusal['field'], status: 400 | 409 = 400) =>
+    settings(c, { form: 'add', message, field }, status)
+  const parsed = parseRegistration(form.credential)
+  const held = await heldCeremony(c, 'add', boundToUser(c))
+  if (!parsed || !held) return refused('Try adding the passkey again.')
+  // Sudo mode (core/signin/reauth.ts): the password, and the second factor when there is one.
+  const sudo = await reauthenticate(c, auth, form.password)
+  if (!sudo.ok) {
+    await audit(c, 'passkey_add', sudo.outcome, { userId: auth.userId })
+    return refused(sudo.message, sudo.field)
+  }
+  let verified
+  try {
+    verified = await verifyRegistration(parsed.response, {
+      challenge: held.challenge,
+      ...relyingParty(c),
+      userVerification: true,
+    })
+  } catch (error) {
+    if (!(error instanceof WebAuthnRefusal)) throw error
+    await Promise.all([
+      succeeded(db, sudo.rules),
+      audit(c, 'passkey_add', 'failure', { userId: auth.userId, reason: error.reason }),
+    ])
+    return refused('That passkey could not be added. Try again.')
+  }
+  const now = new Date()
+  const id = encodeBase64urlNoPadding(verified.credentialId)
+  // The challenge is spent first: a replayed registration stores nothing.
+  const spent = await spendCeremony(db, held.tokenHash, held.expiresAt)
+  const change = { userId: auth.userId, generation: auth.generation, keepIdHash: auth.idHash }
+  const inserted =
+    spent &&
+    (await insertPasskey(db, change, {
+      credentialHash: await credentialHash(verified.credentialId),
+      credentialId: id,
+      name: form.name,
+      publicKey: JSON.stringify(verified.key.jwk),
+      algorithm: verified.key.algorithm,
+      signCount: verified.counter,
+      createdAt: now,
+    }))
+  await succeeded(db, sudo.rules)
+  if (!spent) return refused('Try adding the passkey again.')
+  if (inserted === 'stale') return navigate(c, '/account/passkeys')
+  if (inserted === 'duplicate') {
+    await audit(c, 'passkey_add', 'failure', { userId: auth.userId, reason: 'duplicate' })
+    return refused('That passkey is already registered.', undefined, 409)
+  }
+  forgetCeremony(c, 'add')
+  // The change moved the generation on and ended every other session; this one starts afresh.
+  await rotateSession(c, { ...auth, generation: auth.generation + 1 })
+  await audit(c, 'passkey_add', 'success', { userId: auth.userId })
+  notify(c, 'passkey_added', (origin) => addedMail(config.appName, auth.email, form.name, origin))
+  setFlash(c, ADDED)
+  return navigate(c, '/account/passkeys')
+})
+
+const renameForm = validForm(
+  () => v.object({ name: nameField }),
+  (c, errors) =>
+    settings(
+      c as SignedInContext,
+      { form: `rename-${keyId(c)}`, message: errors.name ?? 'Give the passkey a name.' },
+      400,
+    ),
+)
+
+function keyId(c: Context) {
+  const id = Number(c.req.param('id'))
+  return Number.isSafeInteger(id) && id > 0 ? id : 0
+}
+
+passkeyRoutes.post('/account/passkeys/:id/rename', signedIn, renameForm, async (c) => {
+  const { auth, db } = c.var
+  await renamePasskey(db, auth.userId, keyId(c), c.req.valid('form').name)
+  setFlash(c, RENAMED)
+  return navigate(c, '/account/passkeys')
+})
+
+const removeForm = validForm(
+  () => v.object({ password: text }),
+  (c) => navigate(c, '/account/passkeys'),
+)
+
+passkeyRoutes.post('/account/passkeys/:id/remove', signedIn, removeForm, async (c) => {
+  const { auth, db, config } = c.var
+  const id = keyId(c)
+  const form = `remove-${id}` as const
+  const keys = await listPasskeys(db, auth.userId)
+  const key = keys.find((k) => k.id === id)
+  if (!key) return navigate(c, '/account/passkeys')
+  const sudo = await reauthenticate(c, auth, c.req.valid('form').password)
+  if (!sudo.ok) {
+    await audit(c, 'passkey_remove', sudo.outcome, { userId: auth.userId })
+    return settings(c, { form, message: sudo.message, field: sudo.field }, 400)
+  }
+  const change = { userId: auth.userId, generation: auth.generation, keepIdHash: auth.idHash }
+  const [removed] = await Promise.all([removePasskey(db, change, id), succeeded(db, sudo.rules)])
+  if (removed === 'last') {
+    const message = 'This is your only way to sign in: add another before removing it.'
+    return settings(c, { form, message }, 409)
+  }
+  if (removed) {
+    await rotateSession(c, { ...auth, generation: auth.generation + 1 })
+    await audit(c, 'passkey_remove', 'success', { userId: auth.userId })
+    notify(c, 'passkey_removed', (origin) =>
+      removedMail(config.appName, auth.email, key.name, origin),
+    )
+    // The passkeys page tells the browser's password manager which keys remain (Signal API).
+    setFlash(c, REMOVED)
+  }
+  return navigate(c, '/account/passkeys')
+})
+
+function notify(
+  c: SignedInContext,
+  job: string,
+  mail: (origin: string) => ReturnType<typeof addedMail>,
+) {
+  const origin = linkOrigin(c)
+  afterResponse(c, job, () => deliver(c, job, mail(origin)))
+}
+
+// ---- Sign in with a passkey: /login/passkey ----
+
+function requestOptions(challenge: string, rpId: string, allow: string[] = [], uv = 'required') {
+  return {
+    challenge,
+    rpId,
+    timeout: TIMEOUT_MS,
+    userVerification: uv,
+    allowCredentials: allow.map((id) => ({ type: 'public-key', id })),
+  }
+}
+
+async function signInPage(c: Context<AppEnv>, failure?: string, status: 200 | 400 | 429 = 200) {
+  c.header('Cache-Control', 'no-store')
+  const options = requestOptions(await issueCeremony(c, 'signin', ''), relyingParty(c).rpId)
+  return render(
+    c,
+    'Sign in with a passkey',
+    <PasskeySignInCard options={options} failure={failure} />,
+    status,
+  )
+}
+
+passkeyRoutes.get('/login/passkey', withSession, (c) => {
+  if (c.var.auth) return navigate(c, '/welcome')
+  return signInPage(c)
+})
+
+const assertionForm = validForm(
+  () => v.object({ credential: v.pipe(text, v.maxLength(CREDENTIAL_MAX)) }),
+  (c) => navigate(c, '/login/passkey'),
+)
+
+/** The checks of an assertion against a stored key; the refusal's reason, or the new counter. */
+async function checkAssertion(
+  c: Context<AppEnv>,
+  response: NonNullable<ReturnType<typeof parseAssertion>>['response'],
+  challenge: Uint8Array,
+  stored: { publicKey: string; algorithm: number; signCount: number },
+  userVerification: boolean,
+): Promise<{ reason: string } | { counter: number }> {
+  try {
+    const result = await verifyAssertion(
+      response,
+      { challenge, ...relyingParty(c), userVerification },
+      { algorithm: stored.algorithm, jwk: JSON.parse(stored.publicKey) as JsonWebKey },
+    )
+    // WebAuthn 6.1.1: a counter that did not move on means a cloned authenticator.
+    if (counterRegressed(stored.signCount, result.counter)) return { reason: 'counter' }
+    return { counter: result.counter }
+  } catch (error) {
+    if (error instanceof WebAuthnRefusal) return { reason: error.reason }
+    throw error
+  }
+}
+
+passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
+  const { db, config } = c.var
+  const parsed = parseAssertion(c.req.valid('form').credential)
+  const held = await heldCeremony(c, 'signin', '')
+  const fail = async (reason: string, userId?: number) => {
+    // Counted after the fact (see PASSKEY_FAILURES); over the allowance the answer is 429.
+    const rule = await subscriberRule(
+      config.sessionSecret,
+      'passkey',
+      clientAddress(c),
+      PASSKEY_FAILURES,
+    )
+    const reservation = await reserve(db, [rule])
+    await audit(c, 'login', reservation.allowed ? 'failure' : 'throttled', {
+      userId,
+      method: 'passkey',
+      reason,
+    })
+    if (!reservation.allowed) return signInPage(c, tooManyAttempts(c, reservation), 429)
+    return signInPage(c, NOT_ACCEPTED, 400)
+  }
+  if (!parsed || !held) return fail(parsed ? 'no_challenge' : 'malformed')
+  // Round trip 1: spend the challenge and read the credential with its account, together.
+  const [spent, found] = await Promise.all([
+    spendCeremony(db, held.tokenHash, held.expiresAt),
+    findPasskeyForSignIn(db, await credentialHash(parsed.rawId)),
+  ])
+  if (!spent) return fail('replayed')
+  if (!found) return fail('unknown_credential')
+  const handle = parsed.response.userHandle
+  if (handle && handle !== (await userHandle(config.sessionSecret, found.id))) {
+    return fail('user_handle', found.id)
+  }
+  // User verification is required: this passkey is both factors (no password, no TOTP step).
+  const check = await checkAssertion(c, parsed.response, held.challenge, found, true)
+  if ('reason' in check) return fail(check.reason, found.id)
+  const now = new Date()
+  // Round trip 2: the counter and last use beside the session, in the door.
+  let counted = true
+  return finishSignIn(c, found, {
+    method: 'passkey',
+    rules: [],
+    multiFactor: true,
+    alongside: async () => {
+      forgetCeremony(c, 'signin')
+      counted = await recordUse(db, found.passkeyId, found.signCount, check.counter, now)
+    },
+  }).then(async (res) => {
+    if (!counted) await audit(c, 'passkey_counter', 'failure', { userId: found.id })
+    return res
+  })
+})
+
+// ---- The second step with a passkey: /login/two-factor/passkey ----
+
+const PENDING_BOUND = (tokenHash: string) => `pending\n${tokenHash}`
+
+passkeyRoutes.get('/login/two-factor/passkey', withSession, async (c) => {
+  if (c.var.auth) return navigate(c, '/welcome')
+  c.header('Cache-Control', 'no-store')
+  const { db } = c.var
+  const held = await peekChallenge(c, db, PENDING_SECOND_STEP)
+  if (!held) return navigate(c, '/login/two-factor')
+  return secondStepPage(c, held.userId, held.tokenHash)
+})
+
+async function secondStepPage(
+  c: Context<AppEnv>,
+  userId: number,
+  pendingHash: string,
+  failure?: string,
+  status: 200 | 400 = 200,
+) {
+  const keys = await listPasskeys(c.var.db, userId)
+  const challenge = await issueCeremony(c, '2fa', PENDING_BOUND(pendingHash))
+  // After the password, presence is what a second factor needs; UV is asked for where offered.
+  const options = requestOptions(
+    challenge,
+    relyingParty(c).rpId,
+    keys.map((k) => k.credentialId),
+    'preferred',
+  )
+  return render(
+    c,
+    'Use your passkey',
+    <PasskeySecondStepCard options={options} failure={failure} />,
+    status,
+  )
+}
+
+passkeyRoutes.post('/login/two-factor/passkey', withSession, assertionForm, async (c) => {
+  const { db } = c.var
+  const parsed = parseAssertion(c.req.valid('form').credential)
+  c.header('Cache-Control', 'no-store')
+  // The pending sign-in's try is reserved with its read (its 5 tries), before anything is checked.
+  const pending = await tryChallenge(c, db, PENDING_SECOND_STEP)
+  if (!pending) {
+    forgetChallenge(c, PENDING_SECOND_STEP)
+    return navigate(c, '/login/two-factor')
+  }
+  const ceremony: Ceremony = '2fa'
+  const held = await heldCeremony(c, ceremony, PENDING_BOUND(pending.tokenHash))
+  const refused = async (reason: string) => {
+    await audit(c, 'login_second_step', 'failure', {
+      userId: pending.userId,
+      method: 'passkey',
+      reason,
+    })
+    return secondStepPage(c, pending.userId, pending.tokenHash, NOT_ACCEPTED, 400)
+  }
+  if (!parsed || !held) return refused(parsed ? 'no_challenge' : 'malformed')
+  const [spent, found] = await Promise.all([
+    spendCeremony(db, held.tokenHash, held.expiresAt),
+    findPasskeyForSignIn(db, await credentialHash(parsed.rawId)),
+  ])
+  if (!spent) return refused('replayed')
+  // The credential must belong to the account the password proved.
+  if (!found || found.id !== pending.userId) return refused('unknown_credential')
+  const check = await checkAssertion(c, parsed.response, held.challenge, found, false)
+  if ('reason' in check) return refused(check.reason)
+  const now = new Date()
+  return completeSignIn(c, found, {
+    method: 'passkey',
+    rules: [],
+    alongside: async () => {
+      await Promise.all([
+        spendChallenge(db, pending),
+        recordUse(db, found.passkeyId, found.signCount, check.counter, now),
+      ])
+      forgetChallenge(c, PENDING_SECOND_STEP)
+      forgetCeremony(c, ceremony)
+    },
+  })
+})

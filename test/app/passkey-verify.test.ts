@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest'
+import { decodeBase64urlIgnorePadding } from '@oslojs/encoding'
+import {
+  counterRegressed,
+  verifyAssertion,
+  verifyRegistration,
+  type Expected,
+} from '../../src/features/passkeys/webauthn'
+import { b64u, TestAuthenticator, type Ceremony } from './passkey-authenticator'
+
+// The server's checks on WebAuthn responses (WebAuthn Level 3 sections 7.1 and 7.2), each against
+// a response of our own test authenticator that is right but for the one thing checked.
+
+const ORIGIN = 'https://edge-auth.test'
+const RP_ID = 'edge-auth.test'
+const bytes = (s: string) => decodeBase64urlIgnorePadding(s)
+
+function expected(challenge: Uint8Array, userVerification = true): Expected {
+  return { challenge, origin: ORIGIN, rpId: RP_ID, userVerification }
+}
+
+function ceremony(challenge: Uint8Array, more: Partial<Ceremony> = {}): Ceremony {
+  return { challenge: b64u(challenge), origin: ORIGIN, rpId: RP_ID, ...more }
+}
+
+const fresh = () => crypto.getRandomValues(new Uint8Array(32))
+
+async function registered(alg: 'ES256' | 'RS256') {
+  const authenticator = await TestAuthenticator.create(alg)
+  const challenge = fresh()
+  const json = JSON.parse(await authenticator.register(ceremony(challenge)))
+  const result = await verifyRegistration(
+    {
+      clientDataJSON: bytes(json.response.clientDataJSON),
+      attestationObject: bytes(json.response.attestationObject),
+    },
+    expected(challenge),
+  )
+  return { authenticator, result }
+}
+
+async function assertWith(
+  authenticator: TestAuthenticator,
+  key: Awaited<ReturnType<typeof registered>>['result']['key'],
+  more: Partial<Ceremony> = {},
+  userVerification = true,
+) {
+  const challenge = fresh()
+  const json = JSON.parse(await authenticator.assert(ceremony(challenge, more)))
+  const r = json.response
+  return verifyAssertion(
+    {
+      clientDataJSON: bytes(r.clientDataJSON),
+      authenticatorData: bytes(r.authenticatorData),
+      signature: bytes(r.signature),
+    },
+    expected(challenge, userVerification),
+    key,
+  ).then(
+    (ok) => ok,
+    (error: { reason?: string }) => error.reason ?? 'threw',
+  )
+}
+
+describe('WebAuthn verification', () => {
+  for (const alg of ['ES256', 'RS256'] as const) {
+    it(`accepts a valid ${alg} registration and assertion`, async () => {
+      const { authenticator, result } = await registered(alg)
+      expect(b64u(result.credentialId)).toBe(authenticator.credentialId)
+      expect(result.key.algorithm).toBe(alg === 'ES256' ? -7 : -257)
+      expect(await assertWith(authenticator, result.key)).toEqual({
+        counter: 1,
+        userVerified: true,
+      })
+    })
+  }
+
+  it('refuses the wrong origin, RP ID, type, challenge, missing UV and UP, a bad signature', async () => {
+    const { authenticator, result } = await registered('ES256')
+    const key = result.key
+    expect(await assertWith(authenticator, key, { origin: 'https://evil.test' })).toBe('origin')
+    expect(await assertWith(authenticator, key, { origin: 'https://sub.edge-auth.test' })).toBe(
+      'origin',
+    )
+    expect(await assertWith(authenticator, key, { rpId: 'evil.test' })).toBe('rp_id')
+    expect(await assertWith(authenticator, key, { type: 'webauthn.create' })).toBe('type')
+    expect(await assertWith(authenticator, key, { challenge: b64u(fresh()) })).toBe('challenge')
+    expect(await assertWith(authenticator, key, { userVerified: false })).toBe('user_verified')
+    // As a second factor (after the password) presence is enough.
+    expect(await assertWith(authenticator, key, { userVerified: false }, false)).toMatchObject({
+      userVerified: false,
+    })
+    expect(await assertWith(authenticator, key, { userPresent: false })).toBe('user_present')
+    expect(await assertWith(authenticator, key, { crossOrigin: true })).toBe('cross_origin')
+    const other = await registered('ES256')
+    expect(await assertWith(authenticator, other.result.key)).toBe('signature')
+  })
+
+  it('refuses a registration with the wrong origin, RP ID, without UV, or with attestation', async () => {
+    const authenticator = await TestAuthenticator.create('ES256')
+    const challenge = fresh()
+    const attempt = async (more: Partial<Ceremony>, fmt = 'none') => {
+      const json = JSON.parse(await authenticator.register(ceremony(challenge, more), fmt))
+      return verifyRegistration(
+        {
+          clientDataJSON: bytes(json.response.clientDataJSON),
+          attestationObject: bytes(json.response.attestationObject),
+        },
+        expected(challenge),
+      ).then(
+        () => 'ok',
+        (e: { reason?: string }) => e.reason,
+      )
+    }
+    expect(await attempt({})).toBe('ok')
+    expect(await attempt({ origin: 'http://edge-auth.test' })).toBe('origin')
+    expect(await attempt({ rpId: 'other.test' })).toBe('rp_id')
+    expect(await attempt({ userVerified: false })).toBe('user_verified')
+    expect(await attempt({ type: 'webauthn.get' })).toBe('type')
+    expect(await attempt({}, 'packed')).toBe('attestation')
+  })
+
+  it('applies the counter rule: a regression refused, synced passkeys (0) accepted', () => {
+    expect(counterRegressed(5, 5)).toBe(true)
+    expect(counterRegressed(5, 4)).toBe(true)
+    expect(counterRegressed(5, 6)).toBe(false)
+    expect(counterRegressed(0, 0)).toBe(false)
+    expect(counterRegressed(0, 3)).toBe(false)
+    expect(counterRegressed(3, 0)).toBe(false)
+  })
+})

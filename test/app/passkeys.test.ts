@@ -1,0 +1,355 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { recordDatabaseCalls, roundTrips } from './database-calls'
+import {
+  callApp,
+  cookieFrom,
+  FLASH,
+  get,
+  ORIGIN,
+  PASSWORD,
+  post,
+  SESSION,
+  signedIn,
+  uniqueAddress,
+} from './helpers'
+import { waitForMail } from './mail-outbox'
+import { TestAuthenticator, type Ceremony } from './passkey-authenticator'
+import { base32Decode, totp } from './totp-reference'
+
+// Passkeys end to end in workerd against the real database, with WebAuthn answers made by our own
+// test authenticator (ES256 and RS256 keys from WebCrypto): each check of the server refused on
+// an answer that is right but for that one thing.
+
+afterEach(() => vi.restoreAllMocks())
+
+const RP_ID = 'edge-auth.test'
+const ADD = '__Host-pk-add'
+const SIGNIN = '__Host-pk-signin'
+const SECOND = '__Host-pk-2fa'
+const PENDING = '__Host-ch-2fa-pending'
+
+const unescape = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+
+function optionsIn(html: string, action: string) {
+  const form = new RegExp(`action="${action}"[^>]*data-options="([^"]+)"`).exec(html)
+  if (!form) throw new Error(`no ceremony form for ${action}`)
+  return JSON.parse(unescape(form[1]!))
+}
+
+const jar = (...cookies: (string | undefined)[]) => cookies.filter(Boolean).join('; ')
+
+function ceremony(challenge: string, more: Partial<Ceremony> = {}): Ceremony {
+  return { challenge, origin: ORIGIN, rpId: RP_ID, ...more }
+}
+
+async function addPasskey(
+  session: string,
+  authenticator: TestAuthenticator,
+  more: Partial<Ceremony> = {},
+  extra: Record<string, string> = {},
+) {
+  const page = await get('/account/passkeys', { cookie: session })
+  expect(page.status).toBe(200)
+  const options = optionsIn(await page.text(), '/account/passkeys/add')
+  const credential = await authenticator.register(ceremony(options.challenge, more))
+  return post(
+    '/account/passkeys/add',
+    { credential, name: 'Test key', password: PASSWORD, ...extra },
+    { cookie: jar(session, cookieFrom(page, ADD)) },
+  )
+}
+
+async function signInPage() {
+  const page = await get('/login/passkey')
+  expect(page.status).toBe(200)
+  const options = optionsIn(await page.text(), '/login/passkey')
+  return { options, cookie: cookieFrom(page, SIGNIN)! }
+}
+
+async function passkeySignIn(authenticator: TestAuthenticator, more: Partial<Ceremony> = {}) {
+  const { options, cookie } = await signInPage()
+  const credential = await authenticator.assert(ceremony(options.challenge, more))
+  const res = await post('/login/passkey', { credential }, { cookie })
+  return { res, credential, cookie }
+}
+
+async function withPasskey(alg: 'ES256' | 'RS256' = 'ES256') {
+  const user = await signedIn()
+  const authenticator = await TestAuthenticator.create(alg)
+  const added = await addPasskey(user.cookie, authenticator)
+  expect(added.status).toBe(303)
+  // A factor added is a credential change: the session was rotated, the old cookie is dead.
+  const cookie = cookieFrom(added, SESSION)!
+  expect(cookie).toBeDefined()
+  expect((await get('/account/passkeys', { cookie: user.cookie })).status).toBe(303)
+  return { ...user, cookie, authenticator }
+}
+
+describe('adding a passkey', () => {
+  it('offers the options with excludeCredentials, stores the key and mails the owner', async () => {
+    const { cookie, email, authenticator } = await withPasskey()
+    await waitForMail(email, 'A passkey was added')
+    const page = await (await get('/account/passkeys', { cookie })).text()
+    expect(page).toContain('Test key')
+    expect(page).toContain('never used')
+    const options = optionsIn(page, '/account/passkeys/add')
+    expect(options.rp.id).toBe(RP_ID)
+    expect(options.attestation).toBe('none')
+    expect(options.authenticatorSelection.userVerification).toBe('required')
+    expect(options.excludeCredentials).toEqual([
+      { type: 'public-key', id: authenticator.credentialId },
+    ])
+  })
+
+  it('refuses the same authenticator twice, a wrong password, and a wrong origin', async () => {
+    const { cookie, authenticator } = await withPasskey()
+    expect((await addPasskey(cookie, authenticator)).status).toBe(409)
+    const other = await TestAuthenticator.create()
+    expect((await addPasskey(cookie, other, {}, { password: 'not it at all' })).status).toBe(400)
+    expect((await addPasskey(cookie, other, { origin: 'https://evil.test' })).status).toBe(400)
+    expect((await addPasskey(cookie, other, { userVerified: false })).status).toBe(400)
+  })
+})
+
+describe('signing in with a passkey', () => {
+  for (const alg of ['ES256', 'RS256'] as const) {
+    it(`signs in with a valid ${alg} passkey`, async () => {
+      const { authenticator } = await withPasskey(alg)
+      const { res } = await passkeySignIn(authenticator)
+      expect(res.status).toBe(303)
+      expect(res.headers.get('Location')).toBe('/welcome')
+      const session = cookieFrom(res, SESSION)!
+      const welcome = await get('/welcome', { cookie: session })
+      expect(welcome.status).toBe(200)
+      const list = await (await get('/account/passkeys', { cookie: session })).text()
+      expect(list).toContain('last used')
+    })
+  }
+
+  it('refuses a wrong origin, a wrong RP ID, a missing UV, with no session', async () => {
+    const { authenticator } = await withPasskey()
+    for (const more of [
+      { origin: 'https://evil.test' },
+      { origin: 'http://edge-auth.test' },
+      { rpId: 'evil.test' },
+      { userVerified: false },
+    ]) {
+      const { res } = await passkeySignIn(authenticator, more)
+      expect(res.status).toBe(400)
+      expect(cookieFrom(res, SESSION)).toBeUndefined()
+    }
+  })
+
+  it('refuses a replayed challenge and an unknown credential', async () => {
+    const { authenticator } = await withPasskey()
+    const first = await passkeySignIn(authenticator)
+    expect(first.res.status).toBe(303)
+    const again = await post(
+      '/login/passkey',
+      { credential: first.credential },
+      {
+        cookie: first.cookie,
+      },
+    )
+    expect(again.status).toBe(400)
+    expect(cookieFrom(again, SESSION)).toBeUndefined()
+    const stranger = await TestAuthenticator.create()
+    const unknown = await passkeySignIn(stranger)
+    expect(unknown.res.status).toBe(400)
+  })
+
+  it('refuses a counter that went back (a cloned authenticator), accepts synced passkeys at 0', async () => {
+    const { authenticator } = await withPasskey()
+    expect((await passkeySignIn(authenticator)).res.status).toBe(303)
+    expect((await passkeySignIn(authenticator)).res.status).toBe(303)
+    authenticator.counter = 0 // the next assertion sends 1, not more than the stored 2
+    const cloned = await passkeySignIn(authenticator)
+    expect(cloned.res.status).toBe(400)
+    expect(cookieFrom(cloned.res, SESSION)).toBeUndefined()
+
+    const user = await signedIn()
+    const synced = await TestAuthenticator.create('ES256', false)
+    expect((await addPasskey(user.cookie, synced)).status).toBe(303)
+    expect((await passkeySignIn(synced)).res.status).toBe(303)
+    expect((await passkeySignIn(synced)).res.status).toBe(303)
+  })
+
+  it('refuses malformed answers and a missing challenge cookie without a 5xx', async () => {
+    const { cookie } = await signInPage()
+    for (const credential of ['', 'null', '{', '{"id":"x"}', 'x'.repeat(20000)]) {
+      const res = await post('/login/passkey', { credential }, { cookie })
+      // Past the app's body limit the answer is 413 before any parsing.
+      expect([400, 413]).toContain(res.status)
+    }
+    const authenticator = await TestAuthenticator.create()
+    const { options } = await signInPage()
+    const credential = await authenticator.assert(ceremony(options.challenge))
+    expect((await post('/login/passkey', { credential })).status).toBe(400)
+  })
+
+  it('counts failures per address: past 20 in 15 minutes the answer is 429', async () => {
+    const stranger = await TestAuthenticator.create()
+    const headers = { 'CF-Connecting-IP': uniqueAddress() }
+    const statuses: number[] = []
+    for (let i = 0; i < 21; i++) {
+      const page = await get('/login/passkey', { headers })
+      const options = optionsIn(await page.text(), '/login/passkey')
+      const credential = await stranger.assert(ceremony(options.challenge))
+      const res = await post(
+        '/login/passkey',
+        { credential },
+        { cookie: cookieFrom(page, SIGNIN), headers },
+      )
+      statuses.push(res.status)
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 400)).toBe(true)
+    expect(statuses[20]).toBe(429)
+  })
+
+  it('costs 4 statements in 2 round trips; its page none', async () => {
+    const { authenticator } = await withPasskey()
+    const calls = recordDatabaseCalls()
+    const page = await callApp('/login/passkey', {})
+    expect(calls.length).toBe(0)
+    const html = await page.text()
+    const options = optionsIn(html, '/login/passkey')
+    const credential = await authenticator.assert(ceremony(options.challenge))
+    const res = await callApp(
+      '/login/passkey',
+      {},
+      {
+        method: 'POST',
+        body: new URLSearchParams({ credential }),
+        cookie: cookieFrom(page, SIGNIN),
+      },
+    )
+    expect(res.status).toBe(303)
+    expect(calls.length).toBeLessThanOrEqual(4)
+    expect(roundTrips(calls)).toBeLessThanOrEqual(2)
+  })
+})
+
+/** Turns two-factor sign-in on through the pages (as two-factor.test.ts does). */
+async function withTwoFactor(cookie: string) {
+  const setup = await post('/account/two-factor/setup', { password: PASSWORD }, { cookie })
+  const page = await setup.text()
+  const key = base32Decode(/id="totp-key">([A-Z2-7 ]+)</.exec(page)![1]!)
+  const enrolment = /name="enrolment" value="([^"]+)"/.exec(page)![1]!
+  const step = Math.floor(Date.now() / 30000) - 1
+  const res = await post(
+    '/account/two-factor/enable',
+    { enrolment, code: await totp(key, step) },
+    {
+      cookie,
+    },
+  )
+  expect(res.status).toBe(200)
+  return cookieFrom(res, SESSION)!
+}
+
+describe('passkeys and two-factor sign-in', () => {
+  it('a passkey with UV is both factors; after a password it stands in for the code', async () => {
+    const { email, authenticator, cookie } = await withPasskey()
+    await withTwoFactor(cookie)
+    // Both factors at once: no TOTP step.
+    const direct = await passkeySignIn(authenticator)
+    expect(direct.res.headers.get('Location')).toBe('/welcome')
+    expect(cookieFrom(direct.res, SESSION)).toBeDefined()
+
+    // The password first, then the passkey as the second step.
+    const first = await post('/login', { email, password: PASSWORD })
+    expect(first.headers.get('Location')).toBe('/login/two-factor')
+    const pending = cookieFrom(first, PENDING)!
+    const step = await get('/login/two-factor/passkey', { cookie: pending })
+    expect(step.status).toBe(200)
+    const options = optionsIn(await step.text(), '/login/two-factor/passkey')
+    expect(options.allowCredentials).toEqual([
+      { type: 'public-key', id: authenticator.credentialId },
+    ])
+    // Presence is enough for a second factor.
+    const credential = await authenticator.assert(
+      ceremony(options.challenge, { userVerified: false }),
+    )
+    const cookies = jar(pending, cookieFrom(step, SECOND))
+    const done = await post('/login/two-factor/passkey', { credential }, { cookie: cookies })
+    expect(done.status).toBe(303)
+    expect(done.headers.get('Location')).toBe('/welcome')
+    expect(cookieFrom(done, SESSION)).toBeDefined()
+    // The pending sign-in is spent: the same answer again starts nothing.
+    const again = await post('/login/two-factor/passkey', { credential }, { cookie: cookies })
+    expect(cookieFrom(again, SESSION)).toBeUndefined()
+  })
+
+  it("another account's passkey does not complete the second step", async () => {
+    const mine = await withPasskey()
+    await withTwoFactor(mine.cookie)
+    const theirs = await withPasskey()
+    const first = await post('/login', { email: mine.email, password: PASSWORD })
+    const pending = cookieFrom(first, PENDING)!
+    const step = await get('/login/two-factor/passkey', { cookie: pending })
+    const options = optionsIn(await step.text(), '/login/two-factor/passkey')
+    const credential = await theirs.authenticator.assert(ceremony(options.challenge))
+    const res = await post(
+      '/login/two-factor/passkey',
+      { credential },
+      {
+        cookie: jar(pending, cookieFrom(step, SECOND)),
+      },
+    )
+    expect(res.status).toBe(400)
+    expect(cookieFrom(res, SESSION)).toBeUndefined()
+  })
+})
+
+describe('managing passkeys', () => {
+  it('renames and removes one (with the password), mailing the owner; it then no longer signs in', async () => {
+    const { cookie, email, authenticator } = await withPasskey()
+    const page = await (await get('/account/passkeys', { cookie })).text()
+    const id = /action="\/account\/passkeys\/(\d+)\/rename"/.exec(page)![1]!
+    const renamed = await post(`/account/passkeys/${id}/rename`, { name: 'Laptop' }, { cookie })
+    expect(renamed.status).toBe(303)
+    expect(await (await get('/account/passkeys', { cookie })).text()).toContain('Laptop')
+    const wrong = await post(
+      `/account/passkeys/${id}/remove`,
+      { password: 'nope nope nope' },
+      {
+        cookie,
+      },
+    )
+    expect(wrong.status).toBe(400)
+    const removed = await post(
+      `/account/passkeys/${id}/remove`,
+      { password: PASSWORD },
+      {
+        cookie,
+      },
+    )
+    expect(removed.status).toBe(303)
+    await waitForMail(email, 'A passkey was removed')
+    // Right after a removal the page hands the remaining keys to the WebAuthn Signal API.
+    const flash = cookieFrom(removed, FLASH)
+    const rotated = cookieFrom(removed, SESSION)!
+    const after = await (await get('/account/passkeys', { cookie: jar(rotated, flash) })).text()
+    expect(after).toContain('You have no passkeys yet.')
+    expect(after).toContain('&quot;allAcceptedCredentialIds&quot;:[]')
+    expect((await passkeySignIn(authenticator)).res.status).toBe(400)
+  })
+
+  it("cannot rename or remove someone else's passkey", async () => {
+    const theirs = await withPasskey()
+    const page = await (await get('/account/passkeys', { cookie: theirs.cookie })).text()
+    const id = /action="\/account\/passkeys\/(\d+)\/rename"/.exec(page)![1]!
+    const me = await signedIn()
+    await post(`/account/passkeys/${id}/rename`, { name: 'Mine now' }, { cookie: me.cookie })
+    await post(`/account/passkeys/${id}/remove`, { password: PASSWORD }, { cookie: me.cookie })
+    const still = await (await get('/account/passkeys', { cookie: theirs.cookie })).text()
+    expect(still).toContain('Test key')
+    expect(still).not.toContain('Mine now')
+  })
+})
