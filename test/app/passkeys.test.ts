@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { recordDatabaseCalls, roundTrips } from './database-calls'
+import { eq } from 'drizzle-orm'
+import { users } from '../../src/core/db/schema'
 import {
   callApp,
   cookieFrom,
+  db,
   FLASH,
   get,
   ORIGIN,
@@ -11,6 +14,7 @@ import {
   SESSION,
   signedIn,
   uniqueAddress,
+  userIdOf,
 } from './helpers'
 import { waitForMail } from './mail-outbox'
 import { TestAuthenticator, type Ceremony } from './passkey-authenticator'
@@ -351,5 +355,19 @@ describe('managing passkeys', () => {
     const still = await (await get('/account/passkeys', { cookie: theirs.cookie })).text()
     expect(still).toContain('Test key')
     expect(still).not.toContain('Mine now')
+  })
+})
+
+describe('a locked account (issue 21)', () => {
+  it('is refused after the passkey proved it, through the door, with no session', async () => {
+    const { email, authenticator } = await withPasskey()
+    await db()
+      .update(users)
+      .set({ lockedAt: new Date(), lockReason: 'test' })
+      .where(eq(users.id, await userIdOf(email)))
+    const { res } = await passkeySignIn(authenticator)
+    expect(res.status).toBe(403)
+    expect(cookieFrom(res, SESSION)).toBeUndefined()
+    expect(await res.text()).toContain('This account is locked')
   })
 })
