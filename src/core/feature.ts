@@ -57,6 +57,12 @@ export interface Feature {
    * correlated to `users.id` (a subquery or a column test), never a secret.
    */
   factorCounts?: readonly { label: string; count: SQL<number> }[]
+  /**
+   * The ways into the account this feature keeps (passkeys, connected providers): a count
+   * correlated to `users.id`. `countWaysIn` (core/signin/ways-in.ts) adds them to the password, so
+   * no feature lets the owner remove the last way in.
+   */
+  waysIn?: SQL<number>
   /** Removes this feature's second factors of the user (an admin's "remove second factors"). */
   removeFactors?: (tx: Transaction, userId: number) => Promise<unknown>
   /** Keeps an audited event of a known user (features/activity); runs after the answer. */
