@@ -43,7 +43,12 @@ const livePending = (kind: ChallengeKind, tokenHash: string, now: Date) =>
  * cookie names (core `reserveAttemptFrom`), so the account's attempt is reserved beside the
  * pending sign-in's read, before any code is checked; `accountKeyOf` is the same key in the Worker.
  */
-export function pendingAccountKey(pepper: string, kind: ChallengeKind, tokenHash: string, now: Date) {
+export function pendingAccountKey(
+  pepper: string,
+  kind: ChallengeKind,
+  tokenHash: string,
+  now: Date,
+) {
   return {
     key: sql`sha2(concat(${pepper}, ':', ${t.userId}), 256)`,
     from: sql`from ${t} where ${livePending(kind, tokenHash, now)}`,
@@ -59,13 +64,22 @@ export function pendingAccountKey(pepper: string, kind: ChallengeKind, tokenHash
  * credentials changed since the pending sign-in was read. True for the one request that won.
  * Every assignment is a constant, so the order a multi-table UPDATE applies them in cannot matter.
  */
-export async function acceptAppCode(db: Database, p: PendingStep, step: number) {
+export async function acceptAppCode(
+  db: Database,
+  p: PendingStep,
+  step: number,
+  rewrap?: { from: string; to: string },
+) {
+  // After a key rotation (README), a row still under an older key version is rewritten under the
+  // current one by the same statement, only if it still holds what was read and opened.
+  const reseal = rewrap ? sql`, ${users.totpKey} = ${rewrap.to}` : sql``
+  const sealed = rewrap ? sql`= ${rewrap.from}` : sql`is not null`
   const result = await db.execute(sql`update ${t} join ${users} on ${users.id} = ${t.userId}
     left join ${th} on ${th.keyHash} = ${p.accountKey}
-    set ${users.totpLastStep} = ${step}, ${t.failures} = ${p.kind.maxFailures},
+    set ${users.totpLastStep} = ${step}${reseal}, ${t.failures} = ${p.kind.maxFailures},
       ${th.failures} = 0, ${th.blockedUntil} = null
     where ${livePending(p.kind, p.tokenHash, p.now)} and ${users.id} = ${p.userId}
-      and ${users.totpLastStep} < ${step} and ${users.totpKey} is not null
+      and ${users.totpLastStep} < ${step} and ${users.totpKey} ${sealed}
       and ${users.credentialGeneration} = ${p.generation}`)
   // The users row and the pending sign-in's are joined: both change, or neither.
   return result.rowsAffected >= 2

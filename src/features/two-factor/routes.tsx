@@ -37,7 +37,7 @@ import {
 import { reauthenticate } from '../../core/signin/reauth'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { leave, navigate, render } from '../../core/ui/render'
-import { open, seal } from './crypto'
+import { open, seal, sealedUnderCurrent } from './crypto'
 import { disabledMail, enabledMail, recoveryCodeUsedMail, regeneratedMail } from './mail'
 import {
   acceptAppCode,
@@ -413,7 +413,11 @@ async function secondStep(
   const candidate = await check(held)
   if (candidate === 'unavailable') {
     // The account has a second factor this server cannot check now (ASVS 6.5): never skipped.
-    await audit(c, 'login_second_step', 'failure', { userId: held.userId, reason: 'no_key', method })
+    await audit(c, 'login_second_step', 'failure', {
+      userId: held.userId,
+      reason: 'no_key',
+      method,
+    })
     return refused(503, UNAVAILABLE)
   }
   if (candidate) {
@@ -437,7 +441,10 @@ async function secondStep(
   ])
   await audit(c, 'login_second_step', 'failure', { userId: held.userId, method })
   if (!tried) return startOver(c, next)
-  return refused(400, recovery ? 'That recovery code is not right, or was already used.' : NOT_RIGHT)
+  return refused(
+    400,
+    recovery ? 'That recovery code is not right, or was already used.' : NOT_RIGHT,
+  )
 }
 
 twoFactorRoutes.post('/login/two-factor', codeForm, async (c) => {
@@ -448,9 +455,14 @@ twoFactorRoutes.post('/login/two-factor', codeForm, async (c) => {
     // A wrong code costs no statement of its own: only its try.
     const step = matchingStep(key, typed!, new Date())
     if (step === undefined) return undefined
+    const { totpKeys } = c.var.config
+    const stored = held.totpKey!
+    const rewrap = sealedUnderCurrent(totpKeys, stored)
+      ? undefined
+      : { from: stored, to: await seal(totpKeys, STORED, held.userId, key) }
     return {
       beside: true,
-      prove: (p) => acceptAppCode(c.var.db, p, step),
+      prove: (p) => acceptAppCode(c.var.db, p, step, rewrap),
       lost: (p) => advanceStep(c.var.db, p.userId, step),
     }
   })
