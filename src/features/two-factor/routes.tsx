@@ -160,15 +160,22 @@ twoFactorRoutes.post('/account/two-factor/setup', signedIn, sudoForm('setup'), a
   // it was made, so nothing is stored until a code proves the app has it.
   const issued = new TextEncoder().encode(String(Date.now()))
   const enrolment = await seal(keys, ENROLMENT, auth.userId, new Uint8Array([...key, ...issued]))
+  return setupPage(c, key, enrolment)
+})
+
+/** The setup page: the key as a QR code and as text, and the form that confirms it. */
+function setupPage(c: SignedInContext, key: Uint8Array, enrolment: string, error?: string) {
+  const { config, auth } = c.var
   const card = (
     <SetupCard
       uri={keyUri(config.appName, auth.email, key)}
       groupedKey={groupedKey(key)}
       enrolment={enrolment}
+      error={error}
     />
   )
-  return render(c, 'Set up your authenticator app', card)
-})
+  return render(c, 'Set up your authenticator app', card, error ? 400 : 200)
+}
 
 const enableForm = validForm(
   () =>
@@ -195,18 +202,10 @@ twoFactorRoutes.post('/account/two-factor/enable', signedIn, enableForm, async (
   }
   const code = typedCode(form.code)
   const now = new Date()
-  const step = code === undefined ? undefined : matchingStep(key, code, now)
+  const step = code === undefined ? undefined : await matchingStep(key, code, now)
   if (step === undefined) {
     await audit(c, 'two_factor_enable', 'failure', { userId: auth.userId, reason: 'code' })
-    const card = (
-      <SetupCard
-        uri={keyUri(config.appName, auth.email, key)}
-        groupedKey={groupedKey(key)}
-        enrolment={form.enrolment}
-        error={code ? NOT_RIGHT : 'Enter the 6 digits the app shows.'}
-      />
-    )
-    return render(c, 'Set up your authenticator app', card, 400)
+    return setupPage(c, key, form.enrolment, code ? NOT_RIGHT : 'Enter the 6 digits the app shows.')
   }
   const codes = newRecoveryCodes()
   const codeHashes = await Promise.all(
@@ -283,9 +282,8 @@ function notify(
   job: string,
   mail: (app: string, to: string, origin: string) => ReturnType<typeof enabledMail>,
 ) {
-  const { config } = c.var
   const origin = linkOrigin(c)
-  afterResponse(c, job, () => deliver(c, job, mail(config.appName, auth.email, origin)))
+  afterResponse(c, job, () => deliver(c, job, mail(c.var.config.appName, auth.email, origin)))
 }
 
 // ---- The second step of a sign-in: /login/two-factor ----
@@ -453,7 +451,7 @@ twoFactorRoutes.post('/login/two-factor', codeForm, async (c) => {
     const key = await openStored(c, held.userId, held.totpKey!)
     if (!key) return 'unavailable'
     // A wrong code costs no statement of its own: only its try.
-    const step = matchingStep(key, typed!, new Date())
+    const step = await matchingStep(key, typed!, new Date())
     if (step === undefined) return undefined
     const { totpKeys } = c.var.config
     const stored = held.totpKey!
@@ -497,7 +495,7 @@ export async function checkSecondFactor(c: Context<AppEnv>, auth: LiveSession, c
   if (totp) {
     const stored = await findTotpKey(db, auth.userId)
     const key = stored && (await openStored(c, auth.userId, stored))
-    const step = key ? matchingStep(key, totp, new Date()) : undefined
+    const step = key ? await matchingStep(key, totp, new Date()) : undefined
     return step !== undefined && advanceStep(db, auth.userId, step)
   }
   const recovery = typedRecoveryCode(code)
