@@ -723,6 +723,44 @@ describe('statements', () => {
   })
 })
 
+describe('at the session cap', () => {
+  it('a replayed code ends no session; a right one ends only the oldest', async () => {
+    const { email, key, userId } = await enrolled()
+    const [{ generation }] = await db()
+      .select({ generation: users.credentialGeneration })
+      .from(users)
+      .where(eq(users.id, userId))
+    // Fill the account to 20 sessions, a minute apart, the oldest first.
+    await db().delete(sessions).where(eq(sessions.userId, userId))
+    const rows = Array.from({ length: 20 }, (_, i) => ({
+      idHash: `${'c'.repeat(62)}${String(i).padStart(2, '0')}`,
+      userId,
+      createdAt: new Date(Date.now() - (21 - i) * 60_000),
+      expiresAt: new Date(Date.now() + 3600_000),
+      generation,
+    }))
+    await db().insert(sessions).values(rows)
+    await awayFromBoundary()
+    const code = await totp(key, nowStep())
+    const one = await firstStep(email)
+    expect((await post('/login/two-factor', { code }, { cookie: one.pending })).status).toBe(303)
+    const after = (await db().select().from(sessions).where(eq(sessions.userId, userId))).map(
+      (r) => r.idHash,
+    )
+    expect(after).toHaveLength(20)
+    expect(after).not.toContain(rows[0]!.idHash)
+    expect(after).toContain(rows[1]!.idHash)
+    // The same code again, at the cap: refused before any session is started or ended.
+    const two = await firstStep(email)
+    const replay = await post('/login/two-factor', { code }, { cookie: two.pending })
+    expect(replay.status).toBe(400)
+    const still = (await db().select().from(sessions).where(eq(sessions.userId, userId))).map(
+      (r) => r.idHash,
+    )
+    expect(still.sort()).toEqual(after.sort())
+  })
+})
+
 describe('next across the second step', () => {
   it('goes from the password to the code page and on to next, kept across a wrong code', async () => {
     const { email, key } = await enrolled()
