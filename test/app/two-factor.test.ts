@@ -726,10 +726,11 @@ describe('statements', () => {
 describe('at the session cap', () => {
   it('a replayed code ends no session; a right one ends only the oldest', async () => {
     const { email, key, userId } = await enrolled()
-    const [{ generation }] = await db()
+    const [row] = await db()
       .select({ generation: users.credentialGeneration })
       .from(users)
       .where(eq(users.id, userId))
+    const generation = row!.generation
     // Fill the account to 20 sessions, a minute apart, the oldest first.
     await db().delete(sessions).where(eq(sessions.userId, userId))
     const rows = Array.from({ length: 20 }, (_, i) => ({
