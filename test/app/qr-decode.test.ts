@@ -90,7 +90,8 @@ describe('the encoder', () => {
     }
     expect([...versions].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
     expect(() => qrMatrix('x'.repeat(2332))).toThrow(RangeError)
-  })
+    // About 5 s of decoding on a quiet machine; more when the suite shares two cores.
+  }, 60_000)
 
   it('UTF-8 account names (an issuer or address beyond ASCII) read back', () => {
     for (const text of [

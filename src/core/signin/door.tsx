@@ -146,7 +146,8 @@ export async function completeSignIn<E extends AppEnv>(
  * The door's second half in two round trips (features/two-factor): `prove` is the second step's one
  * conditional statement (the factor's single use, the pending sign-in spent, its throttle settled)
  * and runs beside the session's insert; the cookie goes out only when it won (see
- * `issueSessionCookie`). Undefined when it lost: the caller answers the refusal, no session exists.
+ * `issueSessionCookie`: a fresh id, ASVS 7.2.4). Undefined when it lost: the caller answers the
+ * refusal, and no session exists (ASVS 6.5: no session before the second factor).
  */
 export async function completeProvenSignIn<E extends AppEnv>(
   c: Context<E>,

@@ -1,5 +1,5 @@
 import { and, count, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm'
-import type { Database, Transaction } from '../../core/db/client'
+import { retryOnDeadlock, type Database, type Transaction } from '../../core/db/client'
 import { users } from '../../core/db/schema'
 import { deleteUserSessions } from '../../core/db/sessions'
 import { deleteUserSecrets } from '../../core/security/secrets'
@@ -55,6 +55,10 @@ export function pendingAccountKey(
   }
 }
 
+// Beside a parallel request's reservation (which reads the pending sign-in's row under a shared lock
+// and writes the throttle row) InnoDB may pick one of these as a deadlock victim: rolled back
+// whole, so running it again is safe.
+
 /**
  * The app code's one conditional statement (ASVS 6.5.1, 6.3.1): the account's last used step
  * advances to this code's (`… < step`: a replay, or the same code sent in parallel to any isolates,
@@ -74,13 +78,15 @@ export async function acceptAppCode(
   // current one by the same statement, only if it still holds what was read and opened.
   const reseal = rewrap ? sql`, ${users.totpKey} = ${rewrap.to}` : sql``
   const sealed = rewrap ? sql`= ${rewrap.from}` : sql`is not null`
-  const result = await db.execute(sql`update ${t} join ${users} on ${users.id} = ${t.userId}
+  const result = await retryOnDeadlock(() =>
+    db.execute(sql`update ${t} join ${users} on ${users.id} = ${t.userId}
     left join ${th} on ${th.keyHash} = ${p.accountKey}
     set ${users.totpLastStep} = ${step}${reseal}, ${t.failures} = ${p.kind.maxFailures},
       ${th.failures} = 0, ${th.blockedUntil} = null
     where ${livePending(p.kind, p.tokenHash, p.now)} and ${users.id} = ${p.userId}
       and ${users.totpLastStep} < ${step} and ${users.totpKey} ${sealed}
-      and ${users.credentialGeneration} = ${p.generation}`)
+      and ${users.credentialGeneration} = ${p.generation}`),
+  )
   // The users row and the pending sign-in's are joined: both change, or neither.
   return result.rowsAffected >= 2
 }
@@ -91,13 +97,15 @@ export async function acceptAppCode(
  * true for the one request that removed them.
  */
 export async function acceptRecoveryCode(db: Database, p: PendingStep, codeHash: string) {
-  const result = await db.execute(sql`delete ${recoveryCodes}, ${t}, ${th} from ${recoveryCodes}
+  const result = await retryOnDeadlock(() =>
+    db.execute(sql`delete ${recoveryCodes}, ${t}, ${th} from ${recoveryCodes}
     join ${t} on ${t.userId} = ${recoveryCodes.userId}
     join ${users} on ${users.id} = ${recoveryCodes.userId}
     left join ${th} on ${th.keyHash} = ${p.accountKey}
     where ${recoveryCodes.codeHash} = ${codeHash} and ${recoveryCodes.userId} = ${p.userId}
       and ${livePending(p.kind, p.tokenHash, p.now)}
-      and ${users.credentialGeneration} = ${p.generation}`)
+      and ${users.credentialGeneration} = ${p.generation}`),
+  )
   return result.rowsAffected >= 2
 }
 
