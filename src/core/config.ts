@@ -1,5 +1,6 @@
 import type { Bindings } from './env'
 import { MOUNT_SHAPE } from './http/mount'
+import { logEvent } from './security/log'
 
 export type Environment = 'production' | 'development' | 'test'
 
@@ -29,8 +30,12 @@ export interface Config {
   protectedPaths: readonly string[]
   /** Where every route lives: '' at the root, or one segment such as `/auth` (MOUNT_PATH). */
   mountPath: string
-  /** The authenticator-app key encryption keys, current first; empty when none is configured. */
+  /**
+   * The authenticator-app key encryption keys, current first; empty when TOTP_ENCRYPTION_KEY is
+   * missing or malformed, which `totpKeyProblem` then names (features/two-factor is unavailable).
+   */
   totpKeys: TotpKey[]
+  totpKeyProblem?: string
 }
 
 /** One AES-256-GCM key for authenticator-app keys, with the version stored beside each ciphertext. */
@@ -90,21 +95,25 @@ const TOTP_ENTRY = /^(?:(\d{1,3}):)?([A-Za-z0-9+/_-]{43}=?)$/
  * TOTP_ENCRYPTION_KEY: `VERSION:BASE64` entries, current first (a bare key is version 1). Rotation
  * (documented in README): put a new version first and keep the older ones while rows use them.
  */
-function totpKeys(value: string | undefined): TotpKey[] {
-  if (!value?.trim()) return []
-  const keys = value.split(',').map((entry) => {
+function totpKeys(value: string | undefined): { keys: TotpKey[]; problem?: string } {
+  if (!value?.trim()) return { keys: [], problem: 'TOTP_ENCRYPTION_KEY is not set' }
+  const keys: TotpKey[] = []
+  for (const entry of value.split(',')) {
     const match = TOTP_ENTRY.exec(entry.trim())
     const bytes = match && decodeBase64(match[2]!)
     if (!match || bytes?.length !== 32) {
-      throw new ConfigError('TOTP_ENCRYPTION_KEY must be VERSION:BASE64 entries of 32 random bytes')
+      return {
+        keys: [],
+        problem: 'TOTP_ENCRYPTION_KEY must be VERSION:BASE64 entries of 32 random bytes',
+      }
     }
-    return { version: Number(match[1] ?? 1), raw: bytes }
-  })
+    keys.push({ version: Number(match[1] ?? 1), raw: bytes })
+  }
   // A version must name one key, or a ciphertext could be opened with the wrong one.
   if (new Set(keys.map((k) => k.version)).size !== keys.length) {
-    throw new ConfigError('TOTP_ENCRYPTION_KEY lists one version twice')
+    return { keys: [], problem: 'TOTP_ENCRYPTION_KEY lists one version twice' }
   }
-  return keys
+  return { keys }
 }
 
 function decodeBase64(text: string): Uint8Array | undefined {
@@ -184,11 +193,23 @@ export function getConfig(env: Bindings): Config {
     emailVerification: emailVerification as EmailVerification,
     // OWASP Forgot Password Cheat Sheet: reset links expire soon; 15 to 60 minutes is the norm.
     resetTokenMinutes: intVar(env, 'RESET_TOKEN_MINUTES', 30, 5, 60),
-    totpKeys: totpKeys(env.TOTP_ENCRYPTION_KEY),
+    ...totpConfig(env.TOTP_ENCRYPTION_KEY),
     // Compared lower case, after decoding: protecting too much is safe, too little is not.
     protectedPaths: protectedPaths.map((p) => p.toLowerCase().replace(/\/+$/, '') || '/'),
     mountPath: mount === '/' ? '' : mount,
   }
   parsed.set(env, config)
   return config
+}
+
+/**
+ * The authenticator-app keys. Without a usable TOTP_ENCRYPTION_KEY only two-factor sign-in is
+ * unavailable (its settings page says so; an account that has it gets a 503 page at its second
+ * step, never a sign-in without it): the rest of the app serves on. Logged once per isolate, by the
+ * setting's name, never its value.
+ */
+function totpConfig(value: string | undefined) {
+  const { keys, problem } = totpKeys(value)
+  if (problem) logEvent('error', 'config_totp_key', { message: problem })
+  return { totpKeys: keys, totpKeyProblem: problem }
 }

@@ -78,8 +78,11 @@ function browserToken(c: Context, kind: ChallengeKind): string | undefined {
   return kind.shape.fits(token) ? token : undefined
 }
 
-/** The SHA-256 of the token this browser's cookie holds for `kind`, or undefined (no statement). */
-async function heldTokenHash(c: Context, kind: ChallengeKind): Promise<string | undefined> {
+/**
+ * The SHA-256 of the token this browser's cookie holds for `kind`, or undefined (no statement):
+ * for a statement keyed by the challenge that runs beside its read (a second step's reservation).
+ */
+export async function heldTokenHash(c: Context, kind: ChallengeKind): Promise<string | undefined> {
   const token = browserToken(c, kind)
   return token === undefined ? undefined : sha256Hex(token)
 }

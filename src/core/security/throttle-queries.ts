@@ -1,4 +1,4 @@
-import { and, inArray, lt, sql } from 'drizzle-orm'
+import { and, inArray, lt, sql, type SQL } from 'drizzle-orm'
 import { preparedOnce, retryOnDeadlock, type Database } from '../db/client'
 import { loginThrottles as t } from './tables'
 
@@ -37,34 +37,77 @@ export async function reserveAttempt(db: Database, rule: ThrottleRule, now: Date
   return Number(result.insertId)
 }
 
-const reserveAttemptQuery = preparedOnce((db, kind: ThrottleRule['kind']) => {
-  const [now, limit] = [sql.placeholder('now'), sql.placeholder('limit')]
-  const blocked = sql`${t.blockedUntil} > ${now}`
-  const blockEnd =
-    kind === 'window'
-      ? sql`date_add(${t.windowStartedAt}, interval ${sql.placeholder('windowSeconds')} second)`
-      : sql`date_add(${now}, interval least(power(2, least(cast(${t.failures} as signed) - ${limit} - 1, 20)), ${sql.placeholder('maxDelaySeconds')}) second)`
-  // drizzle writes the assignments in the table's column order, which is the order above.
-  return db
+const reserveAttemptQuery = preparedOnce((db, kind: ThrottleRule['kind']) =>
+  db
     .insert(t)
     .values({
       keyHash: sql.placeholder('keyHash'),
       failures: sql`last_insert_id(1)`,
-      windowStartedAt: now,
+      windowStartedAt: sql.placeholder('now'),
       blockedUntil: null,
     })
-    .onDuplicateKeyUpdate({
-      set: {
-        failures: sql`if(${blocked}, ${t.failures} + 0 * last_insert_id(0),
-          last_insert_id(if(${t.windowStartedAt} < ${sql.placeholder('windowStart')}, 1, ${t.failures} + 1)))`,
-        windowStartedAt: sql`if(${blocked}, ${t.windowStartedAt},
-          if(${t.failures} = 1, ${now}, ${t.windowStartedAt}))`,
-        blockedUntil: sql`if(${blocked}, ${t.blockedUntil},
-          if(${t.failures} > ${limit}, ${blockEnd}, null))`,
-      },
-    })
-    .prepare()
-})
+    .onDuplicateKeyUpdate({ set: reservationSet(kind, placeholders) })
+    .prepare(),
+)
+
+type ReservationValues = Record<
+  'now' | 'limit' | 'windowStart' | 'windowSeconds' | 'maxDelaySeconds',
+  unknown
+>
+const placeholders = Object.fromEntries(
+  ['now', 'limit', 'windowStart', 'windowSeconds', 'maxDelaySeconds'].map((k) => [
+    k,
+    sql.placeholder(k),
+  ]),
+) as ReservationValues
+
+/** What an existing key's row becomes when an attempt is reserved (see `reserveAttempt`). */
+function reservationSet(kind: ThrottleRule['kind'], v: ReservationValues) {
+  const blocked = sql`${t.blockedUntil} > ${v.now}`
+  const blockEnd =
+    kind === 'window'
+      ? sql`date_add(${t.windowStartedAt}, interval ${v.windowSeconds} second)`
+      : sql`date_add(${v.now}, interval least(power(2, least(cast(${t.failures} as signed) - ${v.limit} - 1, 20)), ${v.maxDelaySeconds}) second)`
+  // drizzle writes the assignments in the table's column order, which is the order here.
+  return {
+    failures: sql`if(${blocked}, ${t.failures} + 0 * last_insert_id(0),
+          last_insert_id(if(${t.windowStartedAt} < ${v.windowStart}, 1, ${t.failures} + 1)))`,
+    windowStartedAt: sql`if(${blocked}, ${t.windowStartedAt},
+          if(${t.failures} = 1, ${v.now}, ${t.windowStartedAt}))`,
+    blockedUntil: sql`if(${blocked}, ${t.blockedUntil},
+          if(${t.failures} > ${v.limit}, ${blockEnd}, null))`,
+  }
+}
+
+/**
+ * `reserveAttempt` for a key the database derives from a row it finds (INSERT … SELECT), for a
+ * throttle keyed by something the request learns only from that row (the second step of a sign-in:
+ * the account of the pending sign-in its cookie names). The attempt is counted only when `source`
+ * finds its row, in the same atomic statement, so it can run beside the read of that row rather
+ * than after it. Returns the attempt's number, or 0 when the key is blocked or nothing was found.
+ */
+export async function reserveAttemptFrom(
+  db: Database,
+  rule: Omit<ThrottleRule, 'keyHash'>,
+  source: { key: SQL; from: SQL },
+  now: Date,
+): Promise<number> {
+  const values: ReservationValues = {
+    now,
+    limit: rule.limit,
+    windowStart: new Date(now.getTime() - rule.windowSeconds * 1000),
+    windowSeconds: rule.windowSeconds,
+    maxDelaySeconds: rule.maxDelaySeconds ?? 60,
+  }
+  const set = reservationSet(rule.kind, values)
+  const result = await retryOnDeadlock(() =>
+    db.execute(sql`insert into ${t} (${sql.raw('key_hash, failures, window_started_at, blocked_until')})
+      select ${source.key}, last_insert_id(1), ${now}, null ${source.from}
+      on duplicate key update ${t.failures} = ${set.failures},
+        ${t.windowStartedAt} = ${set.windowStartedAt}, ${t.blockedUntil} = ${set.blockedUntil}`),
+  )
+  return Number(result.insertId)
+}
 
 /** The latest block still in force among these keys, if any. */
 export async function latestBlock(db: Database, keyHashes: string[], now: Date) {

@@ -160,6 +160,19 @@ export async function reserve(db: Database, rules: Rule[], now = new Date()): Pr
       throw new ThrottleUnavailableError('throttle reservation failed', { cause: err })
     },
   )
+  return reservationOf(db, rules, attempts, now)
+}
+
+/**
+ * The reservation that these attempt numbers (one per rule, as `reserveAttempt` returns them) make:
+ * for a reservation made another way (`reserveAttemptFrom`, keyed by a row the database found).
+ */
+export async function reservationOf(
+  db: Database,
+  rules: Rule[],
+  attempts: number[],
+  now = new Date(),
+): Promise<Reservation> {
   const refused = rules.filter((rule, i) => refuses(rule, attempts[i]!))
   if (refused.length === 0) return { allowed: true, rules }
   const until = await latestBlock(

@@ -4,9 +4,11 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { cookiePolicy } from '../http/cookies'
 import { requestOrigin } from '../http/request'
+import type { Database } from '../db/client'
 import {
   endSession,
   loadSession,
+  MAX_SESSIONS_PER_USER,
   startSession,
   unsealSession,
   type LiveSession,
@@ -50,17 +52,45 @@ export async function readSession<E extends AppEnv>(c: Context<E>): Promise<Live
  * Starts a session for `user` under a fresh id (ASVS 7.2.4) and sets its cookie; a session the
  * request already had is ended in the same round trip, so its cookie cannot be replayed. Called by
  * the sign-in door (after a successful sign-in) and by `rotateSession`, nothing else.
+ *
+ * `proof`, from the door's second half, is the second step's single-use statement: it runs beside
+ * the session's insert, and only when it wins does the cookie (the only bearer of the new id, which
+ * is stored hashed) leave this request; when it loses, the row nobody can present is deleted again
+ * and false is returned. Where the insert would also end another session (the user at the cap, or
+ * this browser's earlier session), the proof runs first instead.
  */
-export async function issueSessionCookie<E extends AppEnv>(c: Context<E>, user: SessionUser) {
+export async function issueSessionCookie<E extends AppEnv>(
+  c: Context<E>,
+  user: SessionUser,
+  proof?: () => Promise<boolean>,
+): Promise<boolean> {
   const { db, config } = c.var
   const previous = c.var.auth?.idHash ?? (await previousSession(c))?.idHash
-  const [started] = await Promise.all([
-    startSession(db, config, user, requestOrigin(c)),
+  const atCap = (user.sessionCount ?? MAX_SESSIONS_PER_USER) >= MAX_SESSIONS_PER_USER - 1
+  if (proof && (previous || atCap)) {
+    if (!(await proof())) return false
+    proof = undefined
+  }
+  const starting = startSession(db, config, user, requestOrigin(c))
+  const [won, started] = await Promise.all([
+    proof ? proof().catch((err: unknown) => dropStarted(db, starting, err)) : true,
+    starting,
     previous ? endSession(db, previous) : undefined,
   ])
+  if (!won) {
+    await endSession(db, started.session.idHash)
+    return false
+  }
   const { name, options } = sessionCookie(c)
   setCookie(c, name, started.sealed, options)
   c.set('auth', started.session)
+  return true
+}
+
+/** A proof that failed (a database error): the row started beside it goes, then the error goes on. */
+async function dropStarted(db: Database, starting: ReturnType<typeof startSession>, err: unknown) {
+  await starting.then((s) => endSession(db, s.session.idHash)).catch(() => undefined)
+  throw err
 }
 
 async function previousSession<E extends AppEnv>(c: Context<E>) {

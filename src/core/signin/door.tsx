@@ -143,6 +143,35 @@ export async function completeSignIn<E extends AppEnv>(
 }
 
 /**
+ * The door's second half in two round trips (features/two-factor): `prove` is the second step's one
+ * conditional statement (the factor's single use, the pending sign-in spent, its throttle settled)
+ * and runs beside the session's insert; the cookie goes out only when it won (see
+ * `issueSessionCookie`: a fresh id, ASVS 7.2.4). Undefined when it lost: the caller answers the
+ * refusal, and no session exists (ASVS 6.5: no session before the second factor).
+ */
+export async function completeProvenSignIn<E extends AppEnv>(
+  c: Context<E>,
+  user: SignInUser,
+  step: {
+    method: SecondStepMethod
+    prove: () => Promise<boolean>
+    /** False when `prove` is the only check (every wrong guess would start and end a session). */
+    beside: boolean
+  },
+): Promise<Response | undefined> {
+  // As in completeSignIn: a locked account's proven step is still used up, then refused.
+  if (user.locked) return (await step.prove()) ? refuseLocked(c, user, []) : undefined
+  const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
+  const prove = step.beside ? step.prove : undefined
+  if (!prove && !(await step.prove())) return undefined
+  if (!(await issueSessionCookie(c, sessionUser, prove))) return undefined
+  await rememberDevice(c, c.var.config.sessionSecret, user.email)
+  await audit(c, 'login', 'success', { userId: user.id, method: step.method })
+  const next = await nextFrom(c)
+  return next ? leave(c, next) : navigate(c, '/welcome')
+}
+
+/**
  * A locked account after a correct first step: only now does the person learn it is locked, so a
  * stranger without the credentials learns nothing from a lock (issue 21; ASVS 6.3.8). The throttle
  * is settled as for a success: the credentials were right.

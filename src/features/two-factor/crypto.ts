@@ -66,3 +66,8 @@ export async function open(
     return undefined
   }
 }
+
+/** Whether `text` was sealed under the current key (the list's first): else re-seal it on use. */
+export function sealedUnderCurrent(keys: readonly TotpKey[], text: string): boolean {
+  return text.startsWith(`${keys[0]?.version}.`)
+}

@@ -1,8 +1,10 @@
 import { and, count, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm'
-import type { Database, Transaction } from '../../core/db/client'
+import { retryOnDeadlock, type Database, type Transaction } from '../../core/db/client'
 import { users } from '../../core/db/schema'
 import { deleteUserSessions } from '../../core/db/sessions'
 import { deleteUserSecrets } from '../../core/security/secrets'
+import { loginThrottles as th, oneTimeTokens as t } from '../../core/security/tables'
+import type { ChallengeKind } from '../../core/security/challenges'
 import { recoveryCodes } from './schema'
 
 /**
@@ -16,6 +18,95 @@ export async function advanceStep(db: Database, userId: number, step: number) {
     .set({ totpLastStep: step })
     .where(and(eq(users.id, userId), lt(users.totpLastStep, step), isNotNull(users.totpKey)))
   return result.rowsAffected === 1
+}
+
+// ---- The second step of a sign-in, in two round trips (routes.tsx, `secondStep`) ----
+
+/** What the second step's statements are conditioned on: the pending sign-in and its account. */
+export interface PendingStep {
+  kind: ChallengeKind
+  tokenHash: string
+  userId: number
+  /** The credential generation read with the pending sign-in: a change since then refuses. */
+  generation: number
+  /** The account's code throttle key (see `pendingAccountKey`). */
+  accountKey: string
+  now: Date
+}
+
+const livePending = (kind: ChallengeKind, tokenHash: string, now: Date) =>
+  sql`${t.tokenHash} = ${tokenHash} and ${t.purpose} = ${kind.purpose} and ${t.expiresAt} > ${now}
+    and ${t.failures} < ${kind.maxFailures}`
+
+/**
+ * The account's code throttle key as the database derives it from the live pending sign-in the
+ * cookie names (core `reserveAttemptFrom`), so the account's attempt is reserved beside the
+ * pending sign-in's read, before any code is checked; `accountKeyOf` is the same key in the Worker.
+ */
+export function pendingAccountKey(
+  pepper: string,
+  kind: ChallengeKind,
+  tokenHash: string,
+  now: Date,
+) {
+  return {
+    key: sql`sha2(concat(${pepper}, ':', ${t.userId}), 256)`,
+    from: sql`from ${t} where ${livePending(kind, tokenHash, now)}`,
+  }
+}
+
+// Beside a parallel request's reservation (which reads the pending sign-in's row under a shared lock
+// and writes the throttle row) InnoDB may pick one of these as a deadlock victim: rolled back
+// whole, so running it again is safe.
+
+/**
+ * The app code's one conditional statement (ASVS 6.5.1, 6.3.1): the account's last used step
+ * advances to this code's (`… < step`: a replay, or the same code sent in parallel to any isolates,
+ * gets one success), and in the same statement the pending sign-in is spent (its tries jump to the
+ * limit: dead, as after too many wrong codes; only while it still had a try, so it also takes the
+ * try) and the account's code throttle is settled (a success forgets its count). Nothing when the
+ * credentials changed since the pending sign-in was read. True for the one request that won.
+ * Every assignment is a constant, so the order a multi-table UPDATE applies them in cannot matter.
+ */
+export async function acceptAppCode(
+  db: Database,
+  p: PendingStep,
+  step: number,
+  rewrap?: { from: string; to: string },
+) {
+  // After a key rotation (README), a row still under an older key version is rewritten under the
+  // current one by the same statement, only if it still holds what was read and opened.
+  const reseal = rewrap ? sql`, ${users.totpKey} = ${rewrap.to}` : sql``
+  const sealed = rewrap ? sql`= ${rewrap.from}` : sql`is not null`
+  const result = await retryOnDeadlock(() =>
+    db.execute(sql`update ${t} join ${users} on ${users.id} = ${t.userId}
+    left join ${th} on ${th.keyHash} = ${p.accountKey}
+    set ${users.totpLastStep} = ${step}${reseal}, ${t.failures} = ${p.kind.maxFailures},
+      ${th.failures} = 0, ${th.blockedUntil} = null
+    where ${livePending(p.kind, p.tokenHash, p.now)} and ${users.id} = ${p.userId}
+      and ${users.totpLastStep} < ${step} and ${users.totpKey} ${sealed}
+      and ${users.credentialGeneration} = ${p.generation}`),
+  )
+  // The users row and the pending sign-in's are joined: both change, or neither.
+  return result.rowsAffected >= 2
+}
+
+/**
+ * A recovery code's one conditional statement (ASVS 6.5.2): one multi-table DELETE spends the code,
+ * the pending sign-in (while it still had a try) and the account's code throttle count together;
+ * true for the one request that removed them.
+ */
+export async function acceptRecoveryCode(db: Database, p: PendingStep, codeHash: string) {
+  const result = await retryOnDeadlock(() =>
+    db.execute(sql`delete ${recoveryCodes}, ${t}, ${th} from ${recoveryCodes}
+    join ${t} on ${t.userId} = ${recoveryCodes.userId}
+    join ${users} on ${users.id} = ${recoveryCodes.userId}
+    left join ${th} on ${th.keyHash} = ${p.accountKey}
+    where ${recoveryCodes.codeHash} = ${codeHash} and ${recoveryCodes.userId} = ${p.userId}
+      and ${livePending(p.kind, p.tokenHash, p.now)}
+      and ${users.credentialGeneration} = ${p.generation}`),
+  )
+  return result.rowsAffected >= 2
 }
 
 /** Spends a recovery code by one conditional DELETE: true for the one request that removed it. */

@@ -1,4 +1,3 @@
-import { ConfigError } from '../../core/config'
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
@@ -14,15 +13,23 @@ import { signedIn, type SignedInContext } from '../../core/sessions/guard'
 import type { LiveSession } from '../../core/sessions/sessions'
 import {
   forgetChallenge,
+  heldTokenHash,
   peekChallenge,
-  spendChallenge,
-  tryChallenge,
   type HeldChallenge,
 } from '../../core/security/challenges'
+import { sha256Hex } from '../../core/security/digest'
 import { logEvent } from '../../core/security/log'
-import { keyedHash, reserve, succeeded, type Rule } from '../../core/security/throttle'
+import { reserveChallengeTry } from '../../core/security/secret-queries'
 import {
-  completeSignIn,
+  keyedHash,
+  reservationOf,
+  succeeded,
+  ThrottleUnavailableError,
+  type Rule,
+} from '../../core/security/throttle'
+import { reserveAttemptFrom } from '../../core/security/throttle-queries'
+import {
+  completeProvenSignIn,
   PENDING_SECOND_STEP,
   type SecondStepMethod,
   type SignInUser,
@@ -30,16 +37,20 @@ import {
 import { reauthenticate } from '../../core/signin/reauth'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { leave, navigate, render } from '../../core/ui/render'
-import { open, seal } from './crypto'
+import { open, seal, sealedUnderCurrent } from './crypto'
 import { disabledMail, enabledMail, recoveryCodeUsedMail, regeneratedMail } from './mail'
 import {
+  acceptAppCode,
+  acceptRecoveryCode,
   advanceStep,
   countRecoveryCodes,
   disableTwoFactor,
   enableTwoFactor,
   findTotpKey,
+  pendingAccountKey,
   replaceRecoveryCodes,
   spendRecoveryCode,
+  type PendingStep,
 } from './queries'
 import { newRecoveryCodes, recoveryCodeHash, typedRecoveryCode } from './recovery'
 import { groupedKey, keyUri, matchingStep, newTotpKey, typedCode } from './totp'
@@ -74,15 +85,23 @@ const ACCOUNT_CODES = {
   onSuccess: 'forget',
 } as const
 
-async function codeRule(secret: string, userId: number): Promise<Rule> {
-  return { keyHash: await (await keyedHash(secret))(`2fa\n${userId}`), ...ACCOUNT_CODES }
-}
+// The account's code throttle key is `sha256(pepper:userId)`, a keyed name the database can derive
+// from the pending sign-in's row (queries.ts `pendingAccountKey`) and the Worker from the user id.
+const accountPepper = async (secret: string) => (await keyedHash(secret))('2fa-account')
+const accountKeyOf = (pepper: string, userId: number) => sha256Hex(`${pepper}:${userId}`)
 
-function keysOf<E extends AppEnv>(c: Context<E>) {
-  const keys = c.var.config.totpKeys
-  // Production refuses 2FA without its key rather than inventing one.
-  if (keys.length === 0) logEvent('error', 'totp_key_missing', {})
-  return keys
+const UNAVAILABLE =
+  'Codes from authenticator apps cannot be checked on this server right now. Use a recovery code, or try again later.'
+
+/** Whether this server can check app codes (TOTP_ENCRYPTION_KEY usable; core/config.ts logs why not). */
+const totpAvailable = <E extends AppEnv>(c: Context<E>) => c.var.config.totpKeys.length > 0
+
+/** Opens an account's stored key; undefined (and logged) when no configured key version opens it. */
+async function openStored<E extends AppEnv>(c: Context<E>, userId: number, stored: string) {
+  const key = await open(c.var.config.totpKeys, STORED, userId, stored)
+  // A key version missing from TOTP_ENCRYPTION_KEY (a rotation that dropped one too soon).
+  if (!key) logEvent('error', 'totp_key_cannot_open', { userId })
+  return key
 }
 
 // ---- Settings: /account/two-factor ----
@@ -94,7 +113,7 @@ async function settings(c: SignedInContext, refusal?: Refusal, status: 200 | 400
     <TwoFactorCard
       enabled={auth.twoFactor}
       codesLeft={codesLeft}
-      available={config.totpKeys.length > 0}
+      available={totpAvailable(c)}
       flash={refusal ? undefined : takeFlash(c)}
       refusal={refusal}
     />
@@ -131,8 +150,8 @@ async function recheck(
 twoFactorRoutes.post('/account/two-factor/setup', signedIn, sudoForm('setup'), async (c) => {
   const { auth, config, db } = c.var
   if (auth.twoFactor) return navigate(c, '/account/two-factor')
-  const keys = keysOf(c)
-  if (keys.length === 0) return settings(c)
+  const keys = config.totpKeys
+  if (!totpAvailable(c)) return settings(c)
   const checked = await recheck(c, c.req.valid('form').password, 'setup', 'two_factor_enable')
   if (checked instanceof Response) return checked
   await succeeded(db, checked.rules)
@@ -141,15 +160,22 @@ twoFactorRoutes.post('/account/two-factor/setup', signedIn, sudoForm('setup'), a
   // it was made, so nothing is stored until a code proves the app has it.
   const issued = new TextEncoder().encode(String(Date.now()))
   const enrolment = await seal(keys, ENROLMENT, auth.userId, new Uint8Array([...key, ...issued]))
+  return setupPage(c, key, enrolment)
+})
+
+/** The setup page: the key as a QR code and as text, and the form that confirms it. */
+function setupPage(c: SignedInContext, key: Uint8Array, enrolment: string, error?: string) {
+  const { config, auth } = c.var
   const card = (
     <SetupCard
       uri={keyUri(config.appName, auth.email, key)}
       groupedKey={groupedKey(key)}
       enrolment={enrolment}
+      error={error}
     />
   )
-  return render(c, 'Set up your authenticator app', card)
-})
+  return render(c, 'Set up your authenticator app', card, error ? 400 : 200)
+}
 
 const enableForm = validForm(
   () =>
@@ -176,18 +202,10 @@ twoFactorRoutes.post('/account/two-factor/enable', signedIn, enableForm, async (
   }
   const code = typedCode(form.code)
   const now = new Date()
-  const step = code === undefined ? undefined : matchingStep(key, code, now)
+  const step = code === undefined ? undefined : await matchingStep(key, code, now)
   if (step === undefined) {
     await audit(c, 'two_factor_enable', 'failure', { userId: auth.userId, reason: 'code' })
-    const card = (
-      <SetupCard
-        uri={keyUri(config.appName, auth.email, key)}
-        groupedKey={groupedKey(key)}
-        enrolment={form.enrolment}
-        error={code ? NOT_RIGHT : 'Enter the 6 digits the app shows.'}
-      />
-    )
-    return render(c, 'Set up your authenticator app', card, 400)
+    return setupPage(c, key, form.enrolment, code ? NOT_RIGHT : 'Enter the 6 digits the app shows.')
   }
   const codes = newRecoveryCodes()
   const codeHashes = await Promise.all(
@@ -264,9 +282,8 @@ function notify(
   job: string,
   mail: (app: string, to: string, origin: string) => ReturnType<typeof enabledMail>,
 ) {
-  const { config } = c.var
   const origin = linkOrigin(c)
-  afterResponse(c, job, () => deliver(c, job, mail(config.appName, auth.email, origin)))
+  afterResponse(c, job, () => deliver(c, job, mail(c.var.config.appName, auth.email, origin)))
 }
 
 // ---- The second step of a sign-in: /login/two-factor ----
@@ -305,28 +322,48 @@ function signInUser(held: HeldChallenge): SignInUser {
     memberSince,
     emailVerifiedAt,
     generation,
+    // Counted with the read, so below the cap the session's insert needs no trim beside it.
+    sessionCount: held.sessionCount,
     twoFactor: true,
     locked,
   }
 }
 
+/** A typed code checked as far as the Worker can: the statement that accepts it, and on a loss. */
+interface Candidate {
+  prove: (p: PendingStep) => Promise<boolean>
+  /** Beside the pending sign-in's try after `prove` lost (an app code's step is used up). */
+  lost?: (p: PendingStep) => Promise<unknown>
+  /** Whether `prove` may run beside the session's insert (see `completeProvenSignIn`). */
+  beside: boolean
+}
+
 /**
- * The second step, for either kind of code: the pending sign-in's try is reserved with its read
- * (5 tries), the code is checked, and the account-wide reservation and the single-use statement
- * run together; only then does the door start the session, spending the pending sign-in beside it.
+ * The second step, for either kind of code, in two round trips for a right app code:
+ * 1. the pending sign-in's read, beside the account's code reservation, which the database keys by
+ *    the account of the live pending sign-in the cookie names (reserved before anything is
+ *    checked, ASVS 6.3.1; refused: 429, nothing checked);
+ * 2. the code's one conditional statement (single use, the pending sign-in's try taken and it spent,
+ *    the account's count settled: `acceptAppCode`), beside the session's insert in the door.
+ * A code that lost (wrong, replayed, or the pending sign-in out of tries) then takes the pending
+ * sign-in's try (5, then start over), so a verdict is only ever given for a try that was counted.
+ * An app code that was right but lost has its step used up too, so whatever the timing of that
+ * answer tells, the code can no longer sign in. A recovery code is checked by the database alone,
+ * so its statement does not run beside a session that every wrong guess would start and end.
  */
 async function secondStep(
   c: Context<AppEnv>,
   method: SecondStepMethod,
   typed: string | undefined,
-  spend: (held: HeldChallenge) => Promise<boolean>,
+  check: (held: HeldChallenge) => Promise<Candidate | 'unavailable' | undefined>,
 ) {
   const { db, config } = c.var
+  const kind = PENDING_SECOND_STEP
   const recovery = method === 'recovery-code'
   const title = recovery ? 'Use a recovery code' : 'Enter your code'
   // A wrong code keeps where the person was going.
   const next = await nextFrom(c)
-  const refused = (status: 400 | 422 | 429, failure: string) =>
+  const refused = (status: 400 | 422 | 429 | 503, failure: string) =>
     render(c, title, <SecondStepCard recovery={recovery} failure={failure} next={next} />, status)
   if (!typed) {
     const what = recovery
@@ -335,49 +372,97 @@ async function secondStep(
     return refused(422, what)
   }
   c.header('Cache-Control', 'no-store')
-  const held = await tryChallenge(c, db, PENDING_SECOND_STEP)
-  if (!held?.totpKey) {
+  // Without a usable TOTP_ENCRYPTION_KEY no app code can pass: said before anything is counted.
+  if (!recovery && !totpAvailable(c)) return refused(503, UNAVAILABLE)
+  const tokenHash = await heldTokenHash(c, kind)
+  const now = new Date()
+  const pepper = await accountPepper(config.sessionSecret)
+  const [held, attempt] = tokenHash
+    ? await Promise.all([
+        peekChallenge(c, db, kind, now),
+        reserveAttemptFrom(
+          db,
+          ACCOUNT_CODES,
+          pendingAccountKey(pepper, kind, tokenHash, now),
+          now,
+        ).catch((err: unknown) => {
+          throw new ThrottleUnavailableError('throttle reservation failed', { cause: err })
+        }),
+      ])
+    : []
+  if (!tokenHash || !held?.totpKey) {
     await audit(c, 'login_second_step', 'failure', { reason: 'no_pending', method })
     return startOver(c, next)
   }
-  const rule = await codeRule(config.sessionSecret, held.userId)
-  // An app code's single-use UPDATE rides beside the account's reservation, and a refused
-  // reservation overrides whatever it found (the answer waits for both): at worst a right code's
-  // step is used up, and the app shows the next one in 30 s. A recovery code is not renewable, so
-  // it is spent only after the reservation allowed the try.
-  const [reservation, used] = recovery
-    ? await reserve(db, [rule]).then(async (r) => [r, r.allowed && (await spend(held))] as const)
-    : await Promise.all([reserve(db, [rule]), spend(held)])
+  const rule: Rule = { keyHash: await accountKeyOf(pepper, held.userId), ...ACCOUNT_CODES }
+  const reservation = await reservationOf(db, [rule], [attempt ?? 0], now)
   if (!reservation.allowed) {
     await audit(c, 'login_second_step', 'throttled', { userId: held.userId, method })
     return refused(429, tooManyAttempts(c, reservation))
   }
-  if (!used) {
-    await audit(c, 'login_second_step', 'failure', { userId: held.userId, method })
-    return refused(
-      400,
-      recovery ? 'That recovery code is not right, or was already used.' : NOT_RIGHT,
-    )
+  const pending: PendingStep = {
+    kind,
+    tokenHash,
+    userId: held.userId,
+    generation: held.generation,
+    accountKey: rule.keyHash,
+    now,
   }
-  return completeSignIn(c, signInUser(held), {
-    method,
-    rules: reservation.rules,
-    alongside: async () => {
-      await spendChallenge(db, held)
-      forgetChallenge(c, PENDING_SECOND_STEP)
-    },
-  })
+  const candidate = await check(held)
+  if (candidate === 'unavailable') {
+    // The account has a second factor this server cannot check now (ASVS 6.5): never skipped.
+    await audit(c, 'login_second_step', 'failure', {
+      userId: held.userId,
+      reason: 'no_key',
+      method,
+    })
+    return refused(503, UNAVAILABLE)
+  }
+  if (candidate) {
+    const signedIn = await completeProvenSignIn(c, signInUser(held), {
+      method,
+      beside: candidate.beside,
+      prove: async () => {
+        const won = await candidate.prove(pending)
+        if (won) forgetChallenge(c, kind)
+        return won
+      },
+    })
+    if (signedIn) {
+      if (recovery) recoveryCodeUsed(c, held.userId, held.email)
+      return signedIn
+    }
+  }
+  const [tried] = await Promise.all([
+    reserveChallengeTry(db, tokenHash, kind.maxFailures),
+    candidate?.lost?.(pending),
+  ])
+  await audit(c, 'login_second_step', 'failure', { userId: held.userId, method })
+  if (!tried) return startOver(c, next)
+  return refused(
+    400,
+    recovery ? 'That recovery code is not right, or was already used.' : NOT_RIGHT,
+  )
 }
 
 twoFactorRoutes.post('/login/two-factor', codeForm, async (c) => {
   const typed = typedCode(c.req.valid('form').code)
   return secondStep(c, 'totp', typed, async (held) => {
-    const key = await open(keysOf(c), STORED, held.userId, held.totpKey!)
-    // Logged as a configuration error by name (a key version missing from TOTP_ENCRYPTION_KEY).
-    if (!key) throw new ConfigError('TOTP_ENCRYPTION_KEY cannot open a stored authenticator key')
-    // A wrong code costs no statement here; a right one advances the step (the replay rule).
-    const step = matchingStep(key, typed!, new Date())
-    return step !== undefined && advanceStep(c.var.db, held.userId, step)
+    const key = await openStored(c, held.userId, held.totpKey!)
+    if (!key) return 'unavailable'
+    // A wrong code costs no statement of its own: only its try.
+    const step = await matchingStep(key, typed!, new Date())
+    if (step === undefined) return undefined
+    const { totpKeys } = c.var.config
+    const stored = held.totpKey!
+    const rewrap = sealedUnderCurrent(totpKeys, stored)
+      ? undefined
+      : { from: stored, to: await seal(totpKeys, STORED, held.userId, key) }
+    return {
+      beside: true,
+      prove: (p) => acceptAppCode(c.var.db, p, step, rewrap),
+      lost: (p) => advanceStep(c.var.db, p.userId, step),
+    }
   })
 })
 
@@ -386,9 +471,7 @@ twoFactorRoutes.post('/login/two-factor/recovery', codeForm, async (c) => {
   const typed = typedRecoveryCode(c.req.valid('form').code)
   return secondStep(c, 'recovery-code', typed, async (held) => {
     const hash = await recoveryCodeHash(config.sessionSecret, held.userId, typed!)
-    const spent = await spendRecoveryCode(db, held.userId, hash)
-    if (spent) recoveryCodeUsed(c, held.userId, held.email)
-    return spent
+    return { beside: false, prove: (p) => acceptRecoveryCode(db, p, hash) }
   })
 })
 
@@ -411,8 +494,8 @@ export async function checkSecondFactor(c: Context<AppEnv>, auth: LiveSession, c
   const totp = typedCode(code)
   if (totp) {
     const stored = await findTotpKey(db, auth.userId)
-    const key = stored && (await open(config.totpKeys, STORED, auth.userId, stored))
-    const step = key ? matchingStep(key, totp, new Date()) : undefined
+    const key = stored && (await openStored(c, auth.userId, stored))
+    const step = key ? await matchingStep(key, totp, new Date()) : undefined
     return step !== undefined && advanceStep(db, auth.userId, step)
   }
   const recovery = typedRecoveryCode(code)

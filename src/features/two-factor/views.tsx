@@ -23,22 +23,27 @@ export interface Refusal {
   field?: 'password' | 'second_factor'
 }
 
-function SudoFields(props: { twoFactor: boolean; refusal?: Refusal; form: Refusal['form'] }) {
-  const mine = props.refusal?.form === props.form ? props.refusal : undefined
+const ACTIONS = { setup: 'setup', regenerate: 'recovery-codes', disable: 'disable' } as const
+
+/** One of the settings page's forms: sudo mode's password, and for an account with 2FA a code. */
+function SudoForm(props: { form: Refusal['form']; refusal?: Refusal; label: string }) {
+  const { form, label } = props
+  const mine = props.refusal?.form === form ? props.refusal : undefined
   return (
-    <>
+    <HxForm action={`/account/two-factor/${ACTIONS[form]}`} label={label}>
       {mine && <Alert kind="error">{mine.message}</Alert>}
       <PasswordField
         label="Your password"
         error={mine?.field === 'password' ? mine.message : undefined}
-        idPrefix={`${props.form}-`}
+        idPrefix={`${form}-`}
       />
       <SecondFactorField
-        twoFactor={props.twoFactor}
+        twoFactor={form !== 'setup'}
         error={mine?.field === 'second_factor' ? mine.message : undefined}
-        idPrefix={`${props.form}-`}
+        idPrefix={`${form}-`}
       />
-    </>
+      <SubmitButton>{label}</SubmitButton>
+    </HxForm>
   )
 }
 
@@ -60,10 +65,7 @@ export function TwoFactorCard(props: {
             phone after your password, so your password alone no longer opens your account.
           </p>
           {props.available ? (
-            <HxForm action="/account/two-factor/setup" label="Set up two-factor sign-in">
-              <SudoFields twoFactor={false} refusal={props.refusal} form="setup" />
-              <SubmitButton>Set up an authenticator app</SubmitButton>
-            </HxForm>
+            <SudoForm form="setup" refusal={props.refusal} label="Set up an authenticator app" />
           ) : (
             <Alert kind="error">Two-factor sign-in is not available on this server yet.</Alert>
           )}
@@ -84,15 +86,9 @@ export function TwoFactorCard(props: {
           )}
           <h2>New recovery codes</h2>
           <p>Replaces every recovery code you have now.</p>
-          <HxForm action="/account/two-factor/recovery-codes" label="Make new recovery codes">
-            <SudoFields twoFactor refusal={props.refusal} form="regenerate" />
-            <SubmitButton>Make new recovery codes</SubmitButton>
-          </HxForm>
+          <SudoForm form="regenerate" refusal={props.refusal} label="Make new recovery codes" />
           <h2>Turn it off</h2>
-          <HxForm action="/account/two-factor/disable" label="Turn off two-factor sign-in">
-            <SudoFields twoFactor refusal={props.refusal} form="disable" />
-            <SubmitButton>Turn off two-factor sign-in</SubmitButton>
-          </HxForm>
+          <SudoForm form="disable" refusal={props.refusal} label="Turn off two-factor sign-in" />
         </>
       )}
       <BackToAccount />
@@ -187,51 +183,46 @@ export function RecoveryCodesCard(props: { codes: string[]; appName: string; fir
 export function SecondStepCard(props: {
   recovery: boolean
   failure?: string
-  error?: string
   /** Where to go after signing in: a path `safeNext` accepted. */
   next?: string
 }) {
+  const { recovery, next } = props
+  const app = '/login/two-factor'
   return (
-    <Card id="second-step" title={props.recovery ? 'Use a recovery code' : 'Enter your code'}>
+    <Card id="second-step" title={recovery ? 'Use a recovery code' : 'Enter your code'}>
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
-      {props.recovery ? (
-        <HxForm action="/login/two-factor/recovery" label="Sign in with a recovery code">
+      <HxForm
+        action={recovery ? `${app}/recovery` : app}
+        label={recovery ? 'Sign in with a recovery code' : 'Sign in with your authenticator code'}
+      >
+        {recovery ? (
           <Field
             name="code"
             label="Recovery code"
             hint="One of the codes you saved when you turned on two-factor sign-in."
-            error={props.error}
             autocomplete="off"
             maxlength={20}
             autofocus
             spellcheck={false}
             autocapitalize="none"
           />
-          <NextField next={props.next} />
-          <SubmitButton>Sign in</SubmitButton>
-        </HxForm>
-      ) : (
-        <HxForm action="/login/two-factor" label="Sign in with your authenticator code">
-          <p>Open your authenticator app and enter the code it shows for this account.</p>
-          <CodeField error={props.error} autofocus />
-          <NextField next={props.next} />
-          <SubmitButton>Sign in</SubmitButton>
-        </HxForm>
-      )}
-      <p class="switch">
-        {props.recovery ? (
-          <HxLink href={withNext('/login/two-factor', props.next)}>
-            Use your authenticator app instead
-          </HxLink>
         ) : (
-          <HxLink href={withNext('/login/two-factor/recovery', props.next)}>
-            Use a recovery code instead
-          </HxLink>
+          <>
+            <p>Open your authenticator app and enter the code it shows for this account.</p>
+            <CodeField autofocus />
+          </>
         )}
+        <NextField next={next} />
+        <SubmitButton>Sign in</SubmitButton>
+      </HxForm>
+      <p class="switch">
+        <HxLink href={withNext(recovery ? app : `${app}/recovery`, next)}>
+          {recovery ? 'Use your authenticator app instead' : 'Use a recovery code instead'}
+        </HxLink>
       </p>
       {/* Shown by /js/passkeys.js only where the browser has WebAuthn (features/passkeys). */}
       <p class="switch" data-passkey-only hidden>
-        <a href="/login/two-factor/passkey">Use a passkey instead</a>
+        <a href={`${app}/passkey`}>Use a passkey instead</a>
       </p>
     </Card>
   )
