@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { recordDatabaseCalls, roundTrips } from './database-calls'
-import { eq } from 'drizzle-orm'
-import { users } from '../../src/core/db/schema'
+import { count, eq } from 'drizzle-orm'
+import { sessions, users } from '../../src/core/db/schema'
+import { NO_PASSWORD } from '../../src/core/signin/ways-in'
 import {
   callApp,
   cookieFrom,
@@ -184,6 +185,61 @@ describe('signing in with a passkey', () => {
     expect((await passkeySignIn(synced)).res.status).toBe(303)
   })
 
+  it('gives one session to parallel sign-ins replaying one counter (a cloned key)', async () => {
+    const { email, authenticator } = await withPasskey()
+    const userId = await userIdOf(email)
+    const sessionsOf = async () =>
+      Number(
+        (await db().select({ n: count() }).from(sessions).where(eq(sessions.userId, userId)))[0]!.n,
+      )
+    expect((await passkeySignIn(authenticator)).res.status).toBe(303)
+    const before = await sessionsOf()
+    // Two browsers, two challenges, one counter: both pass the read's check, one write wins.
+    const pages = await Promise.all([signInPage(), signInPage(), signInPage()])
+    const answers: { credential: string; cookie: string }[] = []
+    for (const page of pages) {
+      authenticator.counter = 1 // each assertion sends 2, above the stored 1
+      answers.push({
+        credential: await authenticator.assert(ceremony(page.options.challenge)),
+        cookie: page.cookie,
+      })
+    }
+    const results = await Promise.all(
+      answers.map(({ credential, cookie }) => post('/login/passkey', { credential }, { cookie })),
+    )
+    const statuses = results.map((r) => r.status).sort()
+    expect(statuses).toEqual([303, 400, 400])
+    const refused = results.filter((r) => r.status === 400)
+    for (const res of refused) {
+      expect(cookieFrom(res, SESSION)).toBeUndefined()
+      expect(await res.text()).toContain('That passkey was not accepted')
+    }
+    // The losers' sessions were ended before their answers left: one new session in all.
+    expect(await sessionsOf()).toBe(before + 1)
+    const winner = cookieFrom(
+      results.find((r) => r.status === 303)!,
+      SESSION,
+    )!
+    expect((await get('/welcome', { cookie: winner })).status).toBe(200)
+  })
+
+  it('lets parallel sign-ins of a synced passkey (counter 0) all through', async () => {
+    const user = await signedIn()
+    const synced = await TestAuthenticator.create('ES256', false)
+    expect((await addPasskey(user.cookie, synced)).status).toBe(303)
+    const pages = await Promise.all([signInPage(), signInPage()])
+    const results = await Promise.all(
+      pages.map(async ({ options, cookie }) =>
+        post(
+          '/login/passkey',
+          { credential: await synced.assert(ceremony(options.challenge)) },
+          { cookie },
+        ),
+      ),
+    )
+    expect(results.map((r) => r.status)).toEqual([303, 303])
+  })
+
   it('refuses malformed answers and a missing challenge cookie without a 5xx', async () => {
     const { cookie } = await signInPage()
     for (const credential of ['', 'null', '{', '{"id":"x"}', 'x'.repeat(20000)]) {
@@ -343,6 +399,41 @@ describe('managing passkeys', () => {
     expect(after).toContain('You have no passkeys yet.')
     expect(after).toContain('&quot;allAcceptedCredentialIds&quot;:[]')
     expect((await passkeySignIn(authenticator)).res.status).toBe(400)
+  })
+
+  it('refuses to remove the last way in of an account without a password, saying why', async () => {
+    const { cookie, email, authenticator } = await withPasskey()
+    // An account a provider sign-in made (issue 20): no password, one passkey.
+    await db()
+      .update(users)
+      .set({ pass_word: NO_PASSWORD })
+      .where(eq(users.id, await userIdOf(email)))
+    const page = await (await get('/account/passkeys', { cookie })).text()
+    const id = /action="\/account\/passkeys\/(\d+)\/remove"/.exec(page)![1]!
+    const res = await post(`/account/passkeys/${id}/remove`, { password: '' }, { cookie })
+    expect(res.status).toBe(409)
+    expect(await res.text()).toContain('This passkey is your only way to sign in.')
+    // Nothing was removed: it still signs in.
+    expect((await passkeySignIn(authenticator)).res.status).toBe(303)
+
+    // Two passkeys are two ways in: the rule lets one go (here the password, which this account
+    // cannot give, is what stops it).
+    const user = await withPasskey()
+    expect((await addPasskey(user.cookie, await TestAuthenticator.create())).status).toBe(303)
+    await db()
+      .update(users)
+      .set({ pass_word: NO_PASSWORD })
+      .where(eq(users.id, await userIdOf(user.email)))
+    const session = cookieFrom((await passkeySignIn(user.authenticator)).res, SESSION)!
+    const list = await (await get('/account/passkeys', { cookie: session })).text()
+    const first = /action="\/account\/passkeys\/(\d+)\/remove"/.exec(list)![1]!
+    const two = await post(
+      `/account/passkeys/${first}/remove`,
+      { password: '' },
+      { cookie: session },
+    )
+    expect(two.status).toBe(400)
+    expect(await two.text()).toContain('That is not your current password.')
   })
 
   it("cannot rename or remove someone else's passkey", async () => {

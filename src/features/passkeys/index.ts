@@ -1,5 +1,5 @@
 import type { Feature } from '../../core/feature'
-import { deletePasskeys, purgeSpentCeremonies } from './queries'
+import { deletePasskeys, passkeyWaysIn, purgeSpentCeremonies } from './queries'
 import { passkeyRoutes } from './routes'
 
 /**
@@ -13,4 +13,6 @@ export const passkeys: Feature = {
   deleteUserRows: deletePasskeys,
   purge: purgeSpentCeremonies,
   accountLinks: [{ href: '/account/passkeys', label: 'Passkeys' }],
+  // Each passkey is a way in: the last one of an account without a password stays (queries.ts).
+  waysIn: passkeyWaysIn,
 }

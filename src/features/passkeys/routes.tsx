@@ -22,6 +22,7 @@ import { sha256Hex } from '../../core/security/digest'
 import { keyedHash, reserve, subscriberRule, succeeded } from '../../core/security/throttle'
 import { completeSignIn, finishSignIn, PENDING_SECOND_STEP } from '../../core/signin/door'
 import { reauthenticate } from '../../core/signin/reauth'
+import { countWaysIn } from '../../core/signin/ways-in'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { navigate, render } from '../../core/ui/render'
 import { forgetCeremony, heldCeremony, issueCeremony, type Ceremony } from './challenge'
@@ -52,6 +53,8 @@ const ALGORITHMS = [-7, -257].map((alg) => ({ type: 'public-key', alg }))
 const ADDED = defineNotice('passkey_added', 'Your passkey was added.')
 const REMOVED = defineNotice('passkey_removed', 'The passkey was removed.')
 const RENAMED = defineNotice('passkey_renamed', 'The passkey was renamed.')
+const LAST_WAY_IN =
+  'This passkey is your only way to sign in. Add another passkey or set a password first.'
 const NOT_ACCEPTED = 'That passkey was not accepted. Try again, or sign in another way.'
 
 // ASVS 6.3.1: failed passkey sign-ins count per subscriber (address or IPv6 /64) like other
@@ -245,20 +248,26 @@ passkeyRoutes.post('/account/passkeys/:id/remove', signedIn, removeForm, async (
   const { auth, db, config } = c.var
   const id = keyId(c)
   const form = `remove-${id}` as const
-  const keys = await listPasskeys(db, auth.userId)
+  const [keys, ways] = await Promise.all([
+    listPasskeys(db, auth.userId),
+    countWaysIn(db, c.var.features, auth.userId),
+  ])
   const key = keys.find((k) => k.id === id)
   if (!key) return navigate(c, '/account/passkeys')
+  // The last way in stays (NIST SP 800-63B-4 4.2), said before the password is asked for: an
+  // account without one could not get past it. removePasskey checks again under its lock.
+  if (ways <= 1) return settings(c, { form, message: LAST_WAY_IN }, 409)
   const sudo = await reauthenticate(c, auth, c.req.valid('form').password)
   if (!sudo.ok) {
     await audit(c, 'passkey_remove', sudo.outcome, { userId: auth.userId })
     return settings(c, { form, message: sudo.message, field: sudo.field }, 400)
   }
   const change = { userId: auth.userId, generation: auth.generation, keepIdHash: auth.idHash }
-  const [removed] = await Promise.all([removePasskey(db, change, id), succeeded(db, sudo.rules)])
-  if (removed === 'last') {
-    const message = 'This is your only way to sign in: add another before removing it.'
-    return settings(c, { form, message }, 409)
-  }
+  const [removed] = await Promise.all([
+    removePasskey(db, c.var.features, change, id),
+    succeeded(db, sudo.rules),
+  ])
+  if (removed === 'last') return settings(c, { form, message: LAST_WAY_IN }, 409)
   if (removed) {
     await rotateSession(c, { ...auth, generation: auth.generation + 1 })
     await audit(c, 'passkey_remove', 'success', { userId: auth.userId })
@@ -372,20 +381,18 @@ passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
   // User verification is required: this passkey is both factors (no password, no TOTP step).
   const check = await checkAssertion(c, parsed.response, held.challenge, found, true)
   if ('reason' in check) return fail(check.reason, found.id)
-  const now = new Date()
-  // Round trip 2: the counter and last use beside the session, in the door.
-  let counted = true
+  // Round trip 2: the counter and last use beside the session, in the door. The counter update
+  // is conditional: a parallel sign-in that wrote first (a cloned key replaying the counter) makes
+  // it change nothing, and the door then ends the session it started and answers this refusal.
   return finishSignIn(c, found, {
     method: 'passkey',
     rules: [],
     multiFactor: true,
-    alongside: async () => {
-      forgetCeremony(c, 'signin')
-      counted = await recordUse(db, found.passkeyId, found.signCount, check.counter, now)
+    alongside: async () => forgetCeremony(c, 'signin'),
+    standsOn: {
+      write: () => recordUse(db, found.passkeyId, check.counter, new Date()),
+      refused: () => fail('counter', found.id),
     },
-  }).then(async (res) => {
-    if (!counted) await audit(c, 'passkey_counter', 'failure', { userId: found.id })
-    return res
   })
 })
 
@@ -456,17 +463,18 @@ passkeyRoutes.post('/login/two-factor/passkey', withSession, assertionForm, asyn
   if (!found || found.id !== pending.userId) return refused('unknown_credential')
   const check = await checkAssertion(c, parsed.response, held.challenge, found, false)
   if ('reason' in check) return refused(check.reason)
-  const now = new Date()
   return completeSignIn(c, found, {
     method: 'passkey',
     rules: [],
     alongside: async () => {
-      await Promise.all([
-        spendChallenge(db, pending),
-        recordUse(db, found.passkeyId, found.signCount, check.counter, now),
-      ])
+      await spendChallenge(db, pending)
       forgetChallenge(c, PENDING_SECOND_STEP)
       forgetCeremony(c, ceremony)
+    },
+    // As at /login/passkey: a counter another request moved on first refuses this one.
+    standsOn: {
+      write: () => recordUse(db, found.passkeyId, check.counter, new Date()),
+      refused: () => refused('counter'),
     },
   })
 })
