@@ -44,6 +44,21 @@ export async function findPasskeyForSignIn(db: Database, credentialHash: string)
   return row
 }
 
+/** One of this user's passkeys by its credential id's hash: its key and counter (sudo mode). */
+export async function findOwnPasskey(db: Database, userId: number, credentialHash: string) {
+  const [row] = await db
+    .select({
+      passkeyId: passkeys.id,
+      publicKey: passkeys.publicKey,
+      algorithm: passkeys.algorithm,
+      signCount: passkeys.signCount,
+    })
+    .from(passkeys)
+    .where(and(eq(passkeys.credentialHash, credentialHash), eq(passkeys.userId, userId)))
+    .limit(1)
+  return row
+}
+
 /**
  * Records a use under the counter rule (WebAuthn L3 7.2 step 21, as `counterRegressed`): the new
  * counter and the time, only where the stored counter is below the new one or both are 0, in one

@@ -18,16 +18,24 @@ import {
   spendChallenge,
   tryChallenge,
 } from '../../core/security/challenges'
-import { sha256Hex } from '../../core/security/digest'
-import { keyedHash, reserve, subscriberRule, succeeded } from '../../core/security/throttle'
+import { reserve, subscriberRule, succeeded } from '../../core/security/throttle'
 import { completeSignIn, finishSignIn, PENDING_SECOND_STEP } from '../../core/signin/door'
 import { reauthenticate } from '../../core/signin/reauth'
 import { countWaysIn } from '../../core/signin/ways-in'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { navigate, render } from '../../core/ui/render'
 import { forgetCeremony, heldCeremony, issueCeremony, type Ceremony } from './challenge'
+import {
+  checkAssertion,
+  credentialHash,
+  userHandle,
+  relyingParty,
+  requestOptions,
+  TIMEOUT_MS,
+} from './assertion'
 import { CREDENTIAL_MAX, parseAssertion, parseRegistration } from './credential'
 import { addedMail, removedMail } from './mail'
+import { sudoRoutes } from './sudo'
 import {
   findPasskeyForSignIn,
   insertPasskey,
@@ -37,7 +45,7 @@ import {
   renamePasskey,
   spendCeremony,
 } from './queries'
-import { counterRegressed, verifyAssertion, verifyRegistration, WebAuthnRefusal } from './webauthn'
+import { verifyRegistration, WebAuthnRefusal } from './webauthn'
 import {
   NAME_MAX,
   PasskeySecondStepCard,
@@ -47,8 +55,8 @@ import {
 } from './views'
 
 export const passkeyRoutes = new Hono<AppEnv>()
+passkeyRoutes.route('/', sudoRoutes)
 
-const TIMEOUT_MS = 5 * 60 * 1000
 const ALGORITHMS = [-7, -257].map((alg) => ({ type: 'public-key', alg }))
 const ADDED = defineNotice('passkey_added', 'Your passkey was added.')
 const REMOVED = defineNotice('passkey_removed', 'The passkey was removed.')
@@ -67,22 +75,6 @@ const PASSKEY_FAILURES = {
   kind: 'window',
   onSuccess: 'refund',
 } as const
-
-/** The expected origin and RP ID: this request's own (see linkOrigin: only the zone's routes). */
-function relyingParty(c: Context) {
-  const url = new URL(linkOrigin(c))
-  return { origin: url.origin, rpId: url.hostname }
-}
-
-/** The WebAuthn user handle: a keyed hash of the account id, so it names no one (WebAuthn 14.6.1). */
-async function userHandle(secret: string, userId: number) {
-  const hex = await (await keyedHash(secret))(`passkey-user\n${userId}`)
-  return encodeBase64urlNoPadding(Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)))
-}
-
-async function credentialHash(rawId: Uint8Array) {
-  return sha256Hex(encodeBase64urlNoPadding(rawId))
-}
 
 const defaultName = (c: Context) =>
   describeUserAgent(c.req.header('User-Agent') ?? '').slice(0, NAME_MAX) || 'Passkey'
@@ -291,23 +283,22 @@ function notify(
 
 // ---- Sign in with a passkey: /login/passkey ----
 
-function requestOptions(challenge: string, rpId: string, allow: string[] = [], uv = 'required') {
-  return {
-    challenge,
-    rpId,
-    timeout: TIMEOUT_MS,
-    userVerification: uv,
-    allowCredentials: allow.map((id) => ({ type: 'public-key', id })),
-  }
-}
-
-async function signInPage(c: Context<AppEnv>, failure?: string, status: 200 | 400 | 429 = 200) {
+async function signInPage(
+  c: Context<AppEnv>,
+  failure?: string,
+  status: 200 | 400 | 429 = 200,
+  unknownId?: string,
+) {
   c.header('Cache-Control', 'no-store')
-  const options = requestOptions(await issueCeremony(c, 'signin', ''), relyingParty(c).rpId)
+  const { rpId } = relyingParty(c)
+  const options = requestOptions(await issueCeremony(c, 'signin', ''), rpId)
+  // A passkey the server does not know: the page tells the browser's password manager (Signal
+  // API), so it stops offering one whose key was removed or whose account was deleted.
+  const unknown = unknownId ? { rpId, credentialId: unknownId } : undefined
   return render(
     c,
     'Sign in with a passkey',
-    <PasskeySignInCard options={options} failure={failure} />,
+    <PasskeySignInCard options={options} failure={failure} unknown={unknown} />,
     status,
   )
 }
@@ -321,29 +312,6 @@ const assertionForm = validForm(
   () => v.object({ credential: v.pipe(text, v.maxLength(CREDENTIAL_MAX)) }),
   (c) => navigate(c, '/login/passkey'),
 )
-
-/** The checks of an assertion against a stored key; the refusal's reason, or the new counter. */
-async function checkAssertion(
-  c: Context<AppEnv>,
-  response: NonNullable<ReturnType<typeof parseAssertion>>['response'],
-  challenge: Uint8Array,
-  stored: { publicKey: string; algorithm: number; signCount: number },
-  userVerification: boolean,
-): Promise<{ reason: string } | { counter: number }> {
-  try {
-    const result = await verifyAssertion(
-      response,
-      { challenge, ...relyingParty(c), userVerification },
-      { algorithm: stored.algorithm, jwk: JSON.parse(stored.publicKey) as JsonWebKey },
-    )
-    // WebAuthn 6.1.1: a counter that did not move on means a cloned authenticator.
-    if (counterRegressed(stored.signCount, result.counter)) return { reason: 'counter' }
-    return { counter: result.counter }
-  } catch (error) {
-    if (error instanceof WebAuthnRefusal) return { reason: error.reason }
-    throw error
-  }
-}
 
 passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
   const { db, config } = c.var
@@ -364,7 +332,8 @@ passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
       reason,
     })
     if (!reservation.allowed) return signInPage(c, tooManyAttempts(c, reservation), 429)
-    return signInPage(c, NOT_ACCEPTED, 400)
+    const unknown = reason === 'unknown_credential' ? parsed?.id : undefined
+    return signInPage(c, NOT_ACCEPTED, 400, unknown)
   }
   if (!parsed || !held) return fail(parsed ? 'no_challenge' : 'malformed')
   // Round trip 1: spend the challenge and read the credential with its account, together.
