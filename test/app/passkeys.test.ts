@@ -32,6 +32,7 @@ const ADD = '__Host-pk-add'
 const SIGNIN = '__Host-pk-signin'
 const SECOND = '__Host-pk-2fa'
 const PENDING = '__Host-ch-2fa-pending'
+const SUDO = '__Host-pk-sudo'
 
 const unescape = (s: string) =>
   s
@@ -364,6 +365,133 @@ describe('passkeys and two-factor sign-in', () => {
     )
     expect(res.status).toBe(400)
     expect(cookieFrom(res, SESSION)).toBeUndefined()
+  })
+})
+
+/** Sudo mode's passkey offer: its options and the browser-bound challenge cookie. */
+async function sudoOffer(cookie: string) {
+  const offer = await get('/account/passkeys/confirm', { cookie })
+  expect(offer.status).toBe(200)
+  const html = await offer.text()
+  const options = JSON.parse(unescape(/data-options="([^"]+)"/.exec(html)![1]!))
+  return { options, cookie: cookieFrom(offer, SUDO)! }
+}
+
+describe('a passkey as the second factor of sudo mode', () => {
+  it('confirms a password change and signing out everywhere else; single use; own keys only', async () => {
+    const user = await withPasskey()
+    let cookie = await withTwoFactor(user.cookie)
+    const { authenticator } = user
+    const offer = await sudoOffer(cookie)
+    expect(offer.options.allowCredentials).toEqual([
+      { type: 'public-key', id: authenticator.credentialId },
+    ])
+    // Presence is enough after the password (as at the sign-in's second step).
+    const answer = await authenticator.assert(
+      ceremony(offer.options.challenge, { userVerified: false }),
+    )
+    const change = (second_factor: string, sudo?: string) =>
+      post(
+        '/account/password',
+        { current_password: PASSWORD, new_password: PASSWORD, second_factor },
+        { cookie: jar(cookie, sudo) },
+      )
+    // Without this browser's challenge cookie the answer proves nothing.
+    const stray = await change(answer)
+    expect(stray.status).toBe(400)
+    expect(await stray.text()).toContain('Enter a current code from your authenticator app')
+    const done = await change(answer, offer.cookie)
+    expect(done.status).toBe(303)
+    cookie = cookieFrom(done, SESSION)!
+    // Spent: the same answer and challenge again are refused.
+    expect((await change(answer, offer.cookie)).status).toBe(400)
+
+    // Signing out everywhere else, with a fresh offer; another account's passkey is refused.
+    const other = await withPasskey()
+    const second = await sudoOffer(cookie)
+    const theirs = await other.authenticator.assert(ceremony(second.options.challenge))
+    const others = (second_factor: string, sudo: string) =>
+      post(
+        '/account/sessions/others',
+        { password: PASSWORD, second_factor },
+        { cookie: jar(cookie, sudo) },
+      )
+    expect((await others(theirs, second.cookie)).status).toBe(400)
+    const third = await sudoOffer(cookie)
+    const mine = await authenticator.assert(ceremony(third.options.challenge))
+    expect((await others(mine, third.cookie)).status).toBe(303)
+    // A code still works where the passkey is not used (the no-JavaScript path), and a wrong
+    // origin in the passkey's answer is refused.
+    const fourth = await sudoOffer(cookie)
+    const evil = await authenticator.assert(
+      ceremony(fourth.options.challenge, { origin: 'https://evil.test' }),
+    )
+    expect((await others(evil, fourth.cookie)).status).toBe(400)
+  })
+
+  it('offers nothing to an account without passkeys, and nothing without a session', async () => {
+    const { cookie } = await signedIn()
+    expect((await get('/account/passkeys/confirm', { cookie })).status).toBe(204)
+    expect((await get('/account/passkeys/confirm')).status).toBe(303)
+    expect((await get('/account/passkeys/details', { cookie })).status).toBe(204)
+  })
+
+  it('refuses a replayed counter (a cloned key) in sudo mode', async () => {
+    const user = await withPasskey()
+    const cookie = await withTwoFactor(user.cookie)
+    const { authenticator } = user
+    const first = await sudoOffer(cookie)
+    const a = await authenticator.assert(ceremony(first.options.challenge))
+    const ok = await post(
+      '/account/sessions/others',
+      { password: PASSWORD, second_factor: a },
+      { cookie: jar(cookie, first.cookie) },
+    )
+    expect(ok.status).toBe(303)
+    authenticator.counter -= 1 // the next answer repeats the counter just used
+    const again = await sudoOffer(cookie)
+    const b = await authenticator.assert(ceremony(again.options.challenge))
+    const res = await post(
+      '/account/sessions/others',
+      { password: PASSWORD, second_factor: b },
+      { cookie: jar(cookie, again.cookie) },
+    )
+    expect(res.status).toBe(400)
+  })
+})
+
+describe('the Signal API', () => {
+  const attribute = (html: string, name: string) =>
+    JSON.parse(unescape(new RegExp(`${name}="([^"]+)"`).exec(html)![1]!))
+
+  it('names an unknown credential on the failed sign-in page', async () => {
+    const stranger = await TestAuthenticator.create()
+    const { res } = await passkeySignIn(stranger)
+    expect(res.status).toBe(400)
+    expect(attribute(await res.text(), 'data-passkey-unknown')).toEqual({
+      rpId: RP_ID,
+      credentialId: stranger.credentialId,
+    })
+    // A known passkey refused for another reason is not called unknown.
+    const { authenticator } = await withPasskey()
+    const wrong = await passkeySignIn(authenticator, { origin: 'https://evil.test' })
+    expect(await wrong.res.text()).not.toContain('data-passkey-unknown')
+  })
+
+  it('gives the current details after a username change', async () => {
+    const { cookie } = await withPasskey()
+    const page = await (await get('/account/passkeys', { cookie })).text()
+    const handle = optionsIn(page, '/account/passkeys/add').user.id
+    const changed = await post('/account/username', { username: 'Grace' }, { cookie })
+    expect(changed.status).toBe(303)
+    const account = await get('/account', { cookie: jar(cookie, cookieFrom(changed, FLASH)) })
+    expect(await account.text()).toContain('data-notice="username_changed"')
+    const details = await get('/account/passkeys/details', { cookie })
+    expect(attribute(await details.text(), 'data-passkey-user')).toMatchObject({
+      rpId: RP_ID,
+      userId: handle,
+      displayName: 'Grace',
+    })
   })
 })
 
