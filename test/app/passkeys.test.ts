@@ -298,6 +298,10 @@ describe('signing in with a passkey', () => {
 
 /** Turns two-factor sign-in on through the pages (as two-factor.test.ts does). */
 async function withTwoFactor(cookie: string) {
+  return (await withTwoFactorKey(cookie)).cookie
+}
+
+async function withTwoFactorKey(cookie: string) {
   const setup = await post('/account/two-factor/setup', { password: PASSWORD }, { cookie })
   const page = await setup.text()
   const key = base32Decode(/id="totp-key">([A-Z2-7 ]+)</.exec(page)![1]!)
@@ -311,7 +315,7 @@ async function withTwoFactor(cookie: string) {
     },
   )
   expect(res.status).toBe(200)
-  return cookieFrom(res, SESSION)!
+  return { cookie: cookieFrom(res, SESSION)!, key }
 }
 
 describe('passkeys and two-factor sign-in', () => {
@@ -427,6 +431,35 @@ describe('a passkey as the second factor of sudo mode', () => {
       ceremony(fourth.options.challenge, { origin: 'https://evil.test' }),
     )
     expect((await others(evil, fourth.cookie)).status).toBe(400)
+  })
+
+  it('costs one statement more than a code, in as many round trips', async () => {
+    const user = await withPasskey()
+    const { cookie, key } = await withTwoFactorKey(user.cookie)
+    const measured = async (second_factor: () => Promise<string>, sudo?: string) => {
+      const body = new URLSearchParams({ password: PASSWORD, second_factor: await second_factor() })
+      const calls = recordDatabaseCalls()
+      const res = await callApp(
+        '/account/sessions/others',
+        {},
+        { method: 'POST', body, cookie: jar(cookie, sudo) },
+      )
+      expect(res.status).toBe(303)
+      vi.restoreAllMocks()
+      return { statements: calls.length, roundTrips: roundTrips(calls) }
+    }
+    // A code of the next step (the enrolment used the one before the current).
+    const step = Math.floor(Date.now() / 30000)
+    const byCode = await measured(() => totp(key, step))
+    const offer = await sudoOffer(cookie)
+    const byPasskey = await measured(
+      () => user.authenticator.assert(ceremony(offer.options.challenge)),
+      offer.cookie,
+    )
+    // The code: its key read, its step advanced. The passkey: the spend beside the key read, then
+    // the counter.
+    expect(byPasskey.statements).toBe(byCode.statements + 1)
+    expect(byPasskey.roundTrips).toBe(byCode.roundTrips)
   })
 
   it('offers nothing to an account without passkeys, and nothing without a session', async () => {
