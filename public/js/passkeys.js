@@ -48,8 +48,8 @@
 
   let pending // the conditional request in flight, aborted by an explicit one
 
-  function show(form, message) {
-    const p = form.querySelector('.passkey-error')
+  function show(box, message) {
+    const p = box.querySelector('.passkey-error')
     if (!p) return
     p.textContent = message
     p.hidden = !message
@@ -106,19 +106,95 @@
     ceremony(form, true)
   }
 
-  async function load(slot) {
-    const url = slot.getAttribute('data-passkey-load')
-    slot.removeAttribute('data-passkey-load')
+  // A fragment of the app's (same origin, no-store), or nothing when it has none to give.
+  async function fragment(url, selector) {
     const res = await fetch(url, {
       headers: { 'HX-Request': 'true', 'HX-Request-Type': 'partial' },
     })
-    if (!res.ok) return
-    const doc = new DOMParser().parseFromString(await res.text(), 'text/html')
-    const form = doc.querySelector('form[data-passkey]')
+    if (res.status !== 200) return null
+    return new DOMParser().parseFromString(await res.text(), 'text/html').querySelector(selector)
+  }
+
+  async function load(slot) {
+    const url = slot.getAttribute('data-passkey-load')
+    slot.removeAttribute('data-passkey-load')
+    const form = await fragment(url, 'form[data-passkey]')
     if (!form) return
     slot.append(document.adoptNode(form))
     setUp(slot)
     conditionalSignIn(form)
+  }
+
+  // Sudo mode: a form's second factor (core's SecondFactorField) answered with a passkey. One
+  // offer (one challenge) per page, in every such form that is not itself a passkey ceremony.
+  async function offer(root) {
+    const slots = [...root.querySelectorAll('[data-second-factor-slot]')].filter(
+      (slot) => !slot.firstChild && !slot.closest('form[data-passkey]'),
+    )
+    if (!slots.length) return
+    for (const slot of slots) slot.append(document.createComment(''))
+    const offered = await fragment('/account/passkeys/confirm', '[data-passkey-confirm]')
+    if (!offered) return
+    for (const slot of slots) {
+      slot.append(document.importNode(offered, true))
+      slot.hidden = false
+    }
+  }
+
+  async function confirm(box) {
+    const form = box.closest('form')
+    const code = form.querySelector('input[name="second_factor"]:not([type="hidden"])')
+    // The code is not needed now; the rest of the form (the password) still is.
+    code.disabled = true
+    if (!form.reportValidity()) {
+      code.disabled = false
+      return
+    }
+    show(box, '')
+    try {
+      const cred = await navigator.credentials.get({
+        publicKey: requestOptions(JSON.parse(box.dataset.options)),
+      })
+      let answer = form.querySelector('input[type="hidden"][name="second_factor"]')
+      if (!answer) {
+        answer = document.createElement('input')
+        answer.type = 'hidden'
+        answer.name = 'second_factor'
+        form.append(answer)
+      }
+      answer.value = JSON.stringify(toJSON(cred))
+      form.requestSubmit()
+    } catch {
+      code.disabled = false
+      show(box, 'The passkey was not used. Try again, or enter a code.')
+    }
+  }
+
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest && event.target.closest('[data-passkey-confirm] button')
+    if (button) confirm(button.closest('[data-passkey-confirm]'))
+  })
+
+  // WebAuthn Signal API (where the browser has it; a no-op elsewhere): what the server found.
+  function signal(root) {
+    const all = (name) => [...root.querySelectorAll(`[data-passkey-${name}]`)]
+    const send = (method, el, attribute) => {
+      const value = el.getAttribute(attribute)
+      el.removeAttribute(attribute) // once, not again after every htmx settle
+      if (PKC[method]) PKC[method](JSON.parse(value)).catch(() => {})
+    }
+    // After a removal: the password manager stops offering the passkeys removed here.
+    for (const el of all('accepted')) send('signalAllAcceptedCredentials', el, 'data-passkey-accepted')
+    // At sign-in, a passkey the server does not know (removed elsewhere, or its account deleted).
+    for (const el of all('unknown')) send('signalUnknownCredential', el, 'data-passkey-unknown')
+    // After a username change: the name the password manager shows for the account's passkeys.
+    const changed = root.querySelector('[data-notice="username_changed"]')
+    if (changed) changed.removeAttribute('data-notice')
+    if (changed && PKC.signalCurrentUserDetails) {
+      fragment('/account/passkeys/details', '[data-passkey-user]')
+        .then((el) => el && send('signalCurrentUserDetails', el, 'data-passkey-user'))
+        .catch(() => {})
+    }
   }
 
   function setUp(root) {
@@ -129,11 +205,8 @@
     for (const slot of root.querySelectorAll('[data-passkey-load]')) {
       load(slot).catch(() => {})
     }
-    // WebAuthn Signal API: the password manager stops offering passkeys removed here.
-    const accepted = root.querySelector('[data-passkey-accepted]')
-    if (accepted && PKC.signalAllAcceptedCredentials) {
-      PKC.signalAllAcceptedCredentials(JSON.parse(accepted.dataset.passkeyAccepted)).catch(() => {})
-    }
+    offer(root).catch(() => {})
+    signal(root)
   }
 
   document.addEventListener('htmx:after:settle', () => setUp(document))

@@ -48,8 +48,10 @@ export interface Feature {
   /** Links on the account page. */
   accountLinks?: readonly AccountLink[]
   /**
-   * A second factor's check for sudo mode (core/signin/reauth.ts): true when `code` is a right,
-   * unused code of the signed-in account, spending it.
+   * A second factor's check for sudo mode (core/signin/reauth.ts): true when `code` (the form's
+   * `second_factor` field) is a right, unused code of the signed-in account, spending it. Several
+   * features may offer one; reauth asks each in turn, so a check answers false, without a
+   * statement, for what is not shaped like its own factor.
    */
   checkSecondFactor?: (c: Context<AppEnv>, auth: LiveSession, code: string) => Promise<boolean>
   /**

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { recordDatabaseCalls, roundTrips } from './database-calls'
-import { eq } from 'drizzle-orm'
-import { users } from '../../src/core/db/schema'
+import { count, eq } from 'drizzle-orm'
+import { sessions, users } from '../../src/core/db/schema'
+import { NO_PASSWORD } from '../../src/core/signin/ways-in'
 import {
   callApp,
   cookieFrom,
@@ -31,6 +32,7 @@ const ADD = '__Host-pk-add'
 const SIGNIN = '__Host-pk-signin'
 const SECOND = '__Host-pk-2fa'
 const PENDING = '__Host-ch-2fa-pending'
+const SUDO = '__Host-pk-sudo'
 
 const unescape = (s: string) =>
   s
@@ -184,6 +186,61 @@ describe('signing in with a passkey', () => {
     expect((await passkeySignIn(synced)).res.status).toBe(303)
   })
 
+  it('gives one session to parallel sign-ins replaying one counter (a cloned key)', async () => {
+    const { email, authenticator } = await withPasskey()
+    const userId = await userIdOf(email)
+    const sessionsOf = async () =>
+      Number(
+        (await db().select({ n: count() }).from(sessions).where(eq(sessions.userId, userId)))[0]!.n,
+      )
+    expect((await passkeySignIn(authenticator)).res.status).toBe(303)
+    const before = await sessionsOf()
+    // Two browsers, two challenges, one counter: both pass the read's check, one write wins.
+    const pages = await Promise.all([signInPage(), signInPage(), signInPage()])
+    const answers: { credential: string; cookie: string }[] = []
+    for (const page of pages) {
+      authenticator.counter = 1 // each assertion sends 2, above the stored 1
+      answers.push({
+        credential: await authenticator.assert(ceremony(page.options.challenge)),
+        cookie: page.cookie,
+      })
+    }
+    const results = await Promise.all(
+      answers.map(({ credential, cookie }) => post('/login/passkey', { credential }, { cookie })),
+    )
+    const statuses = results.map((r) => r.status).sort()
+    expect(statuses).toEqual([303, 400, 400])
+    const refused = results.filter((r) => r.status === 400)
+    for (const res of refused) {
+      expect(cookieFrom(res, SESSION)).toBeUndefined()
+      expect(await res.text()).toContain('That passkey was not accepted')
+    }
+    // The losers' sessions were ended before their answers left: one new session in all.
+    expect(await sessionsOf()).toBe(before + 1)
+    const winner = cookieFrom(
+      results.find((r) => r.status === 303)!,
+      SESSION,
+    )!
+    expect((await get('/welcome', { cookie: winner })).status).toBe(200)
+  })
+
+  it('lets parallel sign-ins of a synced passkey (counter 0) all through', async () => {
+    const user = await signedIn()
+    const synced = await TestAuthenticator.create('ES256', false)
+    expect((await addPasskey(user.cookie, synced)).status).toBe(303)
+    const pages = await Promise.all([signInPage(), signInPage()])
+    const results = await Promise.all(
+      pages.map(async ({ options, cookie }) =>
+        post(
+          '/login/passkey',
+          { credential: await synced.assert(ceremony(options.challenge)) },
+          { cookie },
+        ),
+      ),
+    )
+    expect(results.map((r) => r.status)).toEqual([303, 303])
+  })
+
   it('refuses malformed answers and a missing challenge cookie without a 5xx', async () => {
     const { cookie } = await signInPage()
     for (const credential of ['', 'null', '{', '{"id":"x"}', 'x'.repeat(20000)]) {
@@ -241,6 +298,10 @@ describe('signing in with a passkey', () => {
 
 /** Turns two-factor sign-in on through the pages (as two-factor.test.ts does). */
 async function withTwoFactor(cookie: string) {
+  return (await withTwoFactorKey(cookie)).cookie
+}
+
+async function withTwoFactorKey(cookie: string) {
   const setup = await post('/account/two-factor/setup', { password: PASSWORD }, { cookie })
   const page = await setup.text()
   const key = base32Decode(/id="totp-key">([A-Z2-7 ]+)</.exec(page)![1]!)
@@ -254,7 +315,7 @@ async function withTwoFactor(cookie: string) {
     },
   )
   expect(res.status).toBe(200)
-  return cookieFrom(res, SESSION)!
+  return { cookie: cookieFrom(res, SESSION)!, key }
 }
 
 describe('passkeys and two-factor sign-in', () => {
@@ -311,6 +372,162 @@ describe('passkeys and two-factor sign-in', () => {
   })
 })
 
+/** Sudo mode's passkey offer: its options and the browser-bound challenge cookie. */
+async function sudoOffer(cookie: string) {
+  const offer = await get('/account/passkeys/confirm', { cookie })
+  expect(offer.status).toBe(200)
+  const html = await offer.text()
+  const options = JSON.parse(unescape(/data-options="([^"]+)"/.exec(html)![1]!))
+  return { options, cookie: cookieFrom(offer, SUDO)! }
+}
+
+describe('a passkey as the second factor of sudo mode', () => {
+  it('confirms a password change and signing out everywhere else; single use; own keys only', async () => {
+    const user = await withPasskey()
+    let cookie = await withTwoFactor(user.cookie)
+    const { authenticator } = user
+    const offer = await sudoOffer(cookie)
+    expect(offer.options.allowCredentials).toEqual([
+      { type: 'public-key', id: authenticator.credentialId },
+    ])
+    // Presence is enough after the password (as at the sign-in's second step).
+    const answer = await authenticator.assert(
+      ceremony(offer.options.challenge, { userVerified: false }),
+    )
+    const change = (second_factor: string, sudo?: string) =>
+      post(
+        '/account/password',
+        { current_password: PASSWORD, new_password: PASSWORD, second_factor },
+        { cookie: jar(cookie, sudo) },
+      )
+    // Without this browser's challenge cookie the answer proves nothing.
+    const stray = await change(answer)
+    expect(stray.status).toBe(400)
+    expect(await stray.text()).toContain('Enter a current code from your authenticator app')
+    const done = await change(answer, offer.cookie)
+    expect(done.status).toBe(303)
+    cookie = cookieFrom(done, SESSION)!
+    // Spent: the same answer and challenge again are refused.
+    expect((await change(answer, offer.cookie)).status).toBe(400)
+
+    // Signing out everywhere else, with a fresh offer; another account's passkey is refused.
+    const other = await withPasskey()
+    const second = await sudoOffer(cookie)
+    const theirs = await other.authenticator.assert(ceremony(second.options.challenge))
+    const others = (second_factor: string, sudo: string) =>
+      post(
+        '/account/sessions/others',
+        { password: PASSWORD, second_factor },
+        { cookie: jar(cookie, sudo) },
+      )
+    expect((await others(theirs, second.cookie)).status).toBe(400)
+    const third = await sudoOffer(cookie)
+    const mine = await authenticator.assert(ceremony(third.options.challenge))
+    expect((await others(mine, third.cookie)).status).toBe(303)
+    // A code still works where the passkey is not used (the no-JavaScript path), and a wrong
+    // origin in the passkey's answer is refused.
+    const fourth = await sudoOffer(cookie)
+    const evil = await authenticator.assert(
+      ceremony(fourth.options.challenge, { origin: 'https://evil.test' }),
+    )
+    expect((await others(evil, fourth.cookie)).status).toBe(400)
+  })
+
+  it('costs one statement more than a code, in as many round trips', async () => {
+    const user = await withPasskey()
+    const { cookie, key } = await withTwoFactorKey(user.cookie)
+    const measured = async (second_factor: () => Promise<string>, sudo?: string) => {
+      const body = new URLSearchParams({ password: PASSWORD, second_factor: await second_factor() })
+      const calls = recordDatabaseCalls()
+      const res = await callApp(
+        '/account/sessions/others',
+        {},
+        { method: 'POST', body, cookie: jar(cookie, sudo) },
+      )
+      expect(res.status).toBe(303)
+      vi.restoreAllMocks()
+      return { statements: calls.length, roundTrips: roundTrips(calls) }
+    }
+    // A code of the next step (the enrolment used the one before the current).
+    const step = Math.floor(Date.now() / 30000)
+    const byCode = await measured(() => totp(key, step))
+    const offer = await sudoOffer(cookie)
+    const byPasskey = await measured(
+      () => user.authenticator.assert(ceremony(offer.options.challenge)),
+      offer.cookie,
+    )
+    // The code: its key read, its step advanced. The passkey: the spend beside the key read, then
+    // the counter.
+    expect(byPasskey.statements).toBe(byCode.statements + 1)
+    expect(byPasskey.roundTrips).toBe(byCode.roundTrips)
+  })
+
+  it('offers nothing to an account without passkeys, and nothing without a session', async () => {
+    const { cookie } = await signedIn()
+    expect((await get('/account/passkeys/confirm', { cookie })).status).toBe(204)
+    expect((await get('/account/passkeys/confirm')).status).toBe(303)
+    expect((await get('/account/passkeys/details', { cookie })).status).toBe(204)
+  })
+
+  it('refuses a replayed counter (a cloned key) in sudo mode', async () => {
+    const user = await withPasskey()
+    const cookie = await withTwoFactor(user.cookie)
+    const { authenticator } = user
+    const first = await sudoOffer(cookie)
+    const a = await authenticator.assert(ceremony(first.options.challenge))
+    const ok = await post(
+      '/account/sessions/others',
+      { password: PASSWORD, second_factor: a },
+      { cookie: jar(cookie, first.cookie) },
+    )
+    expect(ok.status).toBe(303)
+    authenticator.counter -= 1 // the next answer repeats the counter just used
+    const again = await sudoOffer(cookie)
+    const b = await authenticator.assert(ceremony(again.options.challenge))
+    const res = await post(
+      '/account/sessions/others',
+      { password: PASSWORD, second_factor: b },
+      { cookie: jar(cookie, again.cookie) },
+    )
+    expect(res.status).toBe(400)
+  })
+})
+
+describe('the Signal API', () => {
+  const attribute = (html: string, name: string) =>
+    JSON.parse(unescape(new RegExp(`${name}="([^"]+)"`).exec(html)![1]!))
+
+  it('names an unknown credential on the failed sign-in page', async () => {
+    const stranger = await TestAuthenticator.create()
+    const { res } = await passkeySignIn(stranger)
+    expect(res.status).toBe(400)
+    expect(attribute(await res.text(), 'data-passkey-unknown')).toEqual({
+      rpId: RP_ID,
+      credentialId: stranger.credentialId,
+    })
+    // A known passkey refused for another reason is not called unknown.
+    const { authenticator } = await withPasskey()
+    const wrong = await passkeySignIn(authenticator, { origin: 'https://evil.test' })
+    expect(await wrong.res.text()).not.toContain('data-passkey-unknown')
+  })
+
+  it('gives the current details after a username change', async () => {
+    const { cookie } = await withPasskey()
+    const page = await (await get('/account/passkeys', { cookie })).text()
+    const handle = optionsIn(page, '/account/passkeys/add').user.id
+    const changed = await post('/account/username', { username: 'Grace' }, { cookie })
+    expect(changed.status).toBe(303)
+    const account = await get('/account', { cookie: jar(cookie, cookieFrom(changed, FLASH)) })
+    expect(await account.text()).toContain('data-notice="username_changed"')
+    const details = await get('/account/passkeys/details', { cookie })
+    expect(attribute(await details.text(), 'data-passkey-user')).toMatchObject({
+      rpId: RP_ID,
+      userId: handle,
+      displayName: 'Grace',
+    })
+  })
+})
+
 describe('managing passkeys', () => {
   it('renames and removes one (with the password), mailing the owner; it then no longer signs in', async () => {
     const { cookie, email, authenticator } = await withPasskey()
@@ -343,6 +560,41 @@ describe('managing passkeys', () => {
     expect(after).toContain('You have no passkeys yet.')
     expect(after).toContain('&quot;allAcceptedCredentialIds&quot;:[]')
     expect((await passkeySignIn(authenticator)).res.status).toBe(400)
+  })
+
+  it('refuses to remove the last way in of an account without a password, saying why', async () => {
+    const { cookie, email, authenticator } = await withPasskey()
+    // An account a provider sign-in made (issue 20): no password, one passkey.
+    await db()
+      .update(users)
+      .set({ pass_word: NO_PASSWORD })
+      .where(eq(users.id, await userIdOf(email)))
+    const page = await (await get('/account/passkeys', { cookie })).text()
+    const id = /action="\/account\/passkeys\/(\d+)\/remove"/.exec(page)![1]!
+    const res = await post(`/account/passkeys/${id}/remove`, { password: '' }, { cookie })
+    expect(res.status).toBe(409)
+    expect(await res.text()).toContain('This passkey is your only way to sign in.')
+    // Nothing was removed: it still signs in.
+    expect((await passkeySignIn(authenticator)).res.status).toBe(303)
+
+    // Two passkeys are two ways in: the rule lets one go (here the password, which this account
+    // cannot give, is what stops it).
+    const user = await withPasskey()
+    expect((await addPasskey(user.cookie, await TestAuthenticator.create())).status).toBe(303)
+    await db()
+      .update(users)
+      .set({ pass_word: NO_PASSWORD })
+      .where(eq(users.id, await userIdOf(user.email)))
+    const session = cookieFrom((await passkeySignIn(user.authenticator)).res, SESSION)!
+    const list = await (await get('/account/passkeys', { cookie: session })).text()
+    const first = /action="\/account\/passkeys\/(\d+)\/remove"/.exec(list)![1]!
+    const two = await post(
+      `/account/passkeys/${first}/remove`,
+      { password: '' },
+      { cookie: session },
+    )
+    expect(two.status).toBe(400)
+    expect(await two.text()).toContain('That is not your current password.')
   })
 
   it("cannot rename or remove someone else's passkey", async () => {

@@ -3,6 +3,7 @@ import type { AppEnv } from '../env'
 import { audit } from '../http/audit'
 import { nextFrom, withNext } from '../http/next'
 import { issueSessionCookie } from '../sessions/cookie'
+import { endSession } from '../sessions/sessions'
 import { clearFailedSignIns } from '../db/users'
 import { rememberDevice } from '../security/device'
 import { challengeKind, issueChallenge } from '../security/challenges'
@@ -59,6 +60,30 @@ export interface FirstStep {
    * It satisfies the second step, so the door starts the session at once.
    */
   multiFactor?: boolean
+  /** A conditional write the session stands on (see StandsOn). */
+  standsOn?: StandsOn
+}
+
+/**
+ * A conditional write a sign-in stands on, run in the session's round trip: a passkey's signature
+ * counter, which must move on (WebAuthn L3 7.2 step 21), so of two parallel sign-ins replaying one
+ * counter (a cloned key) only one gets a session. When `write` changes nothing, the session just
+ * started is ended before the answer leaves (one more statement, on that path only: its cookie
+ * then names no session) and `refused` answers instead.
+ */
+export interface StandsOn {
+  write: () => Promise<boolean>
+  refused: () => Response | Promise<Response>
+}
+
+/** The session `issueSessionCookie` just started, ended again: its write did not stand. */
+async function fallen<E extends AppEnv>(c: Context<E>, standsOn: StandsOn) {
+  // Its cookie is not sent either (every cookie set so far goes; `refused` sets its own).
+  c.header('Set-Cookie', undefined)
+  const started = c.var.auth
+  c.set('auth', null)
+  if (started) await endSession(c.var.db, started.idHash)
+  return standsOn.refused()
 }
 
 /**
@@ -99,12 +124,14 @@ export async function finishSignIn<E extends AppEnv>(
   }
   // One round trip: settle the throttle, the method's own work, and start the session.
   const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
-  await Promise.all([
+  const [stood] = await Promise.all([
+    step.standsOn ? step.standsOn.write() : true,
     succeeded(db, step.rules),
     step.alongside?.(),
     user.failedSignIns === 0 ? undefined : clearFailedSignIns(db, user.id),
     issueSessionCookie(c, sessionUser),
   ])
+  if (!stood) return fallen(c, step.standsOn!)
   // This browser is now a known device for the account (device.ts): no database call.
   await rememberDevice(c, config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
@@ -121,7 +148,12 @@ export async function finishSignIn<E extends AppEnv>(
 export async function completeSignIn<E extends AppEnv>(
   c: Context<E>,
   user: SignInUser,
-  step: { method: SecondStepMethod; rules: Rule[]; alongside: () => Promise<unknown> },
+  step: {
+    method: SecondStepMethod
+    rules: Rule[]
+    alongside: () => Promise<unknown>
+    standsOn?: StandsOn
+  },
 ) {
   // A lock set while the pending sign-in waited also ended it (changeCredentials), so the step's
   // spend fails first; this is the rule stated once more where the session would start (the
@@ -131,11 +163,13 @@ export async function completeSignIn<E extends AppEnv>(
     return refuseLocked(c, user, step.rules)
   }
   const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
-  await Promise.all([
+  const [stood] = await Promise.all([
+    step.standsOn ? step.standsOn.write() : true,
     succeeded(c.var.db, step.rules),
     step.alongside(),
     issueSessionCookie(c, sessionUser),
   ])
+  if (!stood) return fallen(c, step.standsOn!)
   await rememberDevice(c, c.var.config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
   const next = await nextFrom(c)

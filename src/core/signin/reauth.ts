@@ -63,9 +63,14 @@ export async function reauthenticate<E extends AppEnv>(
 async function secondFactorOk<E extends AppEnv>(c: Context<E>, auth: LiveSession) {
   const body = await c.req.parseBody()
   const code = typeof body[SECOND_FACTOR_FIELD] === 'string' ? body[SECOND_FACTOR_FIELD] : ''
-  const check = (c.var.features as readonly Feature[]).find(
-    (f) => f.checkSecondFactor,
-  )?.checkSecondFactor
-  // No feature to check it with means no way to pass: never a skipped factor.
-  return !!check && code.trim() !== '' && check(c as unknown as Context<AppEnv>, auth, code)
+  if (code.trim() === '') return false
+  // Several features may offer a factor for the field (two-factor: app and recovery codes;
+  // passkeys: an assertion): each is asked in the list's order until one accepts. Each refuses
+  // what is not shaped like its own factor without a statement, and spends what it accepts. No
+  // feature to check with means no way to pass: never a skipped factor.
+  for (const feature of c.var.features as readonly Feature[]) {
+    const check = feature.checkSecondFactor
+    if (check && (await check(c as unknown as Context<AppEnv>, auth, code))) return true
+  }
+  return false
 }

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm'
-import type { Database } from '../db/client'
+import type { Database, Transaction } from '../db/client'
 import { users } from '../db/schema'
 import type { Feature } from '../feature'
 
@@ -17,7 +17,8 @@ export const NO_PASSWORD = ''
  * authenticator bound; ASVS 6.4.5 asks the same of recovery).
  */
 export async function countWaysIn(
-  db: Database,
+  // A transaction too: a removal counts under its lock on the account row.
+  db: Database | Transaction,
   features: readonly Feature[],
   userId: number,
 ): Promise<number> {

@@ -66,10 +66,12 @@ export function Field(props: FieldProps) {
  * The form-level message. Errors use role="alert" (an assertive live region): a swapped-in alert is
  * announced without moving focus away from the field the person has to fix.
  */
-export function Alert(props: { kind: 'error' | 'success'; children: Child }) {
+export function Alert(props: { kind: 'error' | 'success'; children: Child; notice?: string }) {
   return (
     <p
       class={`alert ${props.kind}`}
+      // Which notice it is, for scripts that act on one (/js/passkeys.js after a username change).
+      data-notice={props.notice}
       role={props.kind === 'error' ? 'alert' : 'status'}
       aria-live={props.kind === 'error' ? 'assertive' : 'polite'}
     >
@@ -189,7 +191,12 @@ export function EmailField(props: {
 
 /** The notice a redirect carried here (see `setFlash`), if any. */
 export function FlashAlert(props: { flash?: Flash }) {
-  return props.flash ? <Alert kind="success">{props.flash.notice.text}</Alert> : null
+  if (!props.flash) return null
+  return (
+    <Alert kind="success" notice={props.flash.notice.id}>
+      {props.flash.notice.text}
+    </Alert>
+  )
 }
 
 /** The password a sign-in or a re-check compares with the account's (never refilled). */
@@ -242,7 +249,9 @@ export function NewPasswordField(props: {
 
 /**
  * The second factor a sudo-mode form asks for (core/signin/reauth.ts), shown only to accounts that
- * have one: a current authenticator code or a recovery code.
+ * have one: a current authenticator code or a recovery code. The empty slot after it is where a
+ * script offers another factor for the same field (/js/passkeys.js: a passkey); without
+ * JavaScript it stays empty.
  */
 export function SecondFactorField(props: {
   twoFactor: boolean
@@ -251,16 +260,19 @@ export function SecondFactorField(props: {
 }) {
   if (!props.twoFactor) return null
   return (
-    <Field
-      name="second_factor"
-      label="Authenticator code or recovery code"
-      hint="The 6-digit code your authenticator app shows now, or one of your recovery codes."
-      error={props.error}
-      autocomplete="one-time-code"
-      maxlength={20}
-      spellcheck={false}
-      autocapitalize="none"
-      idPrefix={props.idPrefix}
-    />
+    <>
+      <Field
+        name="second_factor"
+        label="Authenticator code or recovery code"
+        hint="The 6-digit code your authenticator app shows now, or one of your recovery codes."
+        error={props.error}
+        autocomplete="one-time-code"
+        maxlength={20}
+        spellcheck={false}
+        autocapitalize="none"
+        idPrefix={props.idPrefix}
+      />
+      <div data-second-factor-slot hidden></div>
+    </>
   )
 }

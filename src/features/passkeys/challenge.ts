@@ -14,7 +14,7 @@ import { keyedHash } from '../../core/security/throttle'
 // 0 and the account page at 1, and a sign-in with a discoverable passkey has no user yet, which
 // core's challenges need); spending is one INSERT IGNORE of the cookie's hash (queries.ts).
 
-export type Ceremony = 'signin' | 'add' | '2fa'
+export type Ceremony = 'signin' | 'add' | '2fa' | 'sudo'
 const LIFETIME_MS = 5 * 60 * 1000
 const VALUE = /^[A-Za-z0-9_-]{27}\.[0-9]{13}$/
 

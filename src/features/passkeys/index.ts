@@ -1,11 +1,12 @@
 import type { Feature } from '../../core/feature'
-import { deletePasskeys, purgeSpentCeremonies } from './queries'
+import { deletePasskeys, passkeyWaysIn, purgeSpentCeremonies } from './queries'
 import { passkeyRoutes } from './routes'
+import { checkPasskeyFactor } from './sudo'
 
 /**
  * Passkeys (WebAuthn): add, rename and remove them (`/account/passkeys`), sign in with one
  * (`/login/passkey`, also offered by the sign-in page's autofill), and use one as the second step
- * of a password sign-in (`/login/two-factor/passkey`).
+ * of a password sign-in (`/login/two-factor/passkey`) and of sudo mode (`/account/passkeys/confirm`).
  */
 export const passkeys: Feature = {
   name: 'passkeys',
@@ -13,4 +14,8 @@ export const passkeys: Feature = {
   deleteUserRows: deletePasskeys,
   purge: purgeSpentCeremonies,
   accountLinks: [{ href: '/account/passkeys', label: 'Passkeys' }],
+  // Each passkey is a way in: the last one of an account without a password stays (queries.ts).
+  waysIn: passkeyWaysIn,
+  // A passkey stands in for the code in sudo mode's second factor (sudo.tsx).
+  checkSecondFactor: checkPasskeyFactor,
 }

@@ -4,6 +4,8 @@ import { deleteInBatches, type Database, type Transaction } from '../../core/db/
 import { sessions, users } from '../../core/db/schema'
 import { deleteUserSessions } from '../../core/db/sessions'
 import { deleteUserSecrets } from '../../core/security/secrets'
+import type { Feature } from '../../core/feature'
+import { countWaysIn } from '../../core/signin/ways-in'
 import { passkeys, passkeySpentChallenges } from './schema'
 
 /** Spends a challenge: true only for the one request whose INSERT IGNORE stored its hash. */
@@ -42,22 +44,39 @@ export async function findPasskeyForSignIn(db: Database, credentialHash: string)
   return row
 }
 
+/** One of this user's passkeys by its credential id's hash: its key and counter (sudo mode). */
+export async function findOwnPasskey(db: Database, userId: number, credentialHash: string) {
+  const [row] = await db
+    .select({
+      passkeyId: passkeys.id,
+      publicKey: passkeys.publicKey,
+      algorithm: passkeys.algorithm,
+      signCount: passkeys.signCount,
+    })
+    .from(passkeys)
+    .where(and(eq(passkeys.credentialHash, credentialHash), eq(passkeys.userId, userId)))
+    .limit(1)
+  return row
+}
+
 /**
- * Records a use: the new counter and the time, only over the counter that was read, so two
- * parallel uses of one counting authenticator cannot both pass the clone check. True when written.
+ * Records a use under the counter rule (WebAuthn L3 7.2 step 21, as `counterRegressed`): the new
+ * counter and the time, only where the stored counter is below the new one or both are 0, in one
+ * statement, so of parallel uses replaying one counter (a cloned key) only the first writes. True
+ * when written. A synced passkey (0 and 0) may match without changing the row (the same second),
+ * which the database may report as no row: the caller accepts 0 whatever the answer.
  */
-export async function recordUse(
-  db: Database,
-  passkeyId: number,
-  readCount: number,
-  newCount: number,
-  now: Date,
-) {
+export async function recordUse(db: Database, passkeyId: number, newCount: number, now: Date) {
   const result = await db
     .update(passkeys)
     .set({ signCount: newCount, lastUsedAt: now })
-    .where(and(eq(passkeys.id, passkeyId), eq(passkeys.signCount, readCount)))
-  return result.rowsAffected === 1
+    .where(
+      and(
+        eq(passkeys.id, passkeyId),
+        sql`(${passkeys.signCount} < ${newCount} or (${newCount} = 0 and ${passkeys.signCount} = 0))`,
+      ),
+    )
+  return result.rowsAffected === 1 || newCount === 0
 }
 
 export interface PasskeyRow {
@@ -140,24 +159,22 @@ export async function renamePasskey(db: Database, userId: number, id: number, na
 
 /**
  * Removes one of the user's passkeys as a credential change, unless it is the account's last way
- * in: an account without a password keeps its last passkey. The account row is locked first, so
- * two removals racing cannot both pass the check. 'last' when refused by that rule; false when
- * there is no such key or the credentials changed since the session (nothing is removed).
+ * in (`countWaysIn`: the password, passkeys, connected providers; NIST SP 800-63B-4 4.2). The
+ * account row is locked first, so two removals racing cannot both pass the check. 'last' when
+ * refused by that rule; false when there is no such key or the credentials changed since the
+ * session (nothing is removed).
  */
-export async function removePasskey(db: Database, change: Change, id: number) {
+export async function removePasskey(
+  db: Database,
+  features: readonly Feature[],
+  change: Change,
+  id: number,
+) {
   const { userId } = change
   try {
     return await db.transaction(async (tx): Promise<boolean | 'last'> => {
-      const [account] = await tx
-        .select({ hasPassword: sql<number>`${users.pass_word} <> ''`.mapWith(Number) })
-        .from(users)
-        .where(eq(users.id, userId))
-        .for('update')
-      const [keys] = await tx
-        .select({ n: count() })
-        .from(passkeys)
-        .where(eq(passkeys.userId, userId))
-      if (!account?.hasPassword && Number(keys?.n ?? 0) <= 1) return 'last'
+      await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
+      if ((await countWaysIn(tx, features, userId)) <= 1) return 'last'
       const result = await tx
         .delete(passkeys)
         .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
@@ -171,10 +188,8 @@ export async function removePasskey(db: Database, change: Change, id: number) {
   }
 }
 
-export async function countPasskeys(db: Database, userId: number) {
-  const [row] = await db.select({ n: count() }).from(passkeys).where(eq(passkeys.userId, userId))
-  return Number(row?.n ?? 0)
-}
+/** The user's passkeys, correlated to `users.id`: the feature's `waysIn` (core/signin/ways-in.ts). */
+export const passkeyWaysIn = sql<number>`(select count(*) from ${passkeys} where ${passkeys.userId} = ${users.id})`
 
 export function deletePasskeys(tx: Transaction, userId: number) {
   return tx.delete(passkeys).where(eq(passkeys.userId, userId))

@@ -18,15 +18,24 @@ import {
   spendChallenge,
   tryChallenge,
 } from '../../core/security/challenges'
-import { sha256Hex } from '../../core/security/digest'
-import { keyedHash, reserve, subscriberRule, succeeded } from '../../core/security/throttle'
+import { reserve, subscriberRule, succeeded } from '../../core/security/throttle'
 import { completeSignIn, finishSignIn, PENDING_SECOND_STEP } from '../../core/signin/door'
 import { reauthenticate } from '../../core/signin/reauth'
+import { countWaysIn } from '../../core/signin/ways-in'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { navigate, render } from '../../core/ui/render'
 import { forgetCeremony, heldCeremony, issueCeremony, type Ceremony } from './challenge'
+import {
+  checkAssertion,
+  credentialHash,
+  userHandle,
+  relyingParty,
+  requestOptions,
+  TIMEOUT_MS,
+} from './assertion'
 import { CREDENTIAL_MAX, parseAssertion, parseRegistration } from './credential'
 import { addedMail, removedMail } from './mail'
+import { sudoRoutes } from './sudo'
 import {
   findPasskeyForSignIn,
   insertPasskey,
@@ -36,7 +45,7 @@ import {
   renamePasskey,
   spendCeremony,
 } from './queries'
-import { counterRegressed, verifyAssertion, verifyRegistration, WebAuthnRefusal } from './webauthn'
+import { verifyRegistration, WebAuthnRefusal } from './webauthn'
 import {
   NAME_MAX,
   PasskeySecondStepCard,
@@ -46,12 +55,14 @@ import {
 } from './views'
 
 export const passkeyRoutes = new Hono<AppEnv>()
+passkeyRoutes.route('/', sudoRoutes)
 
-const TIMEOUT_MS = 5 * 60 * 1000
 const ALGORITHMS = [-7, -257].map((alg) => ({ type: 'public-key', alg }))
 const ADDED = defineNotice('passkey_added', 'Your passkey was added.')
 const REMOVED = defineNotice('passkey_removed', 'The passkey was removed.')
 const RENAMED = defineNotice('passkey_renamed', 'The passkey was renamed.')
+const LAST_WAY_IN =
+  'This passkey is your only way to sign in. Add another passkey or set a password first.'
 const NOT_ACCEPTED = 'That passkey was not accepted. Try again, or sign in another way.'
 
 // ASVS 6.3.1: failed passkey sign-ins count per subscriber (address or IPv6 /64) like other
@@ -64,22 +75,6 @@ const PASSKEY_FAILURES = {
   kind: 'window',
   onSuccess: 'refund',
 } as const
-
-/** The expected origin and RP ID: this request's own (see linkOrigin: only the zone's routes). */
-function relyingParty(c: Context) {
-  const url = new URL(linkOrigin(c))
-  return { origin: url.origin, rpId: url.hostname }
-}
-
-/** The WebAuthn user handle: a keyed hash of the account id, so it names no one (WebAuthn 14.6.1). */
-async function userHandle(secret: string, userId: number) {
-  const hex = await (await keyedHash(secret))(`passkey-user\n${userId}`)
-  return encodeBase64urlNoPadding(Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)))
-}
-
-async function credentialHash(rawId: Uint8Array) {
-  return sha256Hex(encodeBase64urlNoPadding(rawId))
-}
 
 const defaultName = (c: Context) =>
   describeUserAgent(c.req.header('User-Agent') ?? '').slice(0, NAME_MAX) || 'Passkey'
@@ -245,20 +240,26 @@ passkeyRoutes.post('/account/passkeys/:id/remove', signedIn, removeForm, async (
   const { auth, db, config } = c.var
   const id = keyId(c)
   const form = `remove-${id}` as const
-  const keys = await listPasskeys(db, auth.userId)
+  const [keys, ways] = await Promise.all([
+    listPasskeys(db, auth.userId),
+    countWaysIn(db, c.var.features, auth.userId),
+  ])
   const key = keys.find((k) => k.id === id)
   if (!key) return navigate(c, '/account/passkeys')
+  // The last way in stays (NIST SP 800-63B-4 4.2), said before the password is asked for: an
+  // account without one could not get past it. removePasskey checks again under its lock.
+  if (ways <= 1) return settings(c, { form, message: LAST_WAY_IN }, 409)
   const sudo = await reauthenticate(c, auth, c.req.valid('form').password)
   if (!sudo.ok) {
     await audit(c, 'passkey_remove', sudo.outcome, { userId: auth.userId })
     return settings(c, { form, message: sudo.message, field: sudo.field }, 400)
   }
   const change = { userId: auth.userId, generation: auth.generation, keepIdHash: auth.idHash }
-  const [removed] = await Promise.all([removePasskey(db, change, id), succeeded(db, sudo.rules)])
-  if (removed === 'last') {
-    const message = 'This is your only way to sign in: add another before removing it.'
-    return settings(c, { form, message }, 409)
-  }
+  const [removed] = await Promise.all([
+    removePasskey(db, c.var.features, change, id),
+    succeeded(db, sudo.rules),
+  ])
+  if (removed === 'last') return settings(c, { form, message: LAST_WAY_IN }, 409)
   if (removed) {
     await rotateSession(c, { ...auth, generation: auth.generation + 1 })
     await audit(c, 'passkey_remove', 'success', { userId: auth.userId })
@@ -282,23 +283,22 @@ function notify(
 
 // ---- Sign in with a passkey: /login/passkey ----
 
-function requestOptions(challenge: string, rpId: string, allow: string[] = [], uv = 'required') {
-  return {
-    challenge,
-    rpId,
-    timeout: TIMEOUT_MS,
-    userVerification: uv,
-    allowCredentials: allow.map((id) => ({ type: 'public-key', id })),
-  }
-}
-
-async function signInPage(c: Context<AppEnv>, failure?: string, status: 200 | 400 | 429 = 200) {
+async function signInPage(
+  c: Context<AppEnv>,
+  failure?: string,
+  status: 200 | 400 | 429 = 200,
+  unknownId?: string,
+) {
   c.header('Cache-Control', 'no-store')
-  const options = requestOptions(await issueCeremony(c, 'signin', ''), relyingParty(c).rpId)
+  const { rpId } = relyingParty(c)
+  const options = requestOptions(await issueCeremony(c, 'signin', ''), rpId)
+  // A passkey the server does not know: the page tells the browser's password manager (Signal
+  // API), so it stops offering one whose key was removed or whose account was deleted.
+  const unknown = unknownId ? { rpId, credentialId: unknownId } : undefined
   return render(
     c,
     'Sign in with a passkey',
-    <PasskeySignInCard options={options} failure={failure} />,
+    <PasskeySignInCard options={options} failure={failure} unknown={unknown} />,
     status,
   )
 }
@@ -312,29 +312,6 @@ const assertionForm = validForm(
   () => v.object({ credential: v.pipe(text, v.maxLength(CREDENTIAL_MAX)) }),
   (c) => navigate(c, '/login/passkey'),
 )
-
-/** The checks of an assertion against a stored key; the refusal's reason, or the new counter. */
-async function checkAssertion(
-  c: Context<AppEnv>,
-  response: NonNullable<ReturnType<typeof parseAssertion>>['response'],
-  challenge: Uint8Array,
-  stored: { publicKey: string; algorithm: number; signCount: number },
-  userVerification: boolean,
-): Promise<{ reason: string } | { counter: number }> {
-  try {
-    const result = await verifyAssertion(
-      response,
-      { challenge, ...relyingParty(c), userVerification },
-      { algorithm: stored.algorithm, jwk: JSON.parse(stored.publicKey) as JsonWebKey },
-    )
-    // WebAuthn 6.1.1: a counter that did not move on means a cloned authenticator.
-    if (counterRegressed(stored.signCount, result.counter)) return { reason: 'counter' }
-    return { counter: result.counter }
-  } catch (error) {
-    if (error instanceof WebAuthnRefusal) return { reason: error.reason }
-    throw error
-  }
-}
 
 passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
   const { db, config } = c.var
@@ -355,7 +332,8 @@ passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
       reason,
     })
     if (!reservation.allowed) return signInPage(c, tooManyAttempts(c, reservation), 429)
-    return signInPage(c, NOT_ACCEPTED, 400)
+    const unknown = reason === 'unknown_credential' ? parsed?.id : undefined
+    return signInPage(c, NOT_ACCEPTED, 400, unknown)
   }
   if (!parsed || !held) return fail(parsed ? 'no_challenge' : 'malformed')
   // Round trip 1: spend the challenge and read the credential with its account, together.
@@ -372,20 +350,18 @@ passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
   // User verification is required: this passkey is both factors (no password, no TOTP step).
   const check = await checkAssertion(c, parsed.response, held.challenge, found, true)
   if ('reason' in check) return fail(check.reason, found.id)
-  const now = new Date()
-  // Round trip 2: the counter and last use beside the session, in the door.
-  let counted = true
+  // Round trip 2: the counter and last use beside the session, in the door. The counter update
+  // is conditional: a parallel sign-in that wrote first (a cloned key replaying the counter) makes
+  // it change nothing, and the door then ends the session it started and answers this refusal.
   return finishSignIn(c, found, {
     method: 'passkey',
     rules: [],
     multiFactor: true,
-    alongside: async () => {
-      forgetCeremony(c, 'signin')
-      counted = await recordUse(db, found.passkeyId, found.signCount, check.counter, now)
+    alongside: async () => forgetCeremony(c, 'signin'),
+    standsOn: {
+      write: () => recordUse(db, found.passkeyId, check.counter, new Date()),
+      refused: () => fail('counter', found.id),
     },
-  }).then(async (res) => {
-    if (!counted) await audit(c, 'passkey_counter', 'failure', { userId: found.id })
-    return res
   })
 })
 
@@ -456,17 +432,18 @@ passkeyRoutes.post('/login/two-factor/passkey', withSession, assertionForm, asyn
   if (!found || found.id !== pending.userId) return refused('unknown_credential')
   const check = await checkAssertion(c, parsed.response, held.challenge, found, false)
   if ('reason' in check) return refused(check.reason)
-  const now = new Date()
   return completeSignIn(c, found, {
     method: 'passkey',
     rules: [],
     alongside: async () => {
-      await Promise.all([
-        spendChallenge(db, pending),
-        recordUse(db, found.passkeyId, found.signCount, check.counter, now),
-      ])
+      await spendChallenge(db, pending)
       forgetChallenge(c, PENDING_SECOND_STEP)
       forgetCeremony(c, ceremony)
+    },
+    // As at /login/passkey: a counter another request moved on first refuses this one.
+    standsOn: {
+      write: () => recordUse(db, found.passkeyId, check.counter, new Date()),
+      refused: () => refused('counter'),
     },
   })
 })

@@ -191,10 +191,16 @@ function PasskeyItem(props: { item: PasskeyRow; twoFactor: boolean; refusal?: Re
 }
 
 /** The passkey sign-in: a button, and the email field's autofill on the sign-in page. */
-export function PasskeySignInCard(props: { options: object; failure?: string }) {
+export function PasskeySignInCard(props: {
+  options: object
+  failure?: string
+  /** A credential the server does not know, for the Signal API's signalUnknownCredential. */
+  unknown?: { rpId: string; credentialId: string }
+}) {
   return (
     <Card id="passkey-signin" title="Sign in with a passkey">
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
+      {props.unknown && <div data-passkey-unknown={JSON.stringify(props.unknown)} hidden></div>}
       <p class="passkey-nojs">Signing in with a passkey needs JavaScript.</p>
       <PasskeySignInForm options={props.options} />
     </Card>
@@ -234,4 +240,22 @@ export function PasskeySecondStepCard(props: { options: object; failure?: string
       </p>
     </Card>
   )
+}
+
+/**
+ * Sudo mode's offer of a passkey (sudo.tsx), fetched by /js/passkeys.js into a sudo-mode form's
+ * SecondFactorField: a button that answers the second factor with a passkey instead of a code.
+ */
+export function PasskeyConfirm(props: { options: object }) {
+  return (
+    <div class="passkey-confirm" data-passkey-confirm data-options={JSON.stringify(props.options)}>
+      <button type="button">Use a passkey instead</button>
+      <p class="passkey-error field-error" role="alert" hidden></p>
+    </div>
+  )
+}
+
+/** The account's details for the Signal API's signalCurrentUserDetails (sudo.tsx). */
+export function PasskeyUser(props: { details: object }) {
+  return <div data-passkey-user={JSON.stringify(props.details)} hidden></div>
 }
