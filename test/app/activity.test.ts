@@ -165,14 +165,58 @@ describe('recent activity', () => {
     expect(await (await get('/account', { cookie })).text()).toContain('href="/account/activity"')
   })
 
+  it('the account page shows the 5 newest inline, newest first, with the way to the rest', async () => {
+    const { email, cookie } = await signedIn()
+    const userId = await userIdOf(email)
+    // The signup and sign-in lines land after their answers: wait for them, then start clean.
+    await eventsOnce(userId, 2)
+    await db().delete(securityEvents).where(eq(securityEvents.userId, userId))
+    const empty = await (await get('/account', { cookie })).text()
+    expect(empty).toContain('Recent activity')
+    expect(empty).toContain('Nothing recorded in the last 90 days.')
+    const base = Date.now() - 3600_000
+    const kinds = ['signup', 'password_change', 'password_change', 'password_change']
+    await db()
+      .insert(securityEvents)
+      .values(
+        [...kinds, 'email_verify', 'logout'].map((kind, i) => ({
+          userId,
+          at: new Date(base + i * 1000),
+          kind,
+          outcome: 'success',
+        })),
+      )
+    const res = await get('/account', { cookie })
+    expect(res.status).toBe(200)
+    const page = await res.text()
+    expect(page.match(/<li class="event/g)).toHaveLength(5)
+    // Newest first; the oldest (the sixth) is only on the full list.
+    expect(page.indexOf('Signed out')).toBeLessThan(page.indexOf('Email address confirmed'))
+    expect(page.indexOf('Email address confirmed')).toBeLessThan(page.indexOf('Password changed'))
+    expect(page).not.toContain('Account created')
+    expect(page).toContain('href="/account/activity"')
+    expect(page).toContain('href="/account/password"')
+    expect(page).toContain('href="/account/sessions"')
+    // The username and email still come from the same read, once, whatever the events.
+    expect(page.match(/<dt>Email<\/dt>/g)).toHaveLength(1)
+    // Another user's events never show.
+    const other = await signedIn('Eve')
+    const theirs = await (await get('/account', { cookie: other.cookie })).text()
+    expect(theirs).not.toContain('Email address confirmed')
+    expect(theirs).not.toContain(email)
+  })
+
   it('costs two statements (the session, the list) and no signed-in page more', async () => {
     const { cookie } = await signedIn()
     let count = countDatabaseCalls()
     expect((await callApp('/account/activity', {}, { cookie })).status).toBe(200)
     expect(count()).toBe(2)
     vi.restoreAllMocks()
+    // The account page shows the newest events inline, still in its one statement.
     count = countDatabaseCalls()
-    expect((await callApp('/account', {}, { cookie })).status).toBe(200)
+    const account = await callApp('/account', {}, { cookie })
+    expect(account.status).toBe(200)
+    expect(await account.text()).toContain('<li class="event')
     expect(count()).toBe(1)
   })
 

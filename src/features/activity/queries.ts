@@ -1,5 +1,6 @@
 import { desc, eq, lt } from 'drizzle-orm'
 import { deleteInBatches, type Database, type Transaction } from '../../core/db/client'
+import type { SessionRider } from '../../core/db/sessions'
 import type { SecurityEvent } from '../../core/feature'
 import { securityEvents as t } from './schema'
 
@@ -8,7 +9,33 @@ export const KEEP_DAYS = 90
 /** How many events the activity lists show, newest first. */
 export const SHOWN = 30
 
+/** How many of them the account page shows inline, with a link to the rest. */
+export const ON_ACCOUNT = 5
+
 export type ActivityRow = typeof t.$inferSelect
+
+/**
+ * The account page's newest events, read in its session read's own statement (the session row,
+ * found by its primary key, left-joined to the user's events by the (user, at) index in order), so
+ * the page stays at one statement (issue 21's budget for signed-in pages).
+ */
+export const newestWithSession: SessionRider<ActivityRow> = {
+  table: t,
+  userId: t.userId,
+  fields: {
+    id: t.id,
+    userId: t.userId,
+    at: t.at,
+    kind: t.kind,
+    outcome: t.outcome,
+    method: t.method,
+    reason: t.reason,
+    place: t.place,
+    browser: t.browser,
+  },
+  orderBy: [desc(t.at), desc(t.id)],
+  limit: ON_ACCOUNT,
+}
 
 /** Keeps one audited event; called after the answer (core/http/audit.ts). */
 export async function insertEvent(db: Database, event: SecurityEvent) {

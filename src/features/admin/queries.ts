@@ -119,14 +119,30 @@ export async function findUserDetail(
   }
 }
 
-/** What an action needs of its target: one statement. */
-export async function findTarget(db: Database, userId: number) {
+/**
+ * What an action needs of its target, in one statement: whether it is an admin, whether it is
+ * locked now, whether its address is confirmed and how many second factors it keeps (the sum of
+ * every feature's counts), so an action that has nothing to do is refused before it runs.
+ */
+export async function findTarget(
+  db: Database,
+  userId: number,
+  factorCounts: readonly { count: SQL<number> }[],
+) {
+  const factors = factorCounts.length
+    ? sql<number>`(${sql.join(
+        factorCounts.map((f) => f.count),
+        sql` + `,
+      )})`.mapWith(Number)
+    : sql<number>`0`.mapWith(Number)
   const [row] = await db
     .select({
       id: users.id,
       email: users.email,
       emailVerifiedAt: users.emailVerifiedAt,
       admin: sql<boolean>`${users.role} = 'admin'`.mapWith((v) => Number(v) === 1),
+      locked: lockedNow,
+      factors,
     })
     .from(users)
     .where(eq(users.id, userId))
