@@ -3,7 +3,9 @@ import { asc, eq } from 'drizzle-orm'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { purgeExpired } from '../../src/core/lifecycle'
 import { features } from '../../src/features'
+import type { ActivityRow } from '../../src/features/activity/queries'
 import { securityEvents } from '../../src/features/activity/schema'
+import { describeEvent } from '../../src/features/activity/words'
 import { activityWrites, countDatabaseCalls } from './database-calls'
 import {
   callApp,
@@ -163,6 +165,15 @@ describe('recent activity', () => {
     const page = await (await get('/account/activity', { cookie })).text()
     expect(page.match(/<li class="event/g)).toHaveLength(30)
     expect(await (await get('/account', { cookie })).text()).toContain('href="/account/activity"')
+  })
+
+  it('words the passkey events too', () => {
+    const line = (kind: string, outcome = 'success') =>
+      describeEvent({ kind, outcome, method: '', reason: '' } as ActivityRow)
+    expect(line('passkey_add')).toBe('Passkey added')
+    expect(line('passkey_remove')).toBe('Passkey removed')
+    expect(line('passkey_add', 'failure')).toBe('Passkey added: refused')
+    expect(line('passkey_counter', 'failure')).toContain('unexpected use count')
   })
 
   it('the account page shows the 5 newest inline, newest first, with the way to the rest', async () => {

@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { sessions, users } from '../../src/core/db/schema'
 import { securityEvents } from '../../src/features/activity/schema'
+import { passkeys } from '../../src/features/passkeys/schema'
 import { recoveryCodes } from '../../src/features/two-factor/schema'
 import { countDatabaseCalls } from './database-calls'
 import {
@@ -182,6 +183,7 @@ describe('finding users', () => {
     expect(page).toContain('not confirmed')
     expect(page).toMatch(/Authenticator app<\/dt><dd>set up/)
     expect(page).toMatch(/Recovery codes left<\/dt><dd>3/)
+    expect(page).toMatch(/Passkeys<\/dt><dd>0/)
     expect(page).toContain('Live sessions (1)')
     expect(page).toContain('Signed in with password')
     expect(page).not.toContain('secretsecretsecret')
@@ -341,6 +343,23 @@ describe('actions', () => {
     const user = await member()
     await kindsOf(user.id, 'login')
     await db().update(users).set({ emailVerifiedAt: new Date() }).where(eq(users.id, user.id))
+    // A passkey is shown with the factors, but "remove the second factors" leaves it (it is a way
+    // in of its own): an account with only a passkey has nothing for that action to remove.
+    await db()
+      .insert(passkeys)
+      .values({
+        userId: user.id,
+        credentialHash: `pk-${user.id}`.padEnd(64, 'c'),
+        credentialId: 'AAAA',
+        name: 'Phone',
+        publicKey: '{}',
+        algorithm: -7,
+        createdAt: new Date(),
+      })
+    const shown = await (await get(`/admin/users/${user.id}`, { cookie: admin.cookie })).text()
+    expect(shown).toMatch(/Passkeys<\/dt><dd>1/)
+    expect(shown).not.toContain('Remove the second factors')
+    expect(shown).not.toContain('Send the confirmation link again')
     const seen = captureLogs()
     const refuse = (action: string, fields: Record<string, string> = {}) =>
       callApp(

@@ -51,7 +51,8 @@ export interface UserDetail {
   lockedAt: Date | null
   lockedUntil: Date | null
   lockReason: string | null
-  factors: { label: string; count: number }[]
+  /** Each feature's factors; `removable` when "remove the second factors" removes them. */
+  factors: { label: string; count: number; removable: boolean }[]
   sessions: { userAgent: string; location: string; createdAt: Date; lastSeenAt: Date }[]
 }
 
@@ -62,7 +63,7 @@ export interface UserDetail {
 export async function findUserDetail(
   db: Database,
   userId: number,
-  factorCounts: readonly { label: string; count: SQL<number> }[],
+  factorCounts: readonly { label: string; count: SQL<number>; removable: boolean }[],
   now: Date,
   absoluteSeconds: number,
 ): Promise<UserDetail | undefined> {
@@ -103,7 +104,11 @@ export async function findUserDetail(
   if (!first) return undefined
   return {
     ...first,
-    factors: factorCounts.map((f, i) => ({ label: f.label, count: Number(first[`f${i}`]) })),
+    factors: factorCounts.map((f, i) => ({
+      label: f.label,
+      count: Number(first[`f${i}`]),
+      removable: f.removable,
+    })),
     sessions: rows.flatMap((r) =>
       r.createdAt && r.lastSeenAt
         ? [

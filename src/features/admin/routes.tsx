@@ -55,7 +55,9 @@ async function userPage(
   } = {},
 ) {
   const { db, config, features, auth } = c.var
-  const factorCounts = features.flatMap((f) => f.factorCounts ?? [])
+  const factorCounts = features.flatMap((f) =>
+    (f.factorCounts ?? []).map((count) => ({ ...count, removable: !!f.removeFactors })),
+  )
   const now = new Date()
   const [user, events] = await Promise.all([
     findUserDetail(db, id, factorCounts, now, config.sessionAbsoluteSeconds),
@@ -126,8 +128,9 @@ adminRoutes.post(
     const action = c.req.param('action')
     const body = await c.req.parseBody().catch(() => undefined)
     if (!body) return c.text('Bad request', 400)
-    const factorCounts = c.var.features.flatMap((f) => f.factorCounts ?? [])
-    const target = await findTarget(db, id, factorCounts)
+    // Only the factors "remove the second factors" removes count for it.
+    const removable = c.var.features.flatMap((f) => (f.removeFactors && f.factorCounts) || [])
+    const target = await findTarget(db, id, removable)
     if (!target) return notFound(c)
     const values = { reason: String(body['reason'] ?? ''), until: String(body['until'] ?? '') }
     if (target.admin) {

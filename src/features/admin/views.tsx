@@ -111,7 +111,7 @@ export function UserCard(props: {
   const u = props.user
   const common = { user: u, twoFactor: props.twoFactor, error: props.error }
   const lockError = props.error?.action === 'lock' ? props.error : undefined
-  const hasFactors = u.factors.some((f) => f.count > 0)
+  const hasFactors = u.factors.some((f) => f.removable && f.count > 0)
   const shown = u.admin
     ? []
     : [

@@ -1,6 +1,9 @@
+import { sql } from 'drizzle-orm'
+import { users } from '../../core/db/schema'
 import type { Feature } from '../../core/feature'
 import { deletePasskeys, purgeSpentCeremonies } from './queries'
 import { passkeyRoutes } from './routes'
+import { passkeys as keys } from './schema'
 
 /**
  * Passkeys (WebAuthn): add, rename and remove them (`/account/passkeys`), sign in with one
@@ -13,4 +16,14 @@ export const passkeys: Feature = {
   deleteUserRows: deletePasskeys,
   purge: purgeSpentCeremonies,
   accountLinks: [{ href: '/account/passkeys', label: 'Passkeys' }],
+  // The admin console shows how many (issue 21). No `removeFactors`: a passkey is also a way in,
+  // which the owner removes themselves; the console's "remove second factors" leaves it.
+  factorCounts: [
+    {
+      label: 'Passkeys',
+      count: sql<number>`(select count(*) from ${keys} where ${keys.userId} = ${users.id})`.mapWith(
+        Number,
+      ),
+    },
+  ],
 }
