@@ -17,6 +17,10 @@ const FLOWS = [
   'two-factor',
   'next',
   'next-mail',
+  'passkeys',
+  'admin',
+  'activity',
+  'mail',
 ]
 
 export default appProject({

@@ -24,6 +24,7 @@ import {
   userIdOf,
 } from './helpers'
 import { waitForMail } from './mail-outbox'
+import { atMount, fromMount } from './mounted'
 
 const logs = captureLogs()
 afterAll(() => logs.restore())
@@ -53,20 +54,22 @@ async function eventsOnce(userId: number, n: number) {
 
 /** A request from one browser and place, as Cloudflare would present it. */
 function from(address: string) {
-  return (path: string, fields?: Record<string, string>, cookie?: string) =>
-    SELF.fetch(`${ORIGIN}${path}`, {
-      method: fields ? 'POST' : 'GET',
-      body: fields ? new URLSearchParams(fields) : undefined,
-      headers: {
-        Origin: ORIGIN,
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'User-Agent': CHROME,
-        'CF-Connecting-IP': address,
-        ...(cookie ? { Cookie: cookie } : {}),
-      },
-      redirect: 'manual',
-      cf: { city: 'Lisbon', country: 'PT' },
-    } as RequestInit)
+  return async (path: string, fields?: Record<string, string>, cookie?: string) =>
+    fromMount(
+      await SELF.fetch(`${ORIGIN}${atMount(path)}`, {
+        method: fields ? 'POST' : 'GET',
+        body: fields ? new URLSearchParams(fields) : undefined,
+        headers: {
+          Origin: ORIGIN,
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'User-Agent': CHROME,
+          'CF-Connecting-IP': address,
+          ...(cookie ? { Cookie: cookie } : {}),
+        },
+        redirect: 'manual',
+        cf: { city: 'Lisbon', country: 'PT' },
+      } as RequestInit),
+    )
 }
 
 describe('recent activity', () => {
