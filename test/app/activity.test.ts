@@ -220,11 +220,11 @@ describe('recent activity', () => {
     expect(theirs).not.toContain(email)
   })
 
-  it('costs two statements (the session, the list) and no signed-in page more', async () => {
+  it('costs one statement (the session read brings the list) and no signed-in page more', async () => {
     const { cookie } = await signedIn()
     let count = countDatabaseCalls()
     expect((await callApp('/account/activity', {}, { cookie })).status).toBe(200)
-    expect(count()).toBe(2)
+    expect(count()).toBe(1)
     vi.restoreAllMocks()
     // The account page shows the newest events inline, still in its one statement.
     count = countDatabaseCalls()

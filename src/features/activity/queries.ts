@@ -14,28 +14,33 @@ export const ON_ACCOUNT = 5
 
 export type ActivityRow = typeof t.$inferSelect
 
+const eventFields = {
+  id: t.id,
+  userId: t.userId,
+  at: t.at,
+  kind: t.kind,
+  outcome: t.outcome,
+  method: t.method,
+  reason: t.reason,
+  place: t.place,
+  browser: t.browser,
+}
+
 /**
- * The account page's newest events, read in its session read's own statement (the session row,
+ * The user's newest events, read in the page's session read's own statement (the session row,
  * found by its primary key, left-joined to the user's events by the (user, at) index in order), so
- * the page stays at one statement (issue 21's budget for signed-in pages).
+ * the page stays at one statement (issue 21's budget for signed-in pages): the account page's few
+ * (`ON_ACCOUNT`) and the activity page's `SHOWN`.
  */
 export const newestWithSession: SessionRider<ActivityRow> = {
   table: t,
   userId: t.userId,
-  fields: {
-    id: t.id,
-    userId: t.userId,
-    at: t.at,
-    kind: t.kind,
-    outcome: t.outcome,
-    method: t.method,
-    reason: t.reason,
-    place: t.place,
-    browser: t.browser,
-  },
+  fields: eventFields,
   orderBy: [desc(t.at), desc(t.id)],
   limit: ON_ACCOUNT,
 }
+
+export const shownWithSession: SessionRider<ActivityRow> = { ...newestWithSession, limit: SHOWN }
 
 /** Keeps one audited event; called after the answer (core/http/audit.ts). */
 export async function insertEvent(db: Database, event: SecurityEvent) {
