@@ -9,6 +9,8 @@ import type { LiveSession } from './sessions/sessions'
 export interface AccountLink {
   href: string
   label: string
+  /** Shown to admins only (the console's link); the console refuses everyone else anyway. */
+  forAdmins?: boolean
 }
 
 /**

@@ -12,11 +12,17 @@ const form = (fields: Record<string, string>) => ({
 })
 
 describe('database work of the account pages', () => {
-  it('GET /account is one statement: the session read brings the user along', async () => {
+  it('GET /account is one statement: the session read brings the user and the activity', async () => {
     const { cookie } = await signedIn()
+    // With the signup's and sign-in's activity lines written (they land after their answers).
+    await vi.waitFor(async () => {
+      const page = await (await callApp('/account', {}, { cookie })).text()
+      expect(page.match(/<li class="event/g)).toHaveLength(2)
+    })
     const count = countDatabaseCalls()
     const res = await callApp('/account', {}, { cookie })
     expect(res.status).toBe(200)
+    expect(await res.text()).toContain('Signed in with password')
     expect(count()).toBe(1)
   })
 

@@ -3,7 +3,9 @@ import { asc, eq } from 'drizzle-orm'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { purgeExpired } from '../../src/core/lifecycle'
 import { features } from '../../src/features'
+import type { ActivityRow } from '../../src/features/activity/queries'
 import { securityEvents } from '../../src/features/activity/schema'
+import { describeEvent } from '../../src/features/activity/words'
 import { activityWrites, countDatabaseCalls } from './database-calls'
 import {
   callApp,
@@ -22,6 +24,7 @@ import {
   userIdOf,
 } from './helpers'
 import { waitForMail } from './mail-outbox'
+import { atMount, fromMount } from './mounted'
 
 const logs = captureLogs()
 afterAll(() => logs.restore())
@@ -51,20 +54,22 @@ async function eventsOnce(userId: number, n: number) {
 
 /** A request from one browser and place, as Cloudflare would present it. */
 function from(address: string) {
-  return (path: string, fields?: Record<string, string>, cookie?: string) =>
-    SELF.fetch(`${ORIGIN}${path}`, {
-      method: fields ? 'POST' : 'GET',
-      body: fields ? new URLSearchParams(fields) : undefined,
-      headers: {
-        Origin: ORIGIN,
-        'Content-Type': 'application/x-www-form-urlencoded',
-        'User-Agent': CHROME,
-        'CF-Connecting-IP': address,
-        ...(cookie ? { Cookie: cookie } : {}),
-      },
-      redirect: 'manual',
-      cf: { city: 'Lisbon', country: 'PT' },
-    } as RequestInit)
+  return async (path: string, fields?: Record<string, string>, cookie?: string) =>
+    fromMount(
+      await SELF.fetch(`${ORIGIN}${atMount(path)}`, {
+        method: fields ? 'POST' : 'GET',
+        body: fields ? new URLSearchParams(fields) : undefined,
+        headers: {
+          Origin: ORIGIN,
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'User-Agent': CHROME,
+          'CF-Connecting-IP': address,
+          ...(cookie ? { Cookie: cookie } : {}),
+        },
+        redirect: 'manual',
+        cf: { city: 'Lisbon', country: 'PT' },
+      } as RequestInit),
+    )
 }
 
 describe('recent activity', () => {
@@ -165,14 +170,67 @@ describe('recent activity', () => {
     expect(await (await get('/account', { cookie })).text()).toContain('href="/account/activity"')
   })
 
-  it('costs two statements (the session, the list) and no signed-in page more', async () => {
+  it('words the passkey events too', () => {
+    const line = (kind: string, outcome = 'success') =>
+      describeEvent({ kind, outcome, method: '', reason: '' } as ActivityRow)
+    expect(line('passkey_add')).toBe('Passkey added')
+    expect(line('passkey_remove')).toBe('Passkey removed')
+    expect(line('passkey_add', 'failure')).toBe('Passkey added: refused')
+    expect(line('passkey_counter', 'failure')).toContain('unexpected use count')
+  })
+
+  it('the account page shows the 30 newest inline, newest first, with the way to the rest', async () => {
+    const { email, cookie } = await signedIn()
+    const userId = await userIdOf(email)
+    // The signup and sign-in lines land after their answers: wait for them, then start clean.
+    await eventsOnce(userId, 2)
+    await db().delete(securityEvents).where(eq(securityEvents.userId, userId))
+    const empty = await (await get('/account', { cookie })).text()
+    expect(empty).toContain('Recent activity')
+    expect(empty).toContain('Nothing recorded in the last 90 days.')
+    const base = Date.now() - 3600_000
+    const kinds = ['signup', ...Array<string>(28).fill('password_change')]
+    await db()
+      .insert(securityEvents)
+      .values(
+        [...kinds, 'email_verify', 'logout'].map((kind, i) => ({
+          userId,
+          at: new Date(base + i * 1000),
+          kind,
+          outcome: 'success',
+        })),
+      )
+    const res = await get('/account', { cookie })
+    expect(res.status).toBe(200)
+    const page = await res.text()
+    expect(page.match(/<li class="event/g)).toHaveLength(30)
+    // Newest first; the oldest (the 31st) is only on the full list.
+    expect(page.indexOf('Signed out')).toBeLessThan(page.indexOf('Email address confirmed'))
+    expect(page.indexOf('Email address confirmed')).toBeLessThan(page.indexOf('Password changed'))
+    expect(page).not.toContain('Account created')
+    expect(page).toContain('href="/account/activity"')
+    expect(page).toContain('href="/account/password"')
+    expect(page).toContain('href="/account/sessions"')
+    // The username and email still come from the same read, once, whatever the events.
+    expect(page.match(/<dt>Email<\/dt>/g)).toHaveLength(1)
+    // Another user's events never show.
+    const other = await signedIn('Eve')
+    const theirs = await (await get('/account', { cookie: other.cookie })).text()
+    expect(theirs).not.toContain('Email address confirmed')
+    expect(theirs).not.toContain(email)
+  })
+
+  it('costs one statement (the session read brings the list) and no signed-in page more', async () => {
     const { cookie } = await signedIn()
     let count = countDatabaseCalls()
     expect((await callApp('/account/activity', {}, { cookie })).status).toBe(200)
-    expect(count()).toBe(2)
+    expect(count()).toBe(1)
     vi.restoreAllMocks()
+    // The account page shows the newest events inline, still in its one statement.
     count = countDatabaseCalls()
-    expect((await callApp('/account', {}, { cookie })).status).toBe(200)
+    const account = await callApp('/account', {}, { cookie })
+    expect(account.status).toBe(200)
+    expect(await account.text()).toContain('<li class="event')
     expect(count()).toBe(1)
   })
 

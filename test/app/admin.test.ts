@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { sessions, users } from '../../src/core/db/schema'
 import { securityEvents } from '../../src/features/activity/schema'
+import { passkeys } from '../../src/features/passkeys/schema'
 import { recoveryCodes } from '../../src/features/two-factor/schema'
 import { countDatabaseCalls } from './database-calls'
 import {
@@ -18,7 +19,7 @@ import {
   uniqueEmail,
   userIdOf,
 } from './helpers'
-import { waitForMail } from './mail-outbox'
+import { settledSubjects, waitForMail } from './mail-outbox'
 import { base32Decode, stepOf, totp } from './totp-reference'
 
 const logs = captureLogs()
@@ -182,6 +183,7 @@ describe('finding users', () => {
     expect(page).toContain('not confirmed')
     expect(page).toMatch(/Authenticator app<\/dt><dd>set up/)
     expect(page).toMatch(/Recovery codes left<\/dt><dd>3/)
+    expect(page).toMatch(/Passkeys<\/dt><dd>0/)
     expect(page).toContain('Live sessions (1)')
     expect(page).toContain('Signed in with password')
     expect(page).not.toContain('secretsecretsecret')
@@ -334,6 +336,109 @@ describe('actions', () => {
     ).toEqual([])
     await kindsOf(user.id, 'admin_remove_factors')
     await waitForMail(user.email, 'Two-factor sign-in was turned off')
+  })
+
+  it('refuses, with 409, what has nothing to do: no change, no mail, nothing in the activity', async () => {
+    const admin = await signedInAdmin()
+    const user = await member()
+    await kindsOf(user.id, 'login')
+    await db().update(users).set({ emailVerifiedAt: new Date() }).where(eq(users.id, user.id))
+    // A passkey is shown with the factors, but "remove the second factors" leaves it (it is a way
+    // in of its own): an account with only a passkey has nothing for that action to remove.
+    await db()
+      .insert(passkeys)
+      .values({
+        userId: user.id,
+        credentialHash: `pk-${user.id}`.padEnd(64, 'c'),
+        credentialId: 'AAAA',
+        name: 'Phone',
+        publicKey: '{}',
+        algorithm: -7,
+        createdAt: new Date(),
+      })
+    const shown = await (await get(`/admin/users/${user.id}`, { cookie: admin.cookie })).text()
+    expect(shown).toMatch(/Passkeys<\/dt><dd>1/)
+    expect(shown).not.toContain('Remove the second factors')
+    expect(shown).not.toContain('Send the confirmation link again')
+    const seen = captureLogs()
+    const refuse = (action: string, fields: Record<string, string> = {}) =>
+      callApp(
+        `/admin/users/${user.id}/${action}`,
+        {},
+        {
+          cookie: admin.cookie,
+          method: 'POST',
+          body: new URLSearchParams({ password: PASSWORD, ...fields }),
+        },
+      )
+    const refusals = [
+      ['resend-verification', 'The address is already confirmed: no link sent.'],
+      ['remove-factors', 'The account has no second factor to remove.'],
+      ['unlock', 'The account is not locked.'],
+    ] as const
+    for (const [action, message] of refusals) {
+      const res = await refuse(action)
+      expect(res.status, action).toBe(409)
+      const page = await res.text()
+      expect(page, action).toContain(message)
+      // The whole user page again, so the admin sees why and what they can do.
+      expect(page).toContain('Live sessions (1)')
+    }
+    // Also with htmx: the same answer swaps into the page.
+    const htmx = await post(
+      `/admin/users/${user.id}/remove-factors`,
+      { password: PASSWORD },
+      { cookie: admin.cookie, mode: 'htmx' },
+    )
+    expect(htmx.status).toBe(409)
+    const fragment = await htmx.text()
+    expect(fragment).not.toContain('<html')
+    expect(fragment).toContain('The account has no second factor to remove.')
+    // Audited for the log with the admin and the target, before any password check.
+    const lines = seen.lines().filter((l) => l['outcome'] === 'failure')
+    expect(lines.map((l) => l['action'])).toEqual([
+      'admin_resend_verification',
+      'admin_remove_factors',
+      'admin_unlock',
+      'admin_remove_factors',
+    ])
+    expect(lines[0]).toMatchObject({
+      adminId: admin.id,
+      targetId: user.id,
+      reason: 'already_confirmed',
+    })
+    expect(lines[0]).not.toHaveProperty('userId')
+    seen.restore()
+    // Nothing changed: still signed in, no mail, no line in the user's activity.
+    expect((await get('/account', { cookie: user.cookie })).status).toBe(200)
+    expect(await settledSubjects(user.email)).toEqual([])
+    const kinds = (
+      await db().select().from(securityEvents).where(eq(securityEvents.userId, user.id))
+    ).map((e) => e.kind)
+    expect(kinds.filter((k) => k.startsWith('admin_'))).toEqual([])
+
+    // A lock on a locked account is refused too; the first lock stays as it was.
+    expect((await act(admin, user.id, 'lock', { reason: 'first' })).status).toBe(303)
+    const again = await act(admin, user.id, 'lock', { reason: 'second' })
+    expect(again.status).toBe(409)
+    expect(await again.text()).toContain('The account is already locked.')
+    const [row] = await db().select().from(users).where(eq(users.id, user.id))
+    expect(row!.lockReason).toBe('first')
+    await waitForMail(user.email, 'is locked')
+    expect((await settledSubjects(user.email)).filter((s) => s.includes('is locked'))).toHaveLength(
+      1,
+    )
+  })
+
+  it('the account page links to the console for admins only', async () => {
+    const admin = await signedInAdmin()
+    const user = await member()
+    expect(await (await get('/account', { cookie: admin.cookie })).text()).toContain(
+      'href="/admin"',
+    )
+    expect(await (await get('/account', { cookie: user.cookie })).text()).not.toContain(
+      'href="/admin"',
+    )
   })
 
   it("an admin cannot act on another admin's account", async () => {

@@ -19,6 +19,7 @@ import {
   type Sent,
 } from './helpers'
 import { linkPath, settledCount, waitForMail } from './mail-outbox'
+import { atMount } from './mounted'
 
 const CHALLENGE = '__Host-ch-signin-code'
 const LINK = '__Host-code-link'
@@ -74,7 +75,7 @@ async function measureAsk(email: string) {
     Origin: ORIGIN,
     'Content-Type': 'application/x-www-form-urlencoded',
   })
-  const request = new Request(`${ORIGIN}/signin/code`, {
+  const request = new Request(`${ORIGIN}${atMount('/signin/code')}`, {
     method: 'POST',
     headers,
     body: new URLSearchParams({ email }),
@@ -140,7 +141,7 @@ describe('asking for a sign-in code', () => {
     await signup({ email })
     const agent =
       'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36'
-    const res = await SELF.fetch(`${ORIGIN}/signin/code`, {
+    const res = await SELF.fetch(`${ORIGIN}${atMount('/signin/code')}`, {
       method: 'POST',
       body: new URLSearchParams({ email }),
       headers: {

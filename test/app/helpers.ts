@@ -8,6 +8,7 @@ import { keyedHash } from '../../src/core/security/throttle'
 import { createDb } from '../../src/core/db/client'
 import { users } from '../../src/core/db/schema'
 import { loginThrottles } from '../../src/core/security/tables'
+import { atMount, fromMount, noteNext, urlAtMount } from './mounted'
 
 export const ORIGIN = 'https://edge-auth.test'
 export const PASSWORD = 'a long enough passphrase'
@@ -47,15 +48,19 @@ function requestHeaders(opts: Sent): Headers {
   return headers
 }
 
-export function get(path: string, opts: Sent = {}) {
-  return SELF.fetch(`${ORIGIN}${path}`, { headers: requestHeaders(opts), redirect: 'manual' })
+// Every request goes through `atMount` and every answer through `fromMount` (./mounted.ts): the
+// identity at the root, the product's paths under MOUNT_PATH (project app-mounted).
+
+export async function get(path: string, opts: Sent = {}) {
+  const url = `${ORIGIN}${atMount(path)}`
+  return fromMount(await SELF.fetch(url, { headers: requestHeaders(opts), redirect: 'manual' }))
 }
 
 export function post(path: string, fields: Record<string, string>, opts: Sent = {}) {
   return send('POST', path, fields, opts)
 }
 
-export function send(
+export async function send(
   method: string,
   path: string,
   fields: Record<string, string>,
@@ -64,12 +69,14 @@ export function send(
   const headers = requestHeaders(opts)
   if (!headers.has('Origin')) headers.set('Origin', ORIGIN)
   headers.set('Content-Type', 'application/x-www-form-urlencoded')
-  return SELF.fetch(`${ORIGIN}${path}`, {
+  noteNext(path, fields)
+  const res = await SELF.fetch(`${ORIGIN}${atMount(path)}`, {
     method,
     body: new URLSearchParams(fields),
     headers,
     redirect: 'manual',
   })
+  return fromMount(res)
 }
 
 /** `name=value` of the named cookie in a response's Set-Cookie headers, for sending back. */
@@ -113,7 +120,8 @@ export async function callApp(
   const { default: worker } = await import('../../src/index')
   const headers = requestHeaders(init)
   new Headers(init.headers).forEach((v, k) => headers.set(k, v))
-  const url = init.url ?? `${ORIGIN}${path}`
+  const url = init.url ? urlAtMount(init.url) : `${ORIGIN}${atMount(path)}`
+  if (init.body instanceof URLSearchParams) noteNext(path, init.body)
   if (init.method === 'POST') {
     headers.set('Origin', new URL(url).origin)
     headers.set('Content-Type', 'application/x-www-form-urlencoded')
@@ -122,11 +130,11 @@ export async function callApp(
   const ctx = createExecutionContext()
   const res = await worker.fetch(request, { ...env, ...overrides } as typeof env, ctx)
   await waitOnExecutionContext(ctx)
-  return res
+  return fromMount(res)
 }
 
 /** Posts a body exactly as given (raw bytes, odd encodings, other content types). */
-export function postRaw(
+export async function postRaw(
   path: string,
   body: BodyInit,
   opts: Sent & { contentType?: string | null; method?: string } = {},
@@ -136,12 +144,13 @@ export function postRaw(
   if (opts.contentType !== null) {
     headers.set('Content-Type', opts.contentType ?? 'application/x-www-form-urlencoded')
   }
-  return SELF.fetch(`${ORIGIN}${path}`, {
+  const res = await SELF.fetch(`${ORIGIN}${atMount(path)}`, {
     method: opts.method ?? 'POST',
     body,
     headers,
     redirect: 'manual',
   })
+  return fromMount(res)
 }
 
 /** What Hono's JSX writes for text: the five characters it escapes. */

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test'
 import type { SentMail } from '../../dev/outbox'
+import { fromMountUrl, MOUNT } from './mounted'
 
 declare global {
   namespace Cloudflare {
@@ -12,10 +13,21 @@ declare global {
 
 export type { SentMail }
 
+// The links of a message as the tests read them: in product paths under a mount (./mounted.ts).
+const LINK = /https?:\/\/[^\s"<>]+/g
+const inProductPaths = (text: string) => text.replace(LINK, (url) => fromMountUrl(url))
+
 /** Every message the Worker sent to `to` so far, oldest first, read back from its .eml file. */
 export async function sentTo(to: string): Promise<SentMail[]> {
   const res = await env.OUTBOX.fetch(`http://outbox/?to=${encodeURIComponent(to)}`)
-  return res.json()
+  const mails = await res.json<SentMail[]>()
+  if (!MOUNT) return mails
+  return mails.map((m) => ({
+    ...m,
+    text: inProductPaths(m.text),
+    html: inProductPaths(m.html),
+    link: m.link && fromMountUrl(m.link),
+  }))
 }
 
 /**

@@ -12,7 +12,8 @@ const at = (path: string, init: Parameters<typeof callApp>[2] = {}) => callApp(p
 const postAt = (path: string, fields: Record<string, string>, init: { cookie?: string } = {}) =>
   at(path, { method: 'POST', body: new URLSearchParams(fields), ...init })
 
-const URL_ATTRIBUTE = /\s(href|action|src|hx-get|hx-post|hx-put|hx-patch|hx-delete)="([^"]*)"/g
+const URL_ATTRIBUTE =
+  /\s(href|action|src|hx-get|hx-post|hx-put|hx-patch|hx-delete|data-[a-z-]+(?=="\/))="([^"]*)"/g
 const inside = (url: string) => url === '/auth' || /^\/auth[/?]/.test(url)
 
 /** Every URL of the product in a page's markup that is not under /auth. */

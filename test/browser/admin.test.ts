@@ -85,9 +85,16 @@ async function journey(js: boolean) {
     expect(await runAdmin(['grant', adminEmail], { databaseUrl: inject('databaseUrl') })).toEqual([
       `${adminEmail} is now an admin`,
     ])
-    // The next request already knows: no new sign-in.
-    await page.goto(`${base}/admin`)
+    // The next request already knows: no new sign-in. The account page links to the console and
+    // shows the admin's recent activity inline.
+    await page.goto(`${base}/account`)
+    if (js) await htmxReady(page)
+    const recent = page.getByRole('region', { name: 'Recent activity' })
+    await recent.getByText('Signed in with password').first().waitFor()
+    await audited(page, `account-admin-${tag}`, js)
+    await page.getByRole('link', { name: 'Admin console' }).click()
     await page.getByRole('heading', { name: 'Admin: users' }).waitFor()
+    expect(path(page)).toBe('/admin')
     await audited(page, `admin-search-${tag}`, js)
 
     const member = await members.newPage()

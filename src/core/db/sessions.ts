@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gt, lt, ne, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, lt, ne, sql, type SQL } from 'drizzle-orm'
+import type { MySqlColumn, MySqlTable } from 'drizzle-orm/mysql-core'
 import { deleteInBatches, preparedOnce, retryOnDeadlock, type Database } from './client'
 import { sessions, users } from './schema'
 
@@ -21,36 +22,46 @@ export interface SessionRow {
   lastSeenAt: Date
 }
 
+// What every signed-in request reads: the session and its user.
+const liveSessionFields = {
+  userId: sessions.userId,
+  username: users.username,
+  email: users.email,
+  memberSince: users.createdAt,
+  emailVerifiedAt: users.emailVerifiedAt,
+  generation: users.credentialGeneration,
+  twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
+  admin: sql<boolean>`${users.role} = 'admin'`.mapWith((v) => Number(v) === 1),
+  createdAt: sessions.createdAt,
+  expiresAt: sessions.expiresAt,
+  lastSeenAt: sessions.lastSeenAt,
+}
+
+const liveSessionWhere = () =>
+  and(
+    eq(sessions.idHash, sql.placeholder('idHash')),
+    // A session made before the last password change, reset or "sign out everywhere" is dead.
+    eq(sessions.generation, users.credentialGeneration),
+    gt(sessions.expiresAt, sql.placeholder('now')),
+    gt(sessions.createdAt, sql.placeholder('oldestAllowed')),
+  )
+
 // Every signed-in request runs this query.
 const findLiveSessionQuery = preparedOnce((db) =>
   db
-    .select({
-      userId: sessions.userId,
-      username: users.username,
-      email: users.email,
-      memberSince: users.createdAt,
-      emailVerifiedAt: users.emailVerifiedAt,
-      generation: users.credentialGeneration,
-      twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
-      admin: sql<boolean>`${users.role} = 'admin'`.mapWith((v) => Number(v) === 1),
-      createdAt: sessions.createdAt,
-      expiresAt: sessions.expiresAt,
-      lastSeenAt: sessions.lastSeenAt,
-    })
+    .select(liveSessionFields)
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(
-      and(
-        eq(sessions.idHash, sql.placeholder('idHash')),
-        // A session made before the last password change, reset or "sign out everywhere" is dead.
-        eq(sessions.generation, users.credentialGeneration),
-        gt(sessions.expiresAt, sql.placeholder('now')),
-        gt(sessions.createdAt, sql.placeholder('oldestAllowed')),
-      ),
-    )
+    .where(liveSessionWhere())
     .limit(1)
     .prepare(),
 )
+
+const liveSessionParams = (idHash: string, now: Date, absoluteSeconds: number) => ({
+  idHash,
+  now,
+  oldestAllowed: new Date(now.getTime() - absoluteSeconds * 1000),
+})
 
 /** The live session with this id hash and its user, in one statement; undefined when expired or gone. */
 export async function findLiveSession(
@@ -59,9 +70,57 @@ export async function findLiveSession(
   now: Date,
   absoluteSeconds: number,
 ): Promise<SessionRow | undefined> {
-  const oldestAllowed = new Date(now.getTime() - absoluteSeconds * 1000)
-  const [row] = await findLiveSessionQuery(db, null).execute({ idHash, now, oldestAllowed })
+  const [row] = await findLiveSessionQuery(db, null).execute(
+    liveSessionParams(idHash, now, absoluteSeconds),
+  )
   return row
+}
+
+/**
+ * Rows of the signed-in user that a page reads in its session read's own statement: the session
+ * row (one, by its primary key) left-joined to the user's rows of `table`, newest first and at
+ * most `limit`, so the page still costs one statement (the account page's recent activity).
+ */
+export interface SessionRider<T> {
+  table: MySqlTable
+  userId: MySqlColumn
+  /** Columns of `table` only. */
+  fields: Record<string, MySqlColumn>
+  orderBy: SQL[]
+  limit: number
+  /** Only types the rows: `fields` as the page reads them. */
+  rows?: T[]
+}
+
+const findLiveSessionWithQuery = preparedOnce((db, rider: SessionRider<unknown>) =>
+  db
+    .select({ ...liveSessionFields, rider: rider.fields })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(rider.table, eq(rider.userId, sessions.userId))
+    .where(liveSessionWhere())
+    .orderBy(...rider.orderBy)
+    .limit(rider.limit)
+    .prepare(),
+)
+
+/** `findLiveSession` and the rider's rows, in one statement. */
+export async function findLiveSessionWith<T>(
+  db: Database,
+  idHash: string,
+  now: Date,
+  absoluteSeconds: number,
+  rider: SessionRider<T>,
+): Promise<{ row: SessionRow; rides: T[] } | undefined> {
+  const rows = await findLiveSessionWithQuery(db, rider as SessionRider<unknown>).execute(
+    liveSessionParams(idHash, now, absoluteSeconds),
+  )
+  const first = rows[0]
+  if (!first) return undefined
+  const { rider: _, ...row } = first
+  // Drizzle gives the joined table's object as null when the left join found no row.
+  const rides = rows.flatMap((r) => (r.rider ? [r.rider as T] : []))
+  return { row, rides }
 }
 
 export interface NewSession {

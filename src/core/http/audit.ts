@@ -26,6 +26,8 @@ export async function audit<E extends AppEnv>(
     method?: string
     /** The admin who acted on `userId`'s account (features/admin). */
     adminId?: number
+    /** The account an admin's refused action named: logged only, never in anyone's activity. */
+    targetId?: number
   } = {},
 ) {
   const hash = await keyedHash(c.var.config.sessionSecret)

@@ -26,9 +26,10 @@ export function internalPath(c: Context, path: string): string {
   return mountPath(mountOf(c), path)
 }
 
-// Every attribute of the product's markup that holds one of its URLs.
+// Every attribute of the product's markup that holds one of its URLs, including the data
+// attributes its scripts fetch from (`data-passkey-load`: a name ending in `-load` or `-url`).
 const URL_ATTRIBUTES =
-  /(\s(?:href|action|src|hx-get|hx-post|hx-put|hx-patch|hx-delete)=")\/(?!\/)([^"]*)/g
+  /(\s(?:href|action|src|hx-get|hx-post|hx-put|hx-patch|hx-delete|data-[a-z-]+-(?:load|url))=")\/(?!\/)([^"]*)/g
 
 /** The product's markup with every root-relative URL moved under the mount. */
 export function prefixLinks(html: string, mount: string): string {

@@ -3,12 +3,14 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { cookiePolicy } from '../http/cookies'
+import type { SessionRider } from '../db/sessions'
 import { requestOrigin } from '../http/request'
 import type { Database } from '../db/client'
 import {
   endSession,
   loadSession,
   MAX_SESSIONS_PER_USER,
+  loadSessionWith,
   startSession,
   unsealSession,
   type LiveSession,
@@ -39,13 +41,27 @@ export const withSession = createMiddleware<AppEnv>(async function withSession(c
 
 /** What `withSession` does, for the signed-in guard: sets and returns `c.var.auth`. */
 export async function readSession<E extends AppEnv>(c: Context<E>): Promise<LiveSession | null> {
+  return (await readSessionWith(c, undefined))?.session ?? null
+}
+
+/**
+ * `readSession`, bringing the rider's rows of the signed-in user in the same statement (see
+ * `SessionRider`); without a rider, the plain session read.
+ */
+export async function readSessionWith<E extends AppEnv, T>(
+  c: Context<E>,
+  rider: SessionRider<T> | undefined,
+): Promise<{ session: LiveSession; rides: T[] } | null> {
   c.set('auth', null)
   const sealed = sealedCookie(c)
   if (sealed === undefined) return null
-  const session = await loadSession(c.var.db, c.var.config, sealed)
-  c.set('auth', session)
-  if (!session) deleteCookie(c, sessionCookie(c).name, sessionCookie(c).options)
-  return session
+  const { db, config } = c.var
+  const found = rider
+    ? await loadSessionWith(db, config, sealed, rider)
+    : await loadSession(db, config, sealed).then((session) => session && { session, rides: [] })
+  c.set('auth', found?.session ?? null)
+  if (!found) deleteCookie(c, sessionCookie(c).name, sessionCookie(c).options)
+  return found
 }
 
 /**

@@ -2,7 +2,8 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { navigate } from '../ui/render'
-import { readSession } from './cookie'
+import type { SessionRider } from '../db/sessions'
+import { readSession, readSessionWith } from './cookie'
 import type { LiveSession } from './sessions'
 
 /** The environment of a route behind `signedIn`: the session is there, never null. */
@@ -19,3 +20,20 @@ export const signedIn = createMiddleware<SignedInEnv>(async function signedIn(c,
   if (!(await readSession(c as unknown as Context<AppEnv>))) return navigate(c, '/')
   await next()
 })
+
+/** The environment behind `signedInWith`: the session, and the rider's rows in `c.var.rides`. */
+export type SignedInWithEnv<T> = SignedInEnv & { Variables: { rides: T[] } }
+
+/**
+ * `signedIn` for a page that shows a few of the user's rows: they come in the session read's own
+ * statement (`SessionRider`), so the page still costs one statement.
+ */
+export function signedInWith<T>(rider: SessionRider<T>) {
+  return createMiddleware<SignedInWithEnv<T>>(async function signedInWith(c, next) {
+    c.header('Cache-Control', 'no-store')
+    const found = await readSessionWith(c as unknown as Context<AppEnv>, rider)
+    if (!found) return navigate(c, '/')
+    c.set('rides', found.rides)
+    await next()
+  })
+}

@@ -6,7 +6,10 @@ import {
   deleteSession,
   deleteUserSessions,
   findLiveSession,
+  findLiveSessionWith,
   insertSession,
+  type SessionRider,
+  type SessionRow,
   touchSession,
   trimUserSessions,
 } from '../db/sessions'
@@ -109,7 +112,34 @@ export async function loadSession(
   const idHash = (await unsealSession(config, sealed))?.idHash
   if (!idHash) return null
   const row = await findLiveSession(db, idHash, now, config.sessionAbsoluteSeconds)
-  if (!row) return null
+  return row ? liveFromRow(db, config, idHash, row, now) : null
+}
+
+/**
+ * `loadSession` with the rider's rows of the same user, read in the session's own statement (see
+ * `SessionRider`): for a page that shows a few of the user's rows and must stay at one statement.
+ */
+export async function loadSessionWith<T>(
+  db: Database,
+  config: Config,
+  sealed: string,
+  rider: SessionRider<T>,
+  now = new Date(),
+): Promise<{ session: LiveSession; rides: T[] } | null> {
+  const idHash = (await unsealSession(config, sealed))?.idHash
+  if (!idHash) return null
+  const found = await findLiveSessionWith(db, idHash, now, config.sessionAbsoluteSeconds, rider)
+  if (!found) return null
+  return { session: await liveFromRow(db, config, idHash, found.row, now), rides: found.rides }
+}
+
+async function liveFromRow(
+  db: Database,
+  config: Config,
+  idHash: string,
+  row: SessionRow,
+  now: Date,
+): Promise<LiveSession> {
   const expiresAt = nextExpiry(config, row.createdAt, now)
   const stale = now.getTime() - row.lastSeenAt.getTime() >= TOUCH_AFTER_MS
   const idleHalfGone =

@@ -107,7 +107,8 @@ export async function finishSignIn<E extends AppEnv>(
     // The first step was right (so this reveals nothing new), but the address is unconfirmed.
     await succeeded(db, step.rules)
     await audit(c, 'login', 'failure', { userId: user.id, reason: 'unverified' })
-    return render(c, 'Confirm your address', <UnverifiedCard email={user.email} />, 403)
+    const card = <UnverifiedCard email={user.email} next={await nextFrom(c)} />
+    return render(c, 'Confirm your address', card, 403)
   }
   if (user.twoFactor && !step.multiFactor) {
     // The password was right: its throttle and failure count are settled; the codes have

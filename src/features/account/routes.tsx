@@ -4,9 +4,10 @@ import { updateUsername } from '../../core/db/users'
 import type { AppEnv } from '../../core/env'
 import { usernameField } from '../../core/forms/fields'
 import { keptValues, validForm } from '../../core/forms/validate'
-import { signedIn } from '../../core/sessions/guard'
+import { signedIn, signedInWith } from '../../core/sessions/guard'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { navigate, refuse, render } from '../../core/ui/render'
+import { newestWithSession, RecentActivity } from '../activity'
 import { VerifyReminder } from '../email-verification'
 import { AccountCard, UsernameCard, UsernameForm } from './views'
 
@@ -14,11 +15,14 @@ export const accountRoutes = new Hono<AppEnv>()
 
 const USERNAME_CHANGED = defineNotice('username_changed', 'Your username is changed.')
 
-accountRoutes.get('/account', signedIn, (c) => {
+// One statement: the session read brings the user and the newest activity along.
+accountRoutes.get('/account', signedInWith(newestWithSession), (c) => {
   const { username, email, memberSince, emailVerified } = c.var.auth
   const remind = c.var.config.emailVerification !== 'off' && !emailVerified
   // Every feature's links, in the order of the feature list.
-  const links = c.var.features.flatMap((feature) => feature.accountLinks ?? [])
+  const links = c.var.features
+    .flatMap((feature) => feature.accountLinks ?? [])
+    .filter((link) => !link.forAdmins || c.var.auth.admin)
   return c.render(
     <AccountCard
       username={username}
@@ -27,6 +31,7 @@ accountRoutes.get('/account', signedIn, (c) => {
       links={links}
       flash={takeFlash(c)}
       notice={remind ? <VerifyReminder /> : undefined}
+      activity={<RecentActivity events={c.var.rides} />}
     />,
     { title: 'Your account' },
   )

@@ -20,6 +20,8 @@ export function AccountCard(props: {
   flash?: Flash
   /** Shown while the address is unconfirmed (the verification reminder and its resend button). */
   notice?: Child
+  /** The newest security events (features/activity). */
+  activity?: Child
 }) {
   return (
     <Card id="account" title="Your account">
@@ -42,6 +44,7 @@ export function AccountCard(props: {
           </li>
         ))}
       </ul>
+      {props.activity}
       <p class="switch">
         <HxLink href="/welcome">Back to the welcome page</HxLink>
       </p>

@@ -1,5 +1,6 @@
 import { desc, eq, lt } from 'drizzle-orm'
 import { deleteInBatches, type Database, type Transaction } from '../../core/db/client'
+import type { SessionRider } from '../../core/db/sessions'
 import type { SecurityEvent } from '../../core/feature'
 import { securityEvents as t } from './schema'
 
@@ -8,7 +9,38 @@ export const KEEP_DAYS = 90
 /** How many events the activity lists show, newest first. */
 export const SHOWN = 30
 
+/** How many of them the account page shows inline (issue 21: the last 30), linking the page. */
+export const ON_ACCOUNT = SHOWN
+
 export type ActivityRow = typeof t.$inferSelect
+
+const eventFields = {
+  id: t.id,
+  userId: t.userId,
+  at: t.at,
+  kind: t.kind,
+  outcome: t.outcome,
+  method: t.method,
+  reason: t.reason,
+  place: t.place,
+  browser: t.browser,
+}
+
+/**
+ * The user's newest events, read in the page's session read's own statement (the session row,
+ * found by its primary key, left-joined to the user's events by the (user, at) index in order), so
+ * the page stays at one statement (issue 21's budget for signed-in pages): the account page's few
+ * (`ON_ACCOUNT`) and the activity page's `SHOWN`.
+ */
+export const newestWithSession: SessionRider<ActivityRow> = {
+  table: t,
+  userId: t.userId,
+  fields: eventFields,
+  orderBy: [desc(t.at), desc(t.id)],
+  limit: ON_ACCOUNT,
+}
+
+export const shownWithSession: SessionRider<ActivityRow> = { ...newestWithSession, limit: SHOWN }
 
 /** Keeps one audited event; called after the answer (core/http/audit.ts). */
 export async function insertEvent(db: Database, event: SecurityEvent) {

@@ -20,6 +20,8 @@ const SUCCESS: Record<string, string> = {
   two_factor_disable: 'Authenticator app removed',
   recovery_codes: 'New recovery codes made',
   signin_code: 'Sign-in code sent by email',
+  passkey_add: 'Passkey added',
+  passkey_remove: 'Passkey removed',
   admin_lock: 'Locked by support',
   admin_unlock: 'Unlocked by support',
   admin_sign_out: 'Signed out everywhere by support',
@@ -55,6 +57,10 @@ export function describeEvent(e: ActivityRow): string {
   if (e.kind === 'email_change') {
     if (e.outcome !== 'success') return 'Email change refused: wrong password'
     return e.reason === 'confirmed' ? 'Email address changed' : 'Email change asked for'
+  }
+  if (e.kind === 'passkey_counter') {
+    // WebAuthn 6.1.1: a signature counter that did not move on may mean a cloned authenticator.
+    return 'A passkey signed in with an unexpected use count: check your passkeys'
   }
   // An admin's own line when the console's re-authentication failed (features/admin).
   if (e.kind.startsWith('admin_') && e.reason === 'reauth') {

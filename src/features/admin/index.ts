@@ -14,4 +14,5 @@ import { adminRoutes } from './routes'
 export const admin: Feature = {
   name: 'admin',
   routes: adminRoutes as unknown as Hono<AppEnv>,
+  accountLinks: [{ href: '/admin', label: 'Admin console', forAdmins: true }],
 }

@@ -51,7 +51,8 @@ export interface UserDetail {
   lockedAt: Date | null
   lockedUntil: Date | null
   lockReason: string | null
-  factors: { label: string; count: number }[]
+  /** Each feature's factors; `removable` when "remove the second factors" removes them. */
+  factors: { label: string; count: number; removable: boolean }[]
   sessions: { userAgent: string; location: string; createdAt: Date; lastSeenAt: Date }[]
 }
 
@@ -62,7 +63,7 @@ export interface UserDetail {
 export async function findUserDetail(
   db: Database,
   userId: number,
-  factorCounts: readonly { label: string; count: SQL<number> }[],
+  factorCounts: readonly { label: string; count: SQL<number>; removable: boolean }[],
   now: Date,
   absoluteSeconds: number,
 ): Promise<UserDetail | undefined> {
@@ -103,7 +104,11 @@ export async function findUserDetail(
   if (!first) return undefined
   return {
     ...first,
-    factors: factorCounts.map((f, i) => ({ label: f.label, count: Number(first[`f${i}`]) })),
+    factors: factorCounts.map((f, i) => ({
+      label: f.label,
+      count: Number(first[`f${i}`]),
+      removable: f.removable,
+    })),
     sessions: rows.flatMap((r) =>
       r.createdAt && r.lastSeenAt
         ? [
@@ -119,14 +124,30 @@ export async function findUserDetail(
   }
 }
 
-/** What an action needs of its target: one statement. */
-export async function findTarget(db: Database, userId: number) {
+/**
+ * What an action needs of its target, in one statement: whether it is an admin, whether it is
+ * locked now, whether its address is confirmed and how many second factors it keeps (the sum of
+ * every feature's counts), so an action that has nothing to do is refused before it runs.
+ */
+export async function findTarget(
+  db: Database,
+  userId: number,
+  factorCounts: readonly { count: SQL<number> }[],
+) {
+  const factors = factorCounts.length
+    ? sql<number>`(${sql.join(
+        factorCounts.map((f) => f.count),
+        sql` + `,
+      )})`.mapWith(Number)
+    : sql<number>`0`.mapWith(Number)
   const [row] = await db
     .select({
       id: users.id,
       email: users.email,
       emailVerifiedAt: users.emailVerifiedAt,
       admin: sql<boolean>`${users.role} = 'admin'`.mapWith((v) => Number(v) === 1),
+      locked: lockedNow,
+      factors,
     })
     .from(users)
     .where(eq(users.id, userId))

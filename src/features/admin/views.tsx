@@ -111,9 +111,21 @@ export function UserCard(props: {
   const u = props.user
   const common = { user: u, twoFactor: props.twoFactor, error: props.error }
   const lockError = props.error?.action === 'lock' ? props.error : undefined
+  const hasFactors = u.factors.some((f) => f.removable && f.count > 0)
+  const shown = u.admin
+    ? []
+    : [
+        u.locked ? 'unlock' : 'lock',
+        'sign-out',
+        ...(u.emailVerifiedAt ? [] : ['resend-verification']),
+        ...(hasFactors ? ['remove-factors'] : []),
+      ]
+  // A refusal of an action whose form is not on the page (nothing to do, an admin's account).
+  const orphan = props.error && !shown.includes(props.error.action) ? props.error : undefined
   return (
     <Card id="admin-user" title={`User ${u.id}`}>
       <FlashAlert flash={props.flash} />
+      {orphan && <Alert kind="error">{orphan.message}</Alert>}
       <dl class="account-facts">
         <dt>Username</dt>
         <dd>{u.username}</dd>
@@ -203,7 +215,7 @@ export function UserCard(props: {
               label="Send the confirmation link again"
             />
           )}
-          {u.factors.some((f) => f.count > 0) && (
+          {hasFactors && (
             <ActionForm {...common} action="remove-factors" label="Remove the second factors" />
           )}
         </>

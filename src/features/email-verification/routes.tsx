@@ -6,6 +6,7 @@ import type { AppEnv } from '../../core/env'
 import { emailField } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
+import { nextFrom, safeNext, withNext } from '../../core/http/next'
 import { forgetLinkToken, landLink, linkPageHeaders, linkToken } from '../../core/http/link-token'
 import { afterResponse, deliver, linkOrigin, mailAllowed } from '../../core/mail/deliver'
 import { withSession } from '../../core/sessions/cookie'
@@ -13,7 +14,7 @@ import { ResendForm } from '../../core/signin/unverified'
 import { issueSecret, peekSecret, spendSecret } from '../../core/security/secrets'
 import { defineNotice, setFlash } from '../../core/ui/flash'
 import { invalidLink as invalid } from '../../core/ui/link-invalid'
-import { navigate, render } from '../../core/ui/render'
+import { leave, navigate, render } from '../../core/ui/render'
 import { verifyEmailMail } from './mail'
 import { VERIFY } from './secret'
 import { VerifyCard, VerifySentCard } from './views'
@@ -30,22 +31,27 @@ const invalidLink = (c: Context) => invalid(c, VERIFY_COOKIE, <ResendForm />)
 
 /**
  * Issues a verification link for the user's current address and mails it, within the mail limits.
- * Called after the response (signup, resend).
+ * Called after the response (signup, resend). `next` (a checked path) rides in the link, so the
+ * person who confirms the address ends up where their sign-in was going.
  */
-export async function sendVerification(c: Context<AppEnv>, user: { id: number; email: string }) {
+export async function sendVerification(
+  c: Context<AppEnv>,
+  user: { id: number; email: string },
+  next?: string,
+) {
   if (!(await mailAllowed(c, 'verify', user.email))) return
   const token = await issueSecret(c.var.db, VERIFY, { userId: user.id, newEmail: user.email })
-  const link = `${linkOrigin(c)}/verify/${token}`
+  const link = withNext(`${linkOrigin(c)}/verify/${token}`, next)
   await deliver(c, 'verify', verifyEmailMail(c.var.config.appName, user.email, link))
 }
 
 // Before the link route, which would take `sent` for a token.
 emailVerificationRoutes.get('/verify/sent', (c) =>
-  render(c, 'Check your inbox', <VerifySentCard />),
+  render(c, 'Check your inbox', <VerifySentCard next={safeNext(c.req.query('next'))} />),
 )
 
 emailVerificationRoutes.get('/verify/:token{[^/]+}', (c) =>
-  landLink(c, VERIFY, VERIFY_COOKIE, '/verify'),
+  landLink(c, VERIFY, VERIFY_COOKIE, withNext('/verify', safeNext(c.req.query('next')))),
 )
 
 /** The holder of the verify token in the cookie, when the link still names the account's address. */
@@ -58,7 +64,8 @@ emailVerificationRoutes.get('/verify', async (c) => {
   linkPageHeaders(c)
   const holder = await verifyHolder(c)
   if (!holder) return invalidLink(c)
-  return render(c, 'Confirm your address', <VerifyCard email={holder.email} />)
+  const next = safeNext(c.req.query('next'))
+  return render(c, 'Confirm your address', <VerifyCard email={holder.email} next={next} />)
 })
 
 emailVerificationRoutes.post('/verify', withSession, async (c) => {
@@ -71,29 +78,32 @@ emailVerificationRoutes.post('/verify', withSession, async (c) => {
   if (!marked) return invalidLink(c)
   forgetLinkToken(c, VERIFY_COOKIE)
   await audit(c, 'email_verify', 'success', { userId: holder.userId })
-  if (c.var.auth?.userId === holder.userId) return navigate(c, '/welcome')
+  const next = await nextFrom(c)
+  if (c.var.auth?.userId === holder.userId) return next ? leave(c, next) : navigate(c, '/welcome')
   setFlash(c, VERIFIED)
-  return navigate(c, '/')
+  return navigate(c, withNext('/', next))
 })
 
 // Any answer is the same "check your inbox": an unusable address included.
 const resendForm = validForm(
   () => v.object({ email: v.fallback(emailField, '') }),
-  (c) => navigate(c, '/verify/sent'),
+  (c, _errors, raw) => navigate(c, withNext('/verify/sent', safeNext(raw.next))),
 )
 
 emailVerificationRoutes.post('/verify/resend', withSession, resendForm, async (c) => {
   const auth = c.var.auth
   const typed = c.req.valid('form').email
   const email = auth ? auth.email : typed
-  if (!email) return navigate(c, '/verify/sent')
+  const next = await nextFrom(c)
+  const sent = withNext('/verify/sent', next)
+  if (!email) return navigate(c, sent)
   // The same answer whether the address has an account, is confirmed already, or is unknown.
   if (c.var.config.emailVerification !== 'off' && !auth?.emailVerified) {
     afterResponse(c, 'verify', async () => {
       const user = auth ? { id: auth.userId, email } : await findUserByEmail(c.var.db, email)
       if (!user || ('emailVerifiedAt' in user && user.emailVerifiedAt)) return
-      await sendVerification(c, user)
+      await sendVerification(c, user, next)
     })
   }
-  return navigate(c, '/verify/sent')
+  return navigate(c, sent)
 })

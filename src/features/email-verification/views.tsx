@@ -1,22 +1,25 @@
 import { ResendForm } from '../../core/signin/unverified'
+import { withNext } from '../../core/http/next'
 import { Alert, Card, HxForm, HxLink } from '../../core/ui/components'
+import { NextField } from '../../core/ui/next-field'
 import { lifetimeInWords } from '../../core/security/secrets'
 import { VERIFY } from './secret'
 
-export function VerifyCard(props: { email: string }) {
+export function VerifyCard(props: { email: string; next?: string }) {
   return (
     <Card id="verify" title="Confirm your email address">
       <p>
         Confirm that <strong>{props.email}</strong> is your address.
       </p>
       <HxForm action="/verify" label="Confirm the address">
+        <NextField next={props.next} />
         <button type="submit">Confirm</button>
       </HxForm>
     </Card>
   )
 }
 
-export function VerifySentCard() {
+export function VerifySentCard(props: { next?: string }) {
   return (
     <Card id="verify-sent" title="Check your inbox">
       <Alert kind="success">
@@ -26,9 +29,9 @@ export function VerifySentCard() {
         The link works once and expires in {lifetimeInWords(VERIFY.lifetimeSeconds)}. Nothing
         arrived? Ask for another:
       </p>
-      <ResendForm />
+      <ResendForm next={props.next} />
       <p class="switch">
-        <HxLink href="/">Sign in</HxLink>
+        <HxLink href={withNext('/', props.next)}>Sign in</HxLink>
       </p>
     </Card>
   )

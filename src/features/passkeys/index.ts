@@ -1,7 +1,10 @@
+import { sql } from 'drizzle-orm'
+import { users } from '../../core/db/schema'
 import type { Feature } from '../../core/feature'
 import { deletePasskeys, passkeyWaysIn, purgeSpentCeremonies } from './queries'
 import { passkeyRoutes } from './routes'
 import { checkPasskeyFactor } from './sudo'
+import { passkeys as keys } from './schema'
 
 /**
  * Passkeys (WebAuthn): add, rename and remove them (`/account/passkeys`), sign in with one
@@ -18,4 +21,14 @@ export const passkeys: Feature = {
   waysIn: passkeyWaysIn,
   // A passkey stands in for the code in sudo mode's second factor (sudo.tsx).
   checkSecondFactor: checkPasskeyFactor,
+  // The admin console shows how many (issue 21). No `removeFactors`: a passkey is also a way in,
+  // which the owner removes themselves; the console's "remove second factors" leaves it.
+  factorCounts: [
+    {
+      label: 'Passkeys',
+      count: sql<number>`(select count(*) from ${keys} where ${keys.userId} = ${users.id})`.mapWith(
+        Number,
+      ),
+    },
+  ],
 }

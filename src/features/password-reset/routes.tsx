@@ -7,6 +7,7 @@ import type { AppEnv } from '../../core/env'
 import { emailField, newPasswordField, text } from '../../core/forms/fields'
 import { fieldProblem, keptValues, validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
+import { nextFrom, safeNext, withNext } from '../../core/http/next'
 import { forgetLinkToken, landLink, linkPageHeaders, linkToken } from '../../core/http/link-token'
 import { afterResponse, deliver, linkOrigin, mailAllowedFor } from '../../core/mail/deliver'
 import { breachedPasswordMessage } from '../../core/passwords/breached'
@@ -41,19 +42,25 @@ const invalidLink = (c: Context) =>
 
 // ---- Forgot password ------------------------------------------------------------------------------
 
-passwordResetRoutes.get('/forgot', (c) => render(c, 'Forgot password', <ForgotCard />))
+// `next` (where a sign-in was going) rides through the whole reset: the forms, the mailed link and
+// the sign-in page it ends on, so the person lands where they were going once signed in.
+passwordResetRoutes.get('/forgot', (c) =>
+  render(c, 'Forgot password', <ForgotCard next={safeNext(c.req.query('next'))} />),
+)
 
 // Only the shape of what was typed decides this answer, never the database.
 const forgotForm = validForm(
   () => v.object({ email: emailField }),
   (c, errors, raw) => {
     const email = keptValues(raw, ['email']).email
-    return render(c, 'Forgot password', <ForgotCard email={email} error={errors.email} />, 422)
+    const card = <ForgotCard email={email} error={errors.email} next={safeNext(raw.next)} />
+    return render(c, 'Forgot password', card, 422)
   },
 )
 
 passwordResetRoutes.post('/forgot', forgotForm, async (c) => {
   const { email } = c.req.valid('form')
+  const next = await nextFrom(c)
   // ASVS 6.3.8: the same answer, status and timing for every address. Throttling, lookup, token and
   // sending all happen after the response.
   afterResponse(c, 'reset', async () => {
@@ -67,21 +74,33 @@ passwordResetRoutes.post('/forgot', forgotForm, async (c) => {
     )
     if (!allowed || !user) return
     const token = await issueSecret(db, resetSecret(config), { userId: user.id })
-    const link = `${linkOrigin(c)}/reset/${token}`
+    const link = withNext(`${linkOrigin(c)}/reset/${token}`, next)
     const minutes = config.resetTokenMinutes
     await deliver(c, 'reset', passwordResetMail(config.appName, user.email, link, minutes))
   })
-  return navigate(c, '/forgot/sent')
+  return navigate(c, withNext('/forgot/sent', next))
 })
 
 passwordResetRoutes.get('/forgot/sent', (c) =>
-  render(c, 'Check your inbox', <ForgotSentCard minutes={c.var.config.resetTokenMinutes} />),
+  render(
+    c,
+    'Check your inbox',
+    <ForgotSentCard
+      minutes={c.var.config.resetTokenMinutes}
+      next={safeNext(c.req.query('next'))}
+    />,
+  ),
 )
 
 // ---- Reset ----------------------------------------------------------------------------------------
 
 passwordResetRoutes.get('/reset/:token{[^/]+}', (c) =>
-  landLink(c, resetSecret(c.var.config), RESET_COOKIE, '/reset'),
+  landLink(
+    c,
+    resetSecret(c.var.config),
+    RESET_COOKIE,
+    withNext('/reset', safeNext(c.req.query('next'))),
+  ),
 )
 
 passwordResetRoutes.get('/reset', async (c) => {
@@ -90,20 +109,23 @@ passwordResetRoutes.get('/reset', async (c) => {
   const holder = await peekSecret(db, resetSecret(config), linkToken(c, RESET_COOKIE))
   if (!holder) return invalidLink(c)
   const min = config.passwordMinLength
-  return render(c, 'New password', <ResetCard email={holder.email} passwordMinLength={min} />)
+  const next = safeNext(c.req.query('next'))
+  const card = <ResetCard email={holder.email} passwordMinLength={min} next={next} />
+  return render(c, 'New password', card)
 })
 
 // The password's rules need the account's own words, known once the token is read: the field is
 // checked by the same schema in the handler.
 const resetForm = validForm(
   () => v.object({ password: text }),
-  (c) => navigate(c, '/reset'),
+  (c, _errors, raw) => navigate(c, withNext('/reset', safeNext(raw.next))),
 )
 
 passwordResetRoutes.post('/reset', resetForm, async (c) => {
   linkPageHeaders(c)
   const { config, db } = c.var
   const { password } = c.req.valid('form')
+  const next = await nextFrom(c)
   const token = linkToken(c, RESET_COOKIE)
   // The breached-password range check runs beside the token read (ASVS 6.2.12).
   const [holder, breached] = await Promise.all([
@@ -116,7 +138,9 @@ passwordResetRoutes.post('/reset', resetForm, async (c) => {
   const problem = fieldProblem(rule, password) ?? breached
   if (problem) {
     const min = config.passwordMinLength
-    const card = <ResetCard email={holder.email} error={problem} passwordMinLength={min} />
+    const card = (
+      <ResetCard email={holder.email} error={problem} passwordMinLength={min} next={next} />
+    )
     return render(c, 'New password', card, 422)
   }
   const passwordHash = hashPassword(password, config.bcryptCost)
@@ -147,5 +171,5 @@ passwordResetRoutes.post('/reset', resetForm, async (c) => {
       passwordChangedMail(config.appName, holder.email, linkOrigin(c)),
     ),
   )
-  return navigate(c, '/')
+  return navigate(c, withNext('/', next))
 })

@@ -1,6 +1,8 @@
+import { withNext } from '../../core/http/next'
 import { Alert, Card, EmailField, HxForm, HxLink, NewPasswordField } from '../../core/ui/components'
+import { NextField } from '../../core/ui/next-field'
 
-export function ForgotCard(props: { email?: string; error?: string }) {
+export function ForgotCard(props: { email?: string; error?: string; next?: string }) {
   return (
     <Card id="forgot" title="Forgot your password?">
       <p>
@@ -8,16 +10,17 @@ export function ForgotCard(props: { email?: string; error?: string }) {
       </p>
       <HxForm action="/forgot" label="Send a reset link">
         <EmailField value={props.email} error={props.error} autocomplete="username" />
+        <NextField next={props.next} />
         <button type="submit">Send the link</button>
       </HxForm>
       <p class="switch">
-        Remembered it? <HxLink href="/">Sign in</HxLink>
+        Remembered it? <HxLink href={withNext('/', props.next)}>Sign in</HxLink>
       </p>
     </Card>
   )
 }
 
-export function ForgotSentCard(props: { minutes: number }) {
+export function ForgotSentCard(props: { minutes: number; next?: string }) {
   return (
     <Card id="forgot-sent" title="Check your inbox">
       <Alert kind="success">
@@ -25,14 +28,19 @@ export function ForgotSentCard(props: { minutes: number }) {
       </Alert>
       <p>The link works once and expires in {props.minutes} minutes.</p>
       <p class="switch">
-        Nothing arrived? <HxLink href="/forgot">Ask again</HxLink> ·{' '}
-        <HxLink href="/">Sign in</HxLink>
+        Nothing arrived? <HxLink href={withNext('/forgot', props.next)}>Ask again</HxLink> ·{' '}
+        <HxLink href={withNext('/', props.next)}>Sign in</HxLink>
       </p>
     </Card>
   )
 }
 
-export function ResetCard(props: { email: string; error?: string; passwordMinLength: number }) {
+export function ResetCard(props: {
+  email: string
+  error?: string
+  passwordMinLength: number
+  next?: string
+}) {
   return (
     <Card id="reset" title="Choose a new password">
       <HxForm action="/reset" label="Choose a new password">
@@ -44,6 +52,7 @@ export function ResetCard(props: { email: string; error?: string; passwordMinLen
           minLength={props.passwordMinLength}
           autofocus
         />
+        <NextField next={props.next} />
         <button type="submit">Set the password</button>
       </HxForm>
     </Card>

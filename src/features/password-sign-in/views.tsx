@@ -52,7 +52,7 @@ export function SignInCard(props: {
       <div data-passkey-load="/login/passkey"></div>
       <p class="switch">
         <HxLink href={withNext('/signin/code', props.next)}>Email me a sign-in code</HxLink> ·{' '}
-        <HxLink href="/forgot">Forgot your password?</HxLink>
+        <HxLink href={withNext('/forgot', props.next)}>Forgot your password?</HxLink>
       </p>
       <p class="switch">
         New here? <HxLink href={withNext('/signup', props.next)}>Create an account</HxLink>

@@ -115,13 +115,13 @@ signupRoutes.post('/signup', validSignup, async (c) => {
       const mail = signupTakenMail(config.appName, values.email, linkOrigin(c))
       await deliver(c, 'signup_taken', mail)
     })
-    return navigate(c, '/verify/sent')
+    return navigate(c, withNext('/verify/sent', next))
   }
   await audit(c, 'signup', 'success', { userId })
   if (config.emailVerification !== 'off') {
-    afterResponse(c, 'verify', () => sendVerification(c, { id: userId, email: values.email }))
+    afterResponse(c, 'verify', () => sendVerification(c, { id: userId, email: values.email }, next))
   }
-  if (required) return navigate(c, '/verify/sent')
+  if (required) return navigate(c, withNext('/verify/sent', next))
   setFlash(c, CREATED, values.email)
   // On to sign in, still carrying where the person was going.
   return navigate(c, withNext('/', next))
