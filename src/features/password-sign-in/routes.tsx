@@ -70,7 +70,12 @@ passwordSignInRoutes.post('/login', validSignIn, async (c) => {
     render(
       c,
       'Sign in',
-      <SignInCard email={values.email} failure={failure} next={next} providers={providerLinks(c)} />,
+      <SignInCard
+        email={values.email}
+        failure={failure}
+        next={next}
+        providers={providerLinks(c)}
+      />,
       status,
     )
 

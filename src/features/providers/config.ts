@@ -39,9 +39,10 @@ function base(name: string, raw: string, config: Config): { url: URL; insecure: 
   // RFC 9700 2.6 / OAuth 2.1: every provider endpoint over TLS. http is allowed only for a local
   // provider on loopback and never in production (oauth4webapi's allowInsecureRequests).
   const insecure = url.protocol === 'http:'
-  if (
-    !(url.protocol === 'https:' || (insecure && !config.production && isLoopback(url.hostname)))
-  ) {
+  if (!(
+    url.protocol === 'https:' ||
+    (insecure && !config.production && isLoopback(url.hostname))
+  )) {
     throw new ConfigError(`${name} must be an https URL (http only on loopback outside production)`)
   }
   if (url.search || url.hash) throw new ConfigError(`${name} must have no query or fragment`)
@@ -66,21 +67,49 @@ export function providerSettings(env: Bindings, config: Config): ProviderSetting
     const given = env.GITHUB_URL?.trim()
     const { url, insecure } = base('GITHUB_URL', given || 'https://github.com', config)
     // GitHub Enterprise Server serves its REST API under /api/v3 of its own host.
-    const api = given ? new URL(`${url.href.replace(/\/+$/, '')}/api/v3`) : new URL('https://api.github.com')
-    providers.push({ id: 'github', label: 'GitHub', kind: 'github', base: url, api, insecure, clientId: github[0], clientSecret: github[1] })
+    const api = given
+      ? new URL(`${url.href.replace(/\/+$/, '')}/api/v3`)
+      : new URL('https://api.github.com')
+    providers.push({
+      id: 'github',
+      label: 'GitHub',
+      kind: 'github',
+      base: url,
+      api,
+      insecure,
+      clientId: github[0],
+      clientSecret: github[1],
+    })
   }
   const google = pair(env, 'GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET')
   if (google) {
     const url = new URL('https://accounts.google.com')
-    providers.push({ id: 'google', label: 'Google', kind: 'oidc', base: url, insecure: false, clientId: google[0], clientSecret: google[1] })
+    providers.push({
+      id: 'google',
+      label: 'Google',
+      kind: 'oidc',
+      base: url,
+      insecure: false,
+      clientId: google[0],
+      clientSecret: google[1],
+    })
   }
   const issuer = env.OIDC_ISSUER?.trim()
   const oidc = pair(env, 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET')
-  if (!!issuer !== !!oidc) throw new ConfigError('set OIDC_ISSUER with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET')
+  if (!!issuer !== !!oidc)
+    throw new ConfigError('set OIDC_ISSUER with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET')
   if (issuer && oidc) {
     const { url, insecure } = base('OIDC_ISSUER', issuer, config)
     const label = (env.OIDC_NAME ?? '').trim().slice(0, 40) || 'OpenID Connect'
-    providers.push({ id: 'oidc', label, kind: 'oidc', base: url, insecure, clientId: oidc[0], clientSecret: oidc[1] })
+    providers.push({
+      id: 'oidc',
+      label,
+      kind: 'oidc',
+      base: url,
+      insecure,
+      clientId: oidc[0],
+      clientSecret: oidc[1],
+    })
   }
   const raw = env.PROVIDER_TIMEOUT_MS
   const timeoutMs = raw === undefined || raw === '' ? 5000 : Number(raw)

@@ -67,9 +67,7 @@ export async function createProviderAccount(
       })
       .$returningId()
     const userId = Number(created!.id)
-    await tx
-      .insert(oauthAccounts)
-      .values({ ...identity, userId, createdAt: now, lastUsedAt: now })
+    await tx.insert(oauthAccounts).values({ ...identity, userId, createdAt: now, lastUsedAt: now })
     return userId
   })
 }

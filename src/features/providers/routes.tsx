@@ -35,12 +35,7 @@ import {
   touchAccount,
 } from './queries'
 import { forgetState, heldState, sealState, sentState, type HeldState } from './state'
-import {
-  ConnectedCard,
-  EmailTakenCard,
-  ProviderFailureCard,
-  type Refusal,
-} from './views'
+import { ConnectedCard, EmailTakenCard, ProviderFailureCard, type Refusal } from './views'
 
 export const providerRoutes = new Hono<AppEnv>()
 
@@ -151,7 +146,11 @@ providerRoutes.get('/login/provider/:id', (c) => {
   if (!provider) return c.notFound()
   // Also while signed in: signing in again is how an account without a password confirms a
   // sensitive change (core/signin/reauth.ts); the door then ends the older session.
-  return goToProvider(c, provider, { provider: provider.id, mode: 'in', next: safeNext(c.req.query('next')) })
+  return goToProvider(c, provider, {
+    provider: provider.id,
+    mode: 'in',
+    next: safeNext(c.req.query('next')),
+  })
 })
 
 // The second half of a connect: the POST that re-authenticated sealed the state; this same-origin
@@ -215,7 +214,8 @@ async function signInWith(
   // Only an address the provider verified may name a new account: an unverified one would let
   // anyone pre-register someone else's address with their own identity attached (pre-account
   // hijacking), which a later password reset by the real owner would not remove.
-  const parsed = identity.emailVerified && identity.email ? v.safeParse(emailField, identity.email) : undefined
+  const parsed =
+    identity.emailVerified && identity.email ? v.safeParse(emailField, identity.email) : undefined
   const email = parsed?.success ? parsed.output : ''
   const typed = identity.email ? normaliseEmail(identity.email) : ''
   // Round trip 1: the identity's account, and whether the address is in use, together.
@@ -312,7 +312,11 @@ async function finishConnect(
   await audit(c, 'provider_connect', 'success', { userId: auth.userId, method: provider.id })
   const origin = linkOrigin(c)
   afterResponse(c, 'provider_connected', () =>
-    deliver(c, 'provider_connected', connectedMail(config.appName, auth.email, provider.label, origin)),
+    deliver(
+      c,
+      'provider_connected',
+      connectedMail(config.appName, auth.email, provider.label, origin),
+    ),
   )
   setFlash(c, CONNECTED)
   return navigate(c, '/account/connected')
@@ -400,7 +404,10 @@ providerRoutes.post('/account/connected/:id/disconnect', signedIn, sudoForm, asy
   if (!row) return navigate(c, '/account/connected')
   const sudo = await reauthenticate(c, auth, c.req.valid('form').password)
   if (!sudo.ok) {
-    await audit(c, 'provider_disconnect', sudo.outcome, { userId: auth.userId, method: row.provider })
+    await audit(c, 'provider_disconnect', sudo.outcome, {
+      userId: auth.userId,
+      method: row.provider,
+    })
     return connectedPage(c, { form, message: sudo.message, field: sudo.field }, sudo.status)
   }
   const change = { userId: auth.userId, generation: auth.generation, keepIdHash: auth.idHash }
@@ -410,7 +417,8 @@ providerRoutes.post('/account/connected/:id/disconnect', signedIn, sudoForm, asy
     succeeded(db, sudo.rules),
   ])
   if (removed === 'last') {
-    const message = 'This is your only way to sign in: add a passkey, or set a password with "Forgot your password?", first.'
+    const message =
+      'This is your only way to sign in: add a passkey, or set a password with "Forgot your password?", first.'
     return connectedPage(c, { form, message }, 409)
   }
   if (removed) {
@@ -420,7 +428,11 @@ providerRoutes.post('/account/connected/:id/disconnect', signedIn, sudoForm, asy
     await audit(c, 'provider_disconnect', 'success', { userId: auth.userId, method: row.provider })
     const origin = linkOrigin(c)
     afterResponse(c, 'provider_disconnected', () =>
-      deliver(c, 'provider_disconnected', disconnectedMail(config.appName, auth.email, label, origin)),
+      deliver(
+        c,
+        'provider_disconnected',
+        disconnectedMail(config.appName, auth.email, label, origin),
+      ),
     )
     setFlash(c, DISCONNECTED)
   }

@@ -47,8 +47,7 @@ export async function heldState<E extends AppEnv>(
   const sealed = getCookie(c, name, options.prefix)
   if (!sealed || sealed.length > 2048) return undefined
   const opened = (await decrypt(c.var.config.sessionSecret, sealed).catch(() => undefined)) as
-    | (HeldState & { p?: string })
-    | undefined
+    (HeldState & { p?: string }) | undefined
   if (!opened || opened.p !== PURPOSE || opened.provider !== provider) return undefined
   const age = now - Number(opened.issuedAt)
   if (!(age >= -1000 && age < LIFETIME_MS)) return undefined

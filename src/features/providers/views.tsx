@@ -202,7 +202,10 @@ function ConnectedItem(props: {
       </p>
       <details open={refusal ? true : undefined}>
         <summary>Disconnect</summary>
-        <HxForm action={`/account/connected/${row.id}/disconnect`} label={`Disconnect ${props.label}`}>
+        <HxForm
+          action={`/account/connected/${row.id}/disconnect`}
+          label={`Disconnect ${props.label}`}
+        >
           {refusal && <Alert kind="error">{refusal.message}</Alert>}
           <SudoFields
             prefix={`${form}-`}
