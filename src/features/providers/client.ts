@@ -235,9 +235,13 @@ export function failureReason(err: unknown, step: string): string {
       if (claim) return `id_token_${claim}`
       if (e.code === oauth.RESPONSE_IS_NOT_CONFORM) return `${step}_status`
     }
-    if (e instanceof TypeError && /fetch|network|connect/i.test(e.message)) {
-      return `${step}_unreachable`
-    }
   }
-  return `${step}_invalid`
+  // What oauth4webapi did not raise itself is the transport's (refused, reset, DNS): workerd's fetch
+  // rejects with plain errors whose messages vary.
+  const ours =
+    err instanceof oauth.OperationProcessingError ||
+    err instanceof oauth.UnsupportedOperationError ||
+    err instanceof oauth.WWWAuthenticateChallengeError ||
+    (err instanceof TypeError && 'code' in err)
+  return ours ? `${step}_invalid` : `${step}_unreachable`
 }
