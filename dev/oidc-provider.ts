@@ -35,8 +35,8 @@ export const DEV_OIDC_NAME = 'Dev OIDC'
 export interface DevOidcOptions {
   /** 0 (default) picks a free port. Binds 127.0.0.1 only. */
   port?: number
-  /** The Worker's callback URLs (exact matches, RFC 9700 2.1). */
-  redirectUris: string[]
+  /** The Worker's callback URLs (exact matches, RFC 9700 2.1); or later, `setRedirectUris`. */
+  redirectUris?: string[]
   /** Default: a fresh random secret. */
   clientSecret?: string
   /** People beyond DEV_PEOPLE. */
@@ -53,8 +53,8 @@ export interface DevOidc {
   issuer: string
   clientId: string
   clientSecret: string
-  /** Adds a person the sign-in page offers from now on (tests). */
-  addPerson(person: DevPerson): void
+  /** Sets the callback URLs; only before the first request (the client is built then). */
+  setRedirectUris(uris: string[]): void
   stop(): Promise<void>
 }
 
@@ -97,72 +97,77 @@ export async function startDevOidc(options: DevOidcOptions): Promise<DevOidc> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'dev', alg: 'RS256', use: 'sig' }
 
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: DEV_OIDC_CLIENT_ID,
-        client_secret: clientSecret,
-        redirect_uris: options.redirectUris,
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
+  let redirectUris = [...(options.redirectUris ?? [])]
+  const build = () =>
+    new Provider(issuer, {
+      clients: [
+        {
+          client_id: DEV_OIDC_CLIENT_ID,
+          client_secret: clientSecret,
+          redirect_uris: redirectUris,
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+      ],
+      jwks: { keys: [jwk as never] },
+      cookies: { keys: [randomBytes(32).toString('base64url')] },
+      pkce: { required: () => true },
+      features: { devInteractions: { enabled: false } },
+      claims: {
+        openid: ['sub'],
+        email: ['email', 'email_verified'],
+        profile: ['name', 'preferred_username'],
       },
-    ],
-    jwks: { keys: [jwk as never] },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
-    pkce: { required: () => true },
-    features: { devInteractions: { enabled: false } },
-    claims: {
-      openid: ['sub'],
-      email: ['email', 'email_verified'],
-      profile: ['name', 'preferred_username'],
-    },
-    async findAccount(_ctx: unknown, id: string) {
-      const person = people.get(id)
-      if (!person) return undefined
-      return {
-        accountId: id,
-        claims: () => ({
-          sub: id,
-          email: person.email,
-          email_verified: person.emailVerified,
-          name: person.name,
-          preferred_username: id,
-        }),
-      }
-    },
-    // Consent is granted at once: this provider only ever serves the one local client.
-    async loadExistingGrant(ctx: KoaContextWithOIDC) {
-      const accountId = ctx.oidc.session?.accountId
-      if (!accountId || !ctx.oidc.client) return undefined
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId })
-      grant.addOIDCScope('openid email profile')
-      await grant.save()
-      return grant
-    },
-    interactions: {
-      url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}`,
-    },
-    ttl: {
-      Interaction: 600,
-      Session: 600,
-      Grant: 600,
-      AuthorizationCode: 60,
-      AccessToken: 300,
-      IdToken: 300,
-    },
-  })
-  // Prompt-less re-authentication is not wanted here: every round trip shows the page.
-  const oidc = provider.callback()
+      async findAccount(_ctx: unknown, id: string) {
+        const person = people.get(id)
+        if (!person) return undefined
+        return {
+          accountId: id,
+          claims: () => ({
+            sub: id,
+            email: person.email,
+            email_verified: person.emailVerified,
+            name: person.name,
+            preferred_username: id,
+          }),
+        }
+      },
+      // Consent is granted at once: this provider only ever serves the one local client.
+      async loadExistingGrant(ctx: KoaContextWithOIDC) {
+        const accountId = ctx.oidc.session?.accountId
+        if (!accountId || !ctx.oidc.client) return undefined
+        const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId })
+        grant.addOIDCScope('openid email profile')
+        await grant.save()
+        return grant
+      },
+      interactions: {
+        url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}`,
+      },
+      ttl: {
+        Interaction: 600,
+        Session: 600,
+        Grant: 600,
+        AuthorizationCode: 60,
+        AccessToken: 300,
+        IdToken: 300,
+      },
+    })
+  // Built on the first request, so the redirect URIs can be set once the Worker's port is known.
+  let provider: Provider | undefined
+  let oidc: ReturnType<Provider['callback']> | undefined
 
   handler = (req, res) => {
+    provider ??= build()
+    oidc ??= provider.callback()
     const match = /^\/interaction\/([\w-]+)(\/login)?$/.exec(
       new URL(req.url ?? '/', issuer).pathname,
     )
-    if (!match) return oidc(req, res)
+    if (!match) return oidc!(req, res)
     void (async () => {
       try {
-        const details = await provider.interactionDetails(req, res)
+        const details = await provider!.interactionDetails(req, res)
         if (req.method === 'POST' && match[2]) {
           const body = await formBody(req)
           const id = body.get('person') ?? ''
@@ -171,7 +176,7 @@ export async function startDevOidc(options: DevOidcOptions): Promise<DevOidc> {
             people.set(id, { id, name, email, emailVerified: verified === '1' })
           }
           if (!people.has(id)) return page(res, 400, '<p>Choose one of the people.</p>')
-          await provider.interactionFinished(
+          await provider!.interactionFinished(
             req,
             res,
             { login: { accountId: id } },
@@ -203,7 +208,10 @@ export async function startDevOidc(options: DevOidcOptions): Promise<DevOidc> {
     issuer,
     clientId: DEV_OIDC_CLIENT_ID,
     clientSecret,
-    addPerson: (person) => void people.set(person.id, person),
+    setRedirectUris: (uris) => {
+      if (provider) throw new Error('the dev OIDC provider has already started serving')
+      redirectUris = [...uris]
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
