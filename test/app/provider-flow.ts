@@ -1,12 +1,38 @@
-import { env } from 'cloudflare:test'
-import { expect } from 'vitest'
-import { cookieFrom, get, ORIGIN, type Sent } from './helpers'
+import { expect, inject } from 'vitest'
+import { callApp, cookieFrom, ORIGIN, type Sent } from './helpers'
 
 // Drives a provider's side of a sign-in from the tests, as a browser would: the Worker's start
 // answer sends it to the provider, the provider's pages are answered, and the provider's redirect
 // back gives the callback path to hand to the Worker.
 
 export const STATE_COOKIE = '__Host-oauth'
+
+/**
+ * The providers' configuration: the local OpenID provider and the GitHub stand-in
+ * (providers-setup.ts). Only these tests configure providers (the shared Worker has none, as by
+ * default), so the requests go through `callApp` with these bindings.
+ */
+export const PROVIDERS = {
+  OIDC_ISSUER: inject('oidcIssuer'),
+  OIDC_CLIENT_ID: inject('oidcClientId'),
+  OIDC_CLIENT_SECRET: inject('oidcClientSecret'),
+  OIDC_NAME: inject('oidcName'),
+  GITHUB_URL: inject('githubUrl'),
+  GITHUB_CLIENT_ID: inject('githubClientId'),
+  GITHUB_CLIENT_SECRET: inject('githubClientSecret'),
+  // The stand-in's slow mode waits 4 s: past this, so the timeout test is quick.
+  PROVIDER_TIMEOUT_MS: '1500',
+}
+
+/** GET through the Worker with the providers configured. */
+export function get(path: string, opts: Sent = {}, overrides: Record<string, string> = {}) {
+  return callApp(path, { ...PROVIDERS, ...overrides }, opts)
+}
+
+/** A form POST through the Worker with the providers configured. */
+export function post(path: string, fields: Record<string, string>, opts: Sent = {}) {
+  return callApp(path, PROVIDERS, { ...opts, method: 'POST', body: new URLSearchParams(fields) })
+}
 
 /** A person of the test's own making at the local OpenID provider (dev/oidc-provider.ts). */
 export const oidcPerson = (email: string, name = 'Ada Test', verified = true) =>
@@ -32,7 +58,7 @@ export async function atOidc(authorize: URL, person: string): Promise<string> {
       jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1))
     }
   }
-  const issuer = env.OIDC_ISSUER!
+  const issuer = PROVIDERS.OIDC_ISSUER
   let res = await fetch(authorize, { redirect: 'manual' })
   keep(res)
   const interaction = new URL(res.headers.get('Location')!, issuer)

@@ -7,14 +7,12 @@ import { oauthAccounts } from '../../src/features/providers/schema'
 import { usernameFrom } from '../../src/features/providers/routes'
 import { recordDatabaseCalls, roundTrips } from './database-calls'
 import {
-  callApp,
   captureLogs,
   cookieFrom,
   db,
   FLASH,
-  get,
+  get as getUnconfigured,
   PASSWORD,
-  post,
   SESSION,
   signedIn,
   uniqueAddress,
@@ -25,9 +23,12 @@ import { waitForMail } from './mail-outbox'
 import {
   atGitHub,
   atOidc,
+  get,
   githubPerson,
   oidcPerson,
   oidcSignIn,
+  post,
+  PROVIDERS,
   start,
   STATE_COOKIE,
 } from './provider-flow'
@@ -67,17 +68,10 @@ describe('the sign-in and signup pages', () => {
   })
 
   it('show no provider at all when none is configured', async () => {
-    const none = {
-      OIDC_ISSUER: '',
-      OIDC_CLIENT_ID: '',
-      OIDC_CLIENT_SECRET: '',
-      GITHUB_CLIENT_ID: '',
-      GITHUB_CLIENT_SECRET: '',
-    }
-    const html = await (await callApp('/', none)).text()
+    const html = await (await getUnconfigured('/')).text()
     expect(html).toContain('Sign in')
     expect(html).not.toContain('Continue with')
-    expect((await callApp('/login/provider/oidc', none)).status).toBe(404)
+    expect((await getUnconfigured('/login/provider/oidc')).status).toBe(404)
   })
 
   it('an unknown provider is a 404', async () => {
@@ -89,7 +83,7 @@ describe('the sign-in and signup pages', () => {
 describe('the start', () => {
   it('sends the browser to the provider with PKCE S256, state and nonce in a sealed cookie', async () => {
     const { authorize, state } = await start('oidc')
-    expect(authorize.origin).toBe(env.OIDC_ISSUER)
+    expect(authorize.origin).toBe(PROVIDERS.OIDC_ISSUER)
     const q = authorize.searchParams
     expect(q.get('code_challenge_method')).toBe('S256')
     expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/)
@@ -291,17 +285,17 @@ describe('the GitHub path (the stand-in)', () => {
 
   it('a provider that is down gets a clear page, at the start and at the callback', async () => {
     const down = inject('pwnedStoppedUrl')
-    const oidc = await callApp('/login/provider/oidc', { OIDC_ISSUER: down })
+    const oidc = await get('/login/provider/oidc', {}, { OIDC_ISSUER: down })
     expect(oidc.status).toBe(502)
     expect(await oidc.text()).toContain('We could not reach Dev OIDC')
-    const started = await callApp('/login/provider/github', { GITHUB_URL: down })
+    const started = await get('/login/provider/github', {}, { GITHUB_URL: down })
     expect(started.status).toBe(302)
     const state = cookieFrom(started, STATE_COOKIE)!
     const q = new URL(started.headers.get('Location')!).searchParams
-    const res = await callApp(
+    const res = await get(
       `/login/provider/github/callback?code=abc&state=${q.get('state')}`,
-      { GITHUB_URL: down },
       { cookie: state },
+      { GITHUB_URL: down },
     )
     expect(res.status).toBe(502)
     expect(await res.text()).toContain('We could not reach GitHub')

@@ -49,16 +49,6 @@ export default defineConfig({
           // The default (`optional`) mails a link after every signup, in waitUntil, which would
           // add statements to other tests' counts; the mail tests set each mode explicitly.
           EMAIL_VERIFICATION: 'off',
-          // The local OpenID provider and the GitHub stand-in (providers-setup.ts).
-          OIDC_ISSUER: inject('oidcIssuer'),
-          OIDC_CLIENT_ID: inject('oidcClientId'),
-          OIDC_CLIENT_SECRET: inject('oidcClientSecret'),
-          OIDC_NAME: inject('oidcName'),
-          GITHUB_URL: inject('githubUrl'),
-          GITHUB_CLIENT_ID: inject('githubClientId'),
-          GITHUB_CLIENT_SECRET: inject('githubClientSecret'),
-          // The stand-in's slow mode waits 4 s: past this, so the timeout test is quick.
-          PROVIDER_TIMEOUT_MS: '1500',
         }),
         // Mail goes through the real (simulated) EMAIL binding from wrangler.toml, which writes each
         // message to a temp .eml file; the pool logs below INFO only, so tests read those files
