@@ -113,7 +113,14 @@ describe('the start', () => {
 describe('a first sign-in through the local OpenID provider', () => {
   it('creates an account with a confirmed address and no password, and signs in', async () => {
     const email = uniqueEmail('oidc')
-    const { res } = await oidcSignIn(oidcPerson(email, 'Ada Test'))
+    const { authorize, state } = await start('oidc')
+    const callback = await atOidc(authorize, oidcPerson(email, 'Ada Test'))
+    const calls = recordDatabaseCalls()
+    const res = await get(callback, { cookie: state })
+    // The identity and address reads; the account's transaction (BEGIN, user, identity, COMMIT);
+    // the session insert.
+    expect([calls.length, roundTrips(calls)]).toEqual([7, 6])
+    vi.restoreAllMocks()
     expect(res.status).toBe(303)
     expect(res.headers.get('Location')).toBe('/welcome')
     expect(cookieFrom(res, SESSION)).toBeDefined()
@@ -178,6 +185,14 @@ describe('an address an account already uses', () => {
     const wrong = await post('/account/connected/oidc/connect', { password: 'nope' }, { cookie })
     expect(wrong.status).toBe(400)
     expect(cookieFrom(wrong, STATE_COOKIE)).toBeUndefined()
+    // With htmx, a full navigation (the next hop leaves this origin).
+    const htmx = await post(
+      '/account/connected/oidc/connect',
+      { password: PASSWORD },
+      { cookie, mode: 'htmx' },
+    )
+    expect(htmx.status).toBe(204)
+    expect(htmx.headers.get('HX-Redirect')).toBe('/login/provider/oidc/go')
     const ok = await post('/account/connected/oidc/connect', { password: PASSWORD }, { cookie })
     expect(ok.status).toBe(303)
     expect(ok.headers.get('Location')).toBe('/login/provider/oidc/go')
