@@ -74,6 +74,20 @@ describe('the sign-in and signup pages', () => {
     expect((await getUnconfigured('/login/provider/oidc')).status).toBe(404)
   })
 
+  it('Google appears once its client is configured; a half configuration is refused', async () => {
+    const google = { GOOGLE_CLIENT_ID: 'id.apps.googleusercontent.com', GOOGLE_CLIENT_SECRET: 's' }
+    const html = await (await get('/', {}, google)).text()
+    expect(html).toContain('href="/login/provider/google">Continue with Google</a>')
+    // A configuration error is the 500 page, never a half-working provider.
+    expect((await get('/', {}, { GOOGLE_CLIENT_ID: 'only-the-id' })).status).toBe(500)
+    expect((await get('/', {}, { OIDC_CLIENT_SECRET: '' })).status).toBe(500)
+    expect((await get('/', {}, { GITHUB_URL: 'ftp://example.com' })).status).toBe(500)
+    expect((await get('/', {}, { PROVIDER_TIMEOUT_MS: '10' })).status).toBe(500)
+    // A plain-http issuer only outside production.
+    const production = { ENVIRONMENT: 'production', BCRYPT_COST: '10' }
+    expect((await get('/', {}, production)).status).toBe(500)
+  })
+
   it('an unknown provider is a 404', async () => {
     expect((await get('/login/provider/nope')).status).toBe(404)
     expect((await get('/login/provider/google')).status).toBe(404)
@@ -113,6 +127,7 @@ describe('the start', () => {
 describe('a first sign-in through the local OpenID provider', () => {
   it('creates an account with a confirmed address and no password, and signs in', async () => {
     const email = uniqueEmail('oidc')
+    const seen = captureLogs()
     const { authorize, state } = await start('oidc')
     const callback = await atOidc(authorize, oidcPerson(email, 'Ada Test'))
     const calls = recordDatabaseCalls()
@@ -120,11 +135,17 @@ describe('a first sign-in through the local OpenID provider', () => {
     // The identity and address reads; the account's transaction (BEGIN, user, identity, COMMIT);
     // the session insert.
     expect([calls.length, roundTrips(calls)]).toEqual([7, 6])
-    vi.restoreAllMocks()
     expect(res.status).toBe(303)
     expect(res.headers.get('Location')).toBe('/welcome')
     expect(cookieFrom(res, SESSION)).toBeDefined()
     expect(clearsState(res)).toBe(true)
+    // Audited with the method's name (ASVS 16.3.1); the account was made by it.
+    const audited = seen.lines().filter((l) => l.event === 'audit' && l.method === 'oidc')
+    expect(audited.map((l) => [l.action, l.outcome])).toEqual([
+      ['signup', 'success'],
+      ['login', 'success'],
+    ])
+    vi.restoreAllMocks()
     const row = (await userRow(email))!
     expect(row.username).toBe('Ada Test')
     expect(row.pass_word).toBe('')

@@ -129,7 +129,11 @@ export async function redeem(
   const as = await authorizationServer(provider, settings)
   const options = http(provider, settings)
   try {
-    const params = oauth.validateAuthResponse(as, client(provider), callback, held.state)
+    const answer = new URL(callback)
+    // GitHub publishes no metadata to say which `iss` it sends (RFC 9207); its callback path of its
+    // own is the mix-up defence there (RFC 9700 4.4.2: one redirect URI per provider).
+    if (provider.kind === 'github') answer.searchParams.delete('iss')
+    const params = oauth.validateAuthResponse(as, client(provider), answer, held.state)
     const auth =
       provider.kind === 'github'
         ? oauth.ClientSecretPost(provider.clientSecret)
