@@ -110,6 +110,16 @@ describe('the start', () => {
     expect(state).not.toContain(q.get('nonce')!)
   })
 
+  it('under MOUNT_PATH, the buttons, the callback URL and the connect hop move with the product', async () => {
+    const mounted = { MOUNT_PATH: '/auth' }
+    const html = await (await get('/auth', {}, mounted)).text()
+    expect(html).toContain('href="/auth/login/provider/oidc">Continue with Dev OIDC</a>')
+    const res = await get('/auth/login/provider/oidc', {}, mounted)
+    expect(res.status).toBe(302)
+    const redirect = new URL(res.headers.get('Location')!).searchParams.get('redirect_uri')
+    expect(redirect).toBe('https://edge-auth.test/auth/login/provider/oidc/callback')
+  })
+
   it('the state cookie is __Host-, HttpOnly, Secure, SameSite=Lax and a session cookie', async () => {
     const res = await get('/login/provider/github')
     const header = res.headers.getSetCookie().find((h) => h.startsWith(`${STATE_COOKIE}=`))!
