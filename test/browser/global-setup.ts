@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
 import { EXAMPLE_PROTECTED_PATHS, exampleConfigArgs } from '../../dev/example'
+import { startGitHubStandIn } from '../../dev/github-standin'
 import { DEV_OIDC_NAME, startDevOidc } from '../../dev/oidc-provider'
 import { startWorker } from '../../dev/worker'
 import { startTestStack } from '../test-stack'
@@ -26,6 +27,8 @@ export default async function setup(project: TestProject) {
   // The local OpenID provider, as `npm run dev` runs it; its client learns the Worker's callback
   // URL once the Worker's port is known (before its first request).
   const oidc = await startDevOidc({})
+  // And the GitHub stand-in (no consent page: straight back with the default person).
+  const github = await startGitHubStandIn()
   const lines: string[] = []
   // wrangler's whole output, kept for looking into a failed run (.data is git-ignored).
   const logFile = fileURLToPath(new URL('../../.data/browser-worker.log', import.meta.url))
@@ -51,6 +54,9 @@ export default async function setup(project: TestProject) {
     OIDC_CLIENT_ID: oidc.clientId,
     OIDC_CLIENT_SECRET: oidc.clientSecret,
     OIDC_NAME: DEV_OIDC_NAME,
+    GITHUB_URL: github.url,
+    GITHUB_CLIENT_ID: github.clientId,
+    GITHUB_CLIENT_SECRET: github.clientSecret,
   }
   const worker = await startWorker({
     port: 0,
@@ -85,6 +91,7 @@ export default async function setup(project: TestProject) {
     await front.stop()
     await worker.stop()
     await oidc.stop()
+    await github.stop()
     await stack.stop()
     log.end()
   }

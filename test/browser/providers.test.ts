@@ -78,4 +78,14 @@ describe('sign in with the local OpenID provider', () => {
     await page.waitForURL((url) => url.pathname === '/')
     await context.close()
   })
+
+  it('Continue with GitHub goes through the stand-in and back, signed in', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false })
+    const page = await context.newPage()
+    await page.goto(`${base}/signup`)
+    await page.getByRole('link', { name: 'Continue with GitHub' }).click()
+    await page.waitForURL((url) => url.pathname === '/welcome')
+    expect(await page.locator('main').textContent()).toContain('The Octocat')
+    await context.close()
+  })
 })
