@@ -7,6 +7,7 @@ import { ensureDevVars, readDevVars } from './dev-vars'
 import { createOutbox } from './outbox'
 import { EXAMPLE_PROTECTED_PATHS, exampleConfigArgs } from './example'
 import { alive } from './ports'
+import { DEV_OIDC_NAME, startDevOidc, type DevOidc } from './oidc-provider'
 import { startStack, type Stack } from './stack'
 import { startWorker, type RunningWorker } from './worker'
 
@@ -93,10 +94,12 @@ async function main() {
 
   let stack: Stack | undefined
   let worker: RunningWorker | undefined
+  let oidc: DevOidc | undefined
   let stopping: Promise<void> | undefined
   const shutdown = (code: number) =>
     (stopping ??= (async () => {
       await worker?.stop()
+      await oidc?.stop()
       await stack?.stop()
       process.exit(code)
     })())
@@ -133,12 +136,39 @@ async function main() {
   }
   if (stopping) return
 
+  // "Continue with Dev OIDC" works offline: a local OpenID provider (dev/oidc-provider.ts) is the
+  // generic OIDC provider unless .dev.vars names one.
+  const devVars = readDevVars(devVarsPath)
+  const mountPrefix =
+    process.env.MOUNT_PATH && process.env.MOUNT_PATH !== '/'
+      ? process.env.MOUNT_PATH
+      : devVars.MOUNT_PATH && devVars.MOUNT_PATH !== '/'
+        ? devVars.MOUNT_PATH
+        : ''
+  if (!devVars.OIDC_ISSUER) {
+    oidc = await startDevOidc({
+      redirectUris: ['localhost', '127.0.0.1'].map(
+        (host) => `http://${host}:${port}${mountPrefix}/login/provider/oidc/callback`,
+      ),
+    })
+  }
+  const oidcVars: Record<string, string> = oidc
+    ? {
+        OIDC_ISSUER: oidc.issuer,
+        OIDC_CLIENT_ID: oidc.clientId,
+        OIDC_CLIENT_SECRET: oidc.clientSecret,
+        OIDC_NAME: DEV_OIDC_NAME,
+      }
+    : {}
+  if (stopping) return
+
   // .dev.vars is passed on by hand: the worker gets it through a private file, never --var.
   const vars: Record<string, string> = {
+    ...oidcVars,
     // Offline by default: the local stand-in answers the breached-password check.
     ...(stack ? { PWNED_PASSWORDS_URL: stack.pwnedPasswordsUrl } : {}),
     ...(withExample ? { PROTECTED_PATHS: EXAMPLE_PROTECTED_PATHS } : {}),
-    ...readDevVars(devVarsPath),
+    ...devVars,
     // `MOUNT_PATH=/auth npm run dev` serves every page under /auth.
     ...(process.env.MOUNT_PATH ? { MOUNT_PATH: process.env.MOUNT_PATH } : {}),
     DATABASE_URL: databaseUrl,
@@ -150,6 +180,7 @@ async function main() {
   const wranglerLog = (line: string) => void (outbox.handle(line) || log(line))
   worker = await startWorker({ port, vars, log: wranglerLog, configArgs }).catch(
     async (err: unknown) => {
+      await oidc?.stop()
       await stack?.stop()
       throw err
     },
@@ -162,6 +193,11 @@ async function main() {
     log(
       `example: the team's app (examples/hello-app) is behind it in front mode: ` +
         `http://localhost:${port}/app, protected: ${vars.PROTECTED_PATHS ?? EXAMPLE_PROTECTED_PATHS}`,
+    )
+  }
+  if (oidc) {
+    log(
+      `oidc: a local OpenID provider at ${oidc.issuer} ("Continue with ${DEV_OIDC_NAME}", test people, no password)`,
     )
   }
   log(`mail: every message lands in .data/outbox/ as an .eml file\n`)

@@ -9,6 +9,7 @@ import { emailVerification } from './features/email-verification'
 import { passwordChange } from './features/password-change'
 import { passwordReset } from './features/password-reset'
 import { passkeys } from './features/passkeys'
+import { providers } from './features/providers'
 import { passwordSignIn } from './features/password-sign-in'
 import { sessions } from './features/sessions'
 import { signup } from './features/signup'
@@ -35,5 +36,6 @@ export const features: readonly Feature[] = [
   activity,
   admin,
   passkeys,
+  providers,
   accountDeletion,
 ]

@@ -50,6 +50,22 @@ export interface Bindings {
   PROTECTED_PATHS?: string
   /** `/` (default) or one segment such as `/auth`: every page, form and link of the product under it. */
   MOUNT_PATH?: string
+  /** Sign in with GitHub (features/providers): the OAuth app's client id and secret (secret). */
+  GITHUB_CLIENT_ID?: string
+  GITHUB_CLIENT_SECRET?: string
+  /** A GitHub Enterprise Server's base URL (its API at BASE/api/v3); default https://github.com. */
+  GITHUB_URL?: string
+  /** Sign in with Google (discovery at https://accounts.google.com): client id and secret (secret). */
+  GOOGLE_CLIENT_ID?: string
+  GOOGLE_CLIENT_SECRET?: string
+  /** A generic OpenID Connect provider by issuer URL (discovery), its client id and secret (secret). */
+  OIDC_ISSUER?: string
+  OIDC_CLIENT_ID?: string
+  OIDC_CLIENT_SECRET?: string
+  /** What the button calls the OpenID Connect provider; default `OpenID Connect`. */
+  OIDC_NAME?: string
+  /** Every call to a sign-in provider gives up after this many milliseconds; default 5000. */
+  PROVIDER_TIMEOUT_MS?: string
   /** The static assets (`[assets] binding`), served by the Worker under MOUNT_PATH. */
   ASSETS?: Fetcher
 }

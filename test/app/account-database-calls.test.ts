@@ -94,7 +94,8 @@ describe('database work of the account pages', () => {
     expect(res.status).toBe(303)
     // session; pair + subscriber + hash; account; BEGIN, sessions, one-time tokens, recovery codes
     // (the two-factor feature's rows), security events (the activity feature's), passkeys (the
-    // passkeys feature's), throttle row, user, COMMIT; settle the three keys
-    expect(count()).toBe(15)
+    // passkeys feature's), connected identities (the providers feature's), throttle row, user,
+    // COMMIT; settle the three keys
+    expect(count()).toBe(16)
   })
 })

@@ -83,6 +83,7 @@ export const appProject = ({ name, include, vars = {} }: AppProject) =>
         fromRoot('test/app/global-setup.ts'),
         fromRoot('test/app/pwned-setup.ts'),
         fromRoot('test/app/outage-setup.ts'),
+        fromRoot('test/app/providers-setup.ts'),
       ],
       testTimeout: 20_000,
     },

@@ -2,6 +2,8 @@ import { createWriteStream, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { TestProject } from 'vitest/node'
 import { EXAMPLE_PROTECTED_PATHS, exampleConfigArgs } from '../../dev/example'
+import { startGitHubStandIn } from '../../dev/github-standin'
+import { DEV_OIDC_NAME, startDevOidc } from '../../dev/oidc-provider'
 import { startWorker } from '../../dev/worker'
 import { startTestStack } from '../test-stack'
 import { resolveChromium } from './chromium'
@@ -22,6 +24,11 @@ export default async function setup(project: TestProject) {
   // First, so a missing browser is reported before anything is started.
   project.provide('chromiumPath', resolveChromium())
   const stack = await startTestStack('browser', 'edge_auth_browser')
+  // The local OpenID provider, as `npm run dev` runs it; its client learns the Worker's callback
+  // URL once the Worker's port is known (before its first request).
+  const oidc = await startDevOidc({})
+  // And the GitHub stand-in (no consent page: straight back with the default person).
+  const github = await startGitHubStandIn()
   const lines: string[] = []
   // wrangler's whole output, kept for looking into a failed run (.data is git-ignored).
   const logFile = fileURLToPath(new URL('../../.data/browser-worker.log', import.meta.url))
@@ -43,6 +50,13 @@ export default async function setup(project: TestProject) {
     RESET_TOKEN_MINUTES: '30',
     SESSION_IDLE_SECONDS: '86400',
     SESSION_ABSOLUTE_SECONDS: '2592000',
+    OIDC_ISSUER: oidc.issuer,
+    OIDC_CLIENT_ID: oidc.clientId,
+    OIDC_CLIENT_SECRET: oidc.clientSecret,
+    OIDC_NAME: DEV_OIDC_NAME,
+    GITHUB_URL: github.url,
+    GITHUB_CLIENT_ID: github.clientId,
+    GITHUB_CLIENT_SECRET: github.clientSecret,
   }
   const worker = await startWorker({
     port: 0,
@@ -56,6 +70,10 @@ export default async function setup(project: TestProject) {
     throw new Error(`${String(err)}\n${lines.slice(-30).join('\n')}`)
   })
   project.provide('baseUrl', worker.url)
+  const port = new URL(worker.url).port
+  oidc.setRedirectUris(
+    ['127.0.0.1', 'localhost'].map((h) => `http://${h}:${port}/login/provider/oidc/callback`),
+  )
   project.provide('databaseUrl', stack.databaseUrl)
   // The same product in front of the example app, as `npm run dev -- --with-example` runs them.
   const front = await startWorker({
@@ -72,6 +90,8 @@ export default async function setup(project: TestProject) {
   return async () => {
     await front.stop()
     await worker.stop()
+    await oidc.stop()
+    await github.stop()
     await stack.stop()
     log.end()
   }

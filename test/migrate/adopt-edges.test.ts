@@ -74,6 +74,7 @@ describe('db:migrate on other legacy databases', () => {
       'DROP TABLE security_events',
       'DROP TABLE passkeys',
       'DROP TABLE passkey_spent_challenges',
+      'DROP TABLE oauth_accounts',
       'ALTER TABLE users DROP COLUMN email_verified_at, DROP COLUMN credential_generation, DROP COLUMN failed_sign_ins, DROP COLUMN totp_key, DROP COLUMN totp_last_step, DROP COLUMN role, DROP COLUMN locked_at, DROP COLUMN locked_until, DROP COLUMN lock_reason',
       'ALTER TABLE sessions DROP COLUMN last_seen_at, DROP COLUMN user_agent, DROP COLUMN location, DROP COLUMN generation',
       'DROP INDEX sessions_expires_at_idx ON sessions',

@@ -13,6 +13,8 @@ const PRODUCT_COOKIES: readonly string[] = [
   'verify',
   'email_change',
   'code-link',
+  // A provider sign-in's state, nonce and PKCE verifier, sealed (features/providers/state.ts).
+  'oauth',
 ]
 // `ch-`: core's challenges; `pk-`: passkey ceremonies (features/passkeys/challenge.ts).
 const PRODUCT_COOKIE_PREFIXES: readonly string[] = ['ch-', 'pk-']

@@ -11,8 +11,11 @@ import { succeeded, type Rule } from '../security/throttle'
 import { leave, navigate, render } from '../ui/render'
 import { LockedCard, UnverifiedCard } from './unverified'
 
-/** How the first step was made; every method (codes, passkeys, providers next) names itself here. */
-export type SignInMethod = 'password' | 'email-code' | 'passkey'
+/** How the first step was made; every method names itself here. */
+export type SignInMethod = 'password' | 'email-code' | 'passkey' | ProviderMethod
+
+/** A provider sign-in, by the provider's name (features/providers). */
+export type ProviderMethod = 'github' | 'google' | 'oidc'
 
 /** How a second step was made. */
 export type SecondStepMethod = 'totp' | 'recovery-code' | 'passkey'
@@ -62,6 +65,8 @@ export interface FirstStep {
   multiFactor?: boolean
   /** A conditional write the session stands on (see StandsOn). */
   standsOn?: StandsOn
+  /** Where to go next, when the method carried it itself (a provider's round trip). */
+  next?: string
 }
 
 /**
@@ -121,7 +126,7 @@ export async function finishSignIn<E extends AppEnv>(
     ])
     await audit(c, 'login', 'success', { userId: user.id, method: step.method, reason: 'pending' })
     // `next` rides along to the second step's page, whose forms carry it on (NextField).
-    return navigate(c, withNext(SECOND_STEP_PATH, await nextFrom(c)))
+    return navigate(c, withNext(SECOND_STEP_PATH, step.next ?? (await nextFrom(c))))
   }
   // One round trip: settle the throttle, the method's own work, and start the session.
   const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
@@ -137,7 +142,7 @@ export async function finishSignIn<E extends AppEnv>(
   await rememberDevice(c, config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
   // Back where the person was going (a checked same-origin path, carried by NextField), else home.
-  const next = await nextFrom(c)
+  const next = step.next ?? (await nextFrom(c))
   return next ? leave(c, next) : navigate(c, '/welcome')
 }
 

@@ -8,6 +8,17 @@ import { verifyPassword } from '../passwords/hash'
 import type { LiveSession } from '../sessions/sessions'
 import { knownDevice } from '../security/device'
 import { reserveInOrder, signInStages, type Rule } from '../security/throttle'
+import { NO_PASSWORD } from './ways-in'
+
+/** How recent a sign-in stands in for the password of an account that has none. */
+export const RECENT_SIGN_IN_MS = 5 * 60 * 1000
+const NEEDS_RECENT_SIGN_IN =
+  'Your account has no password: sign in again (Connected accounts has the link), then do this within 5 minutes.'
+
+/** Whether the session was started by a sign-in within the last `RECENT_SIGN_IN_MS`. */
+export function recentSignIn(auth: LiveSession, now = Date.now()) {
+  return now - auth.createdAt.getTime() < RECENT_SIGN_IN_MS
+}
 
 /** The form field sudo-mode forms carry the second factor's code in. */
 export const SECOND_FACTOR_FIELD = 'second_factor'
@@ -48,10 +59,20 @@ export async function reauthenticate<E extends AppEnv>(
     const message = tooManyAttempts(c, reservation)
     return { ok: false, status: 429, message, outcome: 'throttled' }
   }
-  const check = await verifyPassword(password, storedHash, config.bcryptCost)
-  if (!storedHash || !check.ok) {
-    const message = 'That is not your current password.'
-    return { ok: false, status: 400, message, outcome: 'failure', field: 'password' }
+  if (storedHash === NO_PASSWORD) {
+    // An account made by a provider sign-in has no password to re-check: a sign-in within the
+    // last few minutes stands in for it (DESIGN "Accounts"; ASVS 7.5.3), and the second factor
+    // below is still asked for.
+    if (!recentSignIn(auth)) {
+      const message = NEEDS_RECENT_SIGN_IN
+      return { ok: false, status: 400, message, outcome: 'failure', field: 'password' }
+    }
+  } else {
+    const check = await verifyPassword(password, storedHash, config.bcryptCost)
+    if (!storedHash || !check.ok) {
+      const message = 'That is not your current password.'
+      return { ok: false, status: 400, message, outcome: 'failure', field: 'password' }
+    }
   }
   if (auth.twoFactor && !(await secondFactorOk(c, auth))) {
     const message = 'Enter a current code from your authenticator app, or a recovery code.'

@@ -13,6 +13,7 @@ import { knownDevice } from '../../core/security/device'
 import { reserveInOrder, signInStages, succeeded } from '../../core/security/throttle'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { startCodeSignIn } from '../email-code'
+import { providerKey, providerLinks } from '../providers'
 import { leave, navigate, render } from '../../core/ui/render'
 import { signInSchema } from './forms'
 import { SignInCard } from './views'
@@ -26,10 +27,11 @@ passwordSignInRoutes.get('/', withSession, async (c) => {
   const next = await nextFrom(c)
   if (c.var.auth) return next ? leave(c, next) : navigate(c, '/welcome')
   const flash = takeFlash(c)
-  return c.render(<SignInCard flash={flash} email={flash?.email} next={next} />, {
-    title: 'Sign in',
-    sameForEveryone: flash || next ? undefined : 'sign-in',
-  })
+  const providers = providerLinks(c)
+  return c.render(
+    <SignInCard flash={flash} email={flash?.email} next={next} providers={providers} />,
+    { title: 'Sign in', sameForEveryone: flash || next ? undefined : `sign-in ${providerKey(c)}` },
+  )
 })
 
 // A failed sign-in without JavaScript leaves /login in the address bar: reloading it must not 404.
@@ -45,6 +47,7 @@ const validSignIn = validForm(
         email={keptValues(raw, ['email']).email}
         errors={errors}
         next={safeNext(raw.next)}
+        providers={providerLinks(c)}
       />,
       422,
     ),
@@ -64,7 +67,17 @@ passwordSignInRoutes.post('/login', validSignIn, async (c) => {
   // A failed attempt keeps where the person was going.
   const next = await nextFrom(c)
   const card = (status: 400 | 429, failure: string) =>
-    render(c, 'Sign in', <SignInCard email={values.email} failure={failure} next={next} />, status)
+    render(
+      c,
+      'Sign in',
+      <SignInCard
+        email={values.email}
+        failure={failure}
+        next={next}
+        providers={providerLinks(c)}
+      />,
+      status,
+    )
 
   // The attempt is counted before the password is checked, so a parallel burst buys no extra
   // guesses; the user read shares the first round trip. The account's own count is reserved only

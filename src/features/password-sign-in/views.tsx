@@ -12,6 +12,7 @@ import {
 import type { Flash } from '../../core/ui/flash'
 import { withNext } from '../../core/http/next'
 import { NextField } from '../../core/ui/next-field'
+import { ProviderButtons, type ProviderLink } from '../providers'
 
 // No maxlength on passwords: the server's cap is 72 UTF-8 bytes, and maxlength counts UTF-16 code
 // units (a 72-byte password can be 18 emoji or 72 letters), so no maxlength value is right for both.
@@ -24,6 +25,8 @@ export function SignInCard(props: {
   flash?: Flash
   /** Where to go after signing in: a path `safeNext` accepted. */
   next?: string
+  /** The configured sign-in providers' buttons (features/providers). */
+  providers?: readonly ProviderLink[]
 }) {
   const errors = props.errors ?? {}
   // Focus the first field to fix; after "Invalid credentials" (or an account just created) the email
@@ -50,6 +53,7 @@ export function SignInCard(props: {
       {/* /js/passkeys.js loads the passkey sign-in form here (features/passkeys), so this page
           stays the same for everyone and costs no statement; without JavaScript it stays empty. */}
       <div data-passkey-load="/login/passkey"></div>
+      <ProviderButtons providers={props.providers} next={props.next} />
       <p class="switch">
         <HxLink href={withNext('/signin/code', props.next)}>Email me a sign-in code</HxLink> ·{' '}
         <HxLink href={withNext('/forgot', props.next)}>Forgot your password?</HxLink>

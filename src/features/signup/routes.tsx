@@ -18,6 +18,7 @@ import { leave, navigate, render } from '../../core/ui/render'
 import { sendVerification } from '../email-verification'
 import { signupSchema } from './forms'
 import { signupTakenMail } from './mail'
+import { providerKey, providerLinks } from '../providers'
 import { SignupCard } from './views'
 
 export const signupRoutes = new Hono<AppEnv>()
@@ -32,10 +33,14 @@ signupRoutes.get('/signup', withSession, async (c) => {
   if (c.var.auth) return next ? leave(c, next) : navigate(c, '/welcome')
   const min = c.var.config.passwordMinLength
   const flash = takeFlash(c)
-  return c.render(<SignupCard passwordMinLength={min} flash={flash} next={next} />, {
-    title: 'Create an account',
-    sameForEveryone: flash || next ? undefined : `signup ${min}`,
-  })
+  const providers = providerLinks(c)
+  return c.render(
+    <SignupCard passwordMinLength={min} flash={flash} next={next} providers={providers} />,
+    {
+      title: 'Create an account',
+      sameForEveryone: flash || next ? undefined : `signup ${min} ${providerKey(c)}`,
+    },
+  )
 })
 
 function signupCard(
@@ -56,6 +61,7 @@ function signupCard(
       failure={failure}
       passwordMinLength={min}
       next={next}
+      providers={providerLinks(c)}
     />,
     status,
   )

@@ -13,6 +13,7 @@ import {
 import type { Flash } from '../../core/ui/flash'
 import { withNext } from '../../core/http/next'
 import { NextField } from '../../core/ui/next-field'
+import { ProviderButtons, type ProviderLink } from '../providers'
 import type { SignupInput } from './forms'
 
 type SignupField = keyof SignupInput
@@ -25,6 +26,8 @@ export function SignupCard(props: {
   passwordMinLength: number
   /** Where to go once signed in: a path `safeNext` accepted, carried on to the sign-in page. */
   next?: string
+  /** The configured sign-in providers' buttons (features/providers). */
+  providers?: readonly ProviderLink[]
 }) {
   const errors = props.errors ?? {}
   const values = props.values ?? {}
@@ -64,6 +67,7 @@ export function SignupCard(props: {
         <NextField next={props.next} />
         <SubmitButton>Create account</SubmitButton>
       </HxForm>
+      <ProviderButtons providers={props.providers} next={props.next} />
       <p class="switch">
         Already have an account? <HxLink href={withNext('/', props.next)}>Sign in</HxLink>
       </p>

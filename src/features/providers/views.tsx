@@ -1,0 +1,221 @@
+import { withNext } from '../../core/http/next'
+import {
+  Alert,
+  BackToAccount,
+  Card,
+  FlashAlert,
+  HxForm,
+  HxLink,
+  PasswordField,
+  SecondFactorField,
+  When,
+} from '../../core/ui/components'
+import type { Flash } from '../../core/ui/flash'
+import type { Provider } from './config'
+import type { ConnectedRow } from './queries'
+
+/** A configured provider as its button needs it. */
+export interface ProviderLink {
+  id: string
+  label: string
+}
+
+/**
+ * "Continue with …" for each configured provider: plain links, a full navigation to the provider
+ * (an htmx request cannot follow a cross-origin redirect, and CSP form-action would block a form
+ * whose answer redirects there). Nothing at all when none is configured.
+ */
+export function ProviderButtons(props: { providers?: readonly ProviderLink[]; next?: string }) {
+  if (!props.providers?.length) return null
+  return (
+    <ul class="providers" aria-label="Other ways to sign in">
+      {props.providers.map((p) => (
+        <li>
+          <a class="provider-button" href={withNext(`/login/provider/${p.id}`, props.next)}>
+            Continue with {p.label}
+          </a>
+        </li>
+      ))}
+    </ul>
+  )
+}
+
+/** A provider sign-in that did not work: what happened, and the way back. */
+export function ProviderFailureCard(props: {
+  label: string
+  message: string
+  back: 'signin' | 'account'
+}) {
+  return (
+    <Card id="provider" title={`Sign-in with ${props.label} did not work`}>
+      <Alert kind="error">{props.message}</Alert>
+      <p class="switch">
+        {props.back === 'account' ? (
+          <HxLink href="/account/connected">Back to connected accounts</HxLink>
+        ) : (
+          <HxLink href="/">Back to sign in</HxLink>
+        )}
+      </p>
+    </Card>
+  )
+}
+
+/**
+ * The address the provider gave belongs to an account here: never linked automatically
+ * (GHSA-g38m-r43w-p2q7: whoever controls an address at some provider would take the account).
+ */
+export function EmailTakenCard(props: { label: string }) {
+  return (
+    <Card id="provider" title="You already have an account">
+      <Alert kind="error">
+        An account with the address {props.label} gave us already exists here. Sign in to it (with
+        your password, an emailed code or a passkey), then connect {props.label} from your account
+        page, under Connected accounts.
+      </Alert>
+      <p class="switch">
+        <HxLink href="/">Sign in</HxLink> ·{' '}
+        <HxLink href="/signin/code">Email me a sign-in code</HxLink>
+      </p>
+    </Card>
+  )
+}
+
+/** What a refusal on the connected-accounts page is about. */
+export interface Refusal {
+  form: `connect-${string}` | `disconnect-${number}`
+  message: string
+  field?: 'password' | 'second_factor'
+}
+
+export function ConnectedCard(props: {
+  rows: ConnectedRow[]
+  providers: readonly Provider[]
+  twoFactor: boolean
+  /** The account has no password: sudo mode takes a very recent sign-in instead. */
+  passwordless: boolean
+  /** For a passwordless account whose sign-in is no longer recent: where to sign in again. */
+  again?: ProviderLink
+  flash?: Flash
+  refusal?: Refusal
+}) {
+  const labelOf = (id: string) => props.providers.find((p) => p.id === id)?.label ?? id
+  return (
+    <Card id="connected" title="Connected accounts">
+      <FlashAlert flash={props.flash} />
+      <p>Sign in with an account you have elsewhere instead of a password.</p>
+      {props.passwordless && (
+        <p>
+          Your account has no password: changes here need a sign-in within the last 5 minutes.
+          {props.again && (
+            <>
+              {' '}
+              <a href={withNext(`/login/provider/${props.again.id}`, '/account/connected')}>
+                Confirm it is you by signing in again with {props.again.label}
+              </a>
+              .
+            </>
+          )}
+        </p>
+      )}
+      {props.rows.length === 0 ? (
+        <p>No account is connected.</p>
+      ) : (
+        <ul class="passkeys">
+          {props.rows.map((row) => (
+            <ConnectedItem
+              row={row}
+              label={labelOf(row.provider)}
+              twoFactor={props.twoFactor}
+              passwordless={props.passwordless}
+              refusal={props.refusal}
+            />
+          ))}
+        </ul>
+      )}
+      {props.providers.length > 0 && <h2>Connect an account</h2>}
+      {props.providers.map((p) => {
+        const form = `connect-${p.id}` as const
+        const refusal = props.refusal?.form === form ? props.refusal : undefined
+        return (
+          <HxForm action={`/account/connected/${p.id}/connect`} label={`Connect ${p.label}`}>
+            {refusal && <Alert kind="error">{refusal.message}</Alert>}
+            <SudoFields
+              prefix={`${form}-`}
+              twoFactor={props.twoFactor}
+              passwordless={props.passwordless}
+              refusal={refusal}
+            />
+            <button type="submit">Connect {p.label}</button>
+          </HxForm>
+        )
+      })}
+      <BackToAccount />
+    </Card>
+  )
+}
+
+function SudoFields(props: {
+  prefix: string
+  twoFactor: boolean
+  passwordless: boolean
+  refusal?: Refusal
+}) {
+  const error = (field: Refusal['field']) =>
+    props.refusal?.field === field ? props.refusal?.message : undefined
+  return (
+    <>
+      {!props.passwordless && (
+        <PasswordField label="Your password" idPrefix={props.prefix} error={error('password')} />
+      )}
+      <SecondFactorField
+        twoFactor={props.twoFactor}
+        idPrefix={props.prefix}
+        error={error('second_factor')}
+      />
+    </>
+  )
+}
+
+function ConnectedItem(props: {
+  row: ConnectedRow
+  label: string
+  twoFactor: boolean
+  passwordless: boolean
+  refusal?: Refusal
+}) {
+  const { row } = props
+  const form = `disconnect-${row.id}` as const
+  const refusal = props.refusal?.form === form ? props.refusal : undefined
+  return (
+    <li>
+      <p>
+        <strong>{props.label}</strong>
+        <br />
+        Connected <When at={row.createdAt} />;{' '}
+        {row.lastUsedAt ? (
+          <>
+            last used <When at={row.lastUsedAt} />
+          </>
+        ) : (
+          'never used'
+        )}
+      </p>
+      <details open={refusal ? true : undefined}>
+        <summary>Disconnect</summary>
+        <HxForm
+          action={`/account/connected/${row.id}/disconnect`}
+          label={`Disconnect ${props.label}`}
+        >
+          {refusal && <Alert kind="error">{refusal.message}</Alert>}
+          <SudoFields
+            prefix={`${form}-`}
+            twoFactor={props.twoFactor}
+            passwordless={props.passwordless}
+            refusal={refusal}
+          />
+          <button type="submit">Disconnect {props.label}</button>
+        </HxForm>
+      </details>
+    </li>
+  )
+}
