@@ -204,6 +204,44 @@ describe('WebAuthn verification', () => {
     expect(result).toBe('malformed')
   })
 
+  it('refuses attested credential data whose id is empty or over 1023 bytes', async () => {
+    const { result } = await registered('ES256')
+    const challenge = fresh()
+    const clientDataJSON = new TextEncoder().encode(
+      JSON.stringify({ type: 'webauthn.get', challenge: b64u(challenge), origin: ORIGIN }),
+    )
+    // A P-256 COSE key (kty 2, alg -7, crv 1, x, y) the parser accepts.
+    const coseKey = [0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]
+    const key = [...coseKey, ...new Uint8Array(32).fill(1), 0x22, 0x58, 0x20, ...new Uint8Array(32)]
+    const withId = (length: number) =>
+      new Uint8Array([
+        ...new Uint8Array(32),
+        0x45, // UP, UV, AT
+        0,
+        0,
+        0,
+        1,
+        ...new Uint8Array(16),
+        length >> 8,
+        length & 0xff,
+        ...new Uint8Array(length).fill(7),
+        ...key,
+      ])
+    const attempt = (authenticatorData: Uint8Array) =>
+      verifyAssertion(
+        { clientDataJSON, authenticatorData, signature: new Uint8Array(70) },
+        expected(challenge),
+        result.key,
+      ).then(
+        () => 'ok',
+        (e: { reason?: string }) => e.reason ?? 'threw',
+      )
+    expect(await attempt(withId(0))).toBe('malformed')
+    expect(await attempt(withId(1024))).toBe('malformed')
+    // One byte long, it is read and the checks go on to the RP ID hash.
+    expect(await attempt(withId(1))).toBe('rp_id')
+  })
+
   it('applies the counter rule: a regression refused, synced passkeys (0) accepted', () => {
     expect(counterRegressed(5, 5)).toBe(true)
     expect(counterRegressed(5, 4)).toBe(true)
