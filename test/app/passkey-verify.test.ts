@@ -151,6 +151,97 @@ describe('WebAuthn verification', () => {
     expect(reasons).toContain('rp_id')
   })
 
+  it('refuses client data that the parser rejects for the member it names, or as malformed', async () => {
+    const { authenticator } = await registered('ES256')
+    const challenge = fresh()
+    const json = JSON.parse(await authenticator.register(ceremony(challenge)))
+    const attestationObject = bytes(json.response.attestationObject)
+    const attempt = (clientDataJSON: Uint8Array) =>
+      verifyRegistration({ clientDataJSON, attestationObject }, expected(challenge)).then(
+        () => 'ok',
+        (e: { reason?: string }) => e.reason ?? 'threw',
+      )
+    const client = (members: object) => new TextEncoder().encode(JSON.stringify(members))
+    const good = { type: 'webauthn.create', challenge: b64u(challenge), origin: ORIGIN }
+    expect(await attempt(client(good))).toBe('ok')
+    expect(await attempt(client({ ...good, type: 'payment.get' }))).toBe('type')
+    expect(await attempt(client({ ...good, challenge: 7 }))).toBe('challenge')
+    expect(await attempt(client({ ...good, origin: undefined }))).toBe('origin')
+    expect(await attempt(client({ ...good, crossOrigin: 'no' }))).toBe('cross_origin')
+    expect(await attempt(client({ ...good, tokenBinding: 'x' }))).toBe('malformed')
+    expect(await attempt(new TextEncoder().encode('null'))).toBe('malformed')
+    // Invalid UTF-8 is refused, not read with replacement characters.
+    const text = client({ ...good, extra: 'é' })
+    const at = text.indexOf(0xc3)
+    expect(
+      await attempt(
+        new Uint8Array([...text.subarray(0, at), 0xc3, 0x28, ...text.subarray(at + 2)]),
+      ),
+    ).toBe('malformed')
+  })
+
+  it('refuses an attestation object with a repeated key', async () => {
+    const authenticator = await TestAuthenticator.create('ES256')
+    const challenge = fresh()
+    const json = JSON.parse(await authenticator.register(ceremony(challenge)))
+    const good = bytes(json.response.attestationObject)
+    expect(good[0]).toBe(0xa3)
+    // A fourth entry repeating fmt: "none".
+    const fmtNone = [
+      0x63,
+      ...new TextEncoder().encode('fmt'),
+      0x64,
+      ...new TextEncoder().encode('none'),
+    ]
+    const repeated = new Uint8Array([0xa4, ...good.subarray(1), ...fmtNone])
+    const result = await verifyRegistration(
+      { clientDataJSON: bytes(json.response.clientDataJSON), attestationObject: repeated },
+      expected(challenge),
+    ).then(
+      () => 'ok',
+      (e: { reason?: string }) => e.reason ?? 'threw',
+    )
+    expect(result).toBe('malformed')
+  })
+
+  it('refuses attested credential data whose id is empty or over 1023 bytes', async () => {
+    const { result } = await registered('ES256')
+    const challenge = fresh()
+    const clientDataJSON = new TextEncoder().encode(
+      JSON.stringify({ type: 'webauthn.get', challenge: b64u(challenge), origin: ORIGIN }),
+    )
+    // A P-256 COSE key (kty 2, alg -7, crv 1, x, y) the parser accepts.
+    const coseKey = [0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]
+    const key = [...coseKey, ...new Uint8Array(32).fill(1), 0x22, 0x58, 0x20, ...new Uint8Array(32)]
+    const withId = (length: number) =>
+      new Uint8Array([
+        ...new Uint8Array(32),
+        0x45, // UP, UV, AT
+        0,
+        0,
+        0,
+        1,
+        ...new Uint8Array(16),
+        length >> 8,
+        length & 0xff,
+        ...new Uint8Array(length).fill(7),
+        ...key,
+      ])
+    const attempt = (authenticatorData: Uint8Array) =>
+      verifyAssertion(
+        { clientDataJSON, authenticatorData, signature: new Uint8Array(70) },
+        expected(challenge),
+        result.key,
+      ).then(
+        () => 'ok',
+        (e: { reason?: string }) => e.reason ?? 'threw',
+      )
+    expect(await attempt(withId(0))).toBe('malformed')
+    expect(await attempt(withId(1024))).toBe('malformed')
+    // One byte long, it is read and the checks go on to the RP ID hash.
+    expect(await attempt(withId(1))).toBe('rp_id')
+  })
+
   it('applies the counter rule: a regression refused, synced passkeys (0) accepted', () => {
     expect(counterRegressed(5, 5)).toBe(true)
     expect(counterRegressed(5, 4)).toBe(true)
