@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, lt, ne, sql, type SQL } from 'drizzle-orm'
 import type { MySqlColumn, MySqlTable } from 'drizzle-orm/mysql-core'
 import { deleteInBatches, preparedOnce, retryOnDeadlock, type Database } from './client'
 import { sessions, users } from './schema'
+import { hasPasswordNow } from './users'
 
 export interface SessionRow {
   userId: number
@@ -15,6 +16,8 @@ export interface SessionRow {
   generation: number
   /** Whether the account has a second factor (sudo mode then asks for a code). */
   twoFactor: boolean
+  /** Whether the account has a password (sudo mode then asks for it; see core/signin/reauth.ts). */
+  hasPassword: boolean
   /** Whether the user is an admin (issue 21): read here, so a role change counts from the next request. */
   admin: boolean
   createdAt: Date
@@ -31,6 +34,7 @@ const liveSessionFields = {
   emailVerifiedAt: users.emailVerifiedAt,
   generation: users.credentialGeneration,
   twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
+  hasPassword: hasPasswordNow,
   admin: sql<boolean>`${users.role} = 'admin'`.mapWith((v) => Number(v) === 1),
   createdAt: sessions.createdAt,
   expiresAt: sessions.expiresAt,

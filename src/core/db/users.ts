@@ -3,6 +3,21 @@ import { preparedOnce, type Database } from './client'
 import { sessions, users } from './schema'
 
 /**
+ * `pass_word` of an account that has no password (one made by a provider sign-in): no hash, so
+ * `verifyPassword` spends its dummy compare and never accepts it. The column stays NOT NULL, as the
+ * adopted FastAPI table has it.
+ */
+export const NO_PASSWORD = ''
+
+/**
+ * Whether the account has a password, read with the session and every sign-in lookup (no statement
+ * of its own): sudo-mode forms ask for it only then (core/signin/reauth.ts).
+ */
+export const hasPasswordNow = sql<boolean>`${users.pass_word} <> ${NO_PASSWORD}`.mapWith(
+  (v) => Number(v) === 1,
+)
+
+/**
  * Whether the account is locked from the admin console now (issue 21): a lock with no end date, or
  * one that ends later. Read with every sign-in lookup, so the door refuses a locked account without
  * a statement of its own. Datetimes are stored in UTC (drizzle writes ISO strings), hence
@@ -40,6 +55,7 @@ const findUserByEmailQuery = preparedOnce((db, typedToo: boolean) => {
       // Read here so a sign-in trims the session list only when it is near the cap.
       sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
       twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
+      hasPassword: hasPasswordNow,
       locked: lockedNow,
     })
     .from(users)

@@ -69,6 +69,15 @@ export const typedEmailField = v.pipe(
  */
 export const currentPasswordField = v.pipe(text, v.nonEmpty('Enter your password.'))
 
+/**
+ * The password of a sudo-mode form (core/signin/reauth.ts): required of an account that has one
+ * (`LiveSession.hasPassword`), as a sign-in's is; an account without one sends none, and a recent
+ * sign-in stands in for it (`SudoPasswordField` shows why).
+ */
+export function sudoPasswordField(hasPassword: boolean | undefined) {
+  return hasPassword === false ? text : currentPasswordField
+}
+
 const newPasswordFields = new Map<number, ReturnType<typeof buildNewPassword>>()
 
 function buildNewPassword(minLength: number, context: readonly string[]) {

@@ -1,7 +1,7 @@
 import { and, eq, gt, isNotNull, lt, sql } from 'drizzle-orm'
 import { deleteInBatches, type Database } from '../db/client'
 import { sessions, users } from '../db/schema'
-import { lockedNow } from '../db/users'
+import { hasPasswordNow, lockedNow } from '../db/users'
 import { oneTimeTokens as t } from './tables'
 
 export interface SecretRow {
@@ -54,6 +54,8 @@ export interface SecretHolder {
   sessionCount: number
   /** Whether the account is locked (the door refuses it after the secret proved the step). */
   locked: boolean
+  /** Whether the account has a password, for the session a sign-in this secret completes starts. */
+  hasPassword: boolean
 }
 
 /** The unexpired secret with this hash and purpose, and its user, in one statement. */
@@ -78,6 +80,7 @@ export async function findSecret(
       failedSignIns: users.failedSignIns,
       sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
       locked: lockedNow,
+      hasPassword: hasPasswordNow,
     })
     .from(t)
     .innerJoin(users, eq(users.id, t.userId))

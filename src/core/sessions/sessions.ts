@@ -34,6 +34,8 @@ export interface SessionUser {
   sessionCount?: number
   /** Whether the account has a second factor. */
   twoFactor: boolean
+  /** Whether the account has a password (a provider's new account has none). */
+  hasPassword: boolean
 }
 
 /** A signed-in request's session: who it is and the row's id hash (never the id itself). */
@@ -49,6 +51,11 @@ export interface LiveSession {
   generation: number
   /** Whether the account has a second factor (read with the session, no extra statement). */
   twoFactor: boolean
+  /**
+   * Whether the account has a password (read with the session, no extra statement): sudo-mode forms
+   * ask for it only then (core/signin/reauth.ts).
+   */
+  hasPassword: boolean
   /** When the session ends unless used again (idle expiry, capped by the absolute lifetime). */
   expiresAt: Date
   /** Whether the user is an admin; set only by a session read (a fresh session says no). */
@@ -61,7 +68,8 @@ function liveSession(
   createdAt: Date,
   expiresAt: Date,
 ): LiveSession {
-  const { id: userId, username, email, memberSince, emailVerified, generation, twoFactor } = user
+  const { id: userId, username, email, memberSince, emailVerified, generation } = user
+  const { twoFactor, hasPassword } = user
   return {
     idHash,
     userId,
@@ -72,6 +80,7 @@ function liveSession(
     emailVerified,
     generation,
     twoFactor,
+    hasPassword,
     expiresAt,
   }
 }

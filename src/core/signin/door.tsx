@@ -45,6 +45,11 @@ export interface SignInUser {
   /** Whether the account has a second factor, read with the first step's lookup. */
   twoFactor: boolean
   /**
+   * Whether the account has a password, read with the first step's lookup (`hasPasswordNow` in
+   * core/db/users.ts), so the session knows it from its first request (sudo-mode forms).
+   */
+  hasPassword: boolean
+  /**
    * Whether an admin locked the account (issue 21), read with the first step's lookup
    * (`lockedNow` in core/db/users.ts). Required, so no method can forget to read it.
    */

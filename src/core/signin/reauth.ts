@@ -41,15 +41,23 @@ export type Reauthentication =
  * device or a stolen cookie cannot do them. The re-check is throttled exactly like a sign-in (same
  * keys and stages, reserved before bcrypt: ASVS 6.3.1), or these forms would be an unthrottled
  * guessing oracle for whoever holds the session. Call `succeeded(db, rules)` once the action is
- * done. An account with a second factor must also give a current code or a recovery code (field
- * `second_factor`, see `SecondFactorField`), checked by the feature that owns the factor, after the
- * password and under the same reservation (ASVS 6.5; the factor is not bypassed by a held session).
+ * done. An account without a password (`NO_PASSWORD`) gives none: a recent sign-in stands in for
+ * it (see below). An account with a second factor must also give a current code or a recovery code
+ * (field `second_factor`, see `SecondFactorField`), checked by the feature that owns the factor,
+ * after the password and under the same reservation (ASVS 6.5; the factor is not bypassed by a held
+ * session).
  */
 export async function reauthenticate<E extends AppEnv>(
   c: Context<E>,
   auth: LiveSession,
   password: string,
 ): Promise<Reauthentication> {
+  if (auth.hasPassword && password === '') {
+    // Nothing to compare: said before any reservation or bcrypt (no attempt is spent on it), as
+    // the sign-in form says it, for a form whose schema lets an empty field through.
+    const message = 'Enter your password.'
+    return { ok: false, status: 400, message, outcome: 'failure', field: 'password' }
+  }
   const { db, config } = c.var
   const device = await knownDevice(c, config.sessionSecret, auth.email)
   const stages = await signInStages(config.sessionSecret, auth.email, clientAddress(c), device)

@@ -1,14 +1,10 @@
 import { eq, sql } from 'drizzle-orm'
 import type { Database, Transaction } from '../db/client'
 import { users } from '../db/schema'
+import { NO_PASSWORD } from '../db/users'
 import type { Feature } from '../feature'
 
-/**
- * `pass_word` of an account that has no password (one made by a provider sign-in): no hash, so
- * `verifyPassword` spends its dummy compare and never accepts it. The column stays NOT NULL, as the
- * adopted FastAPI table has it.
- */
-export const NO_PASSWORD = ''
+export { NO_PASSWORD } from '../db/users'
 
 /**
  * How many ways into the account remain: its password (when it has one) plus every feature's

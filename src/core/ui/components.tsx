@@ -1,5 +1,6 @@
 import type { Child } from 'hono/jsx'
 import { EMAIL_MAX } from '../forms/limits'
+import { RECENT_SIGN_IN_MS } from '../signin/reauth'
 import type { Flash } from './flash'
 
 interface FieldProps {
@@ -217,6 +218,40 @@ export function PasswordField(props: {
       autofocus={props.autofocus}
       idPrefix={props.idPrefix}
     />
+  )
+}
+
+const RECENT_MINUTES = RECENT_SIGN_IN_MS / 60_000
+
+/**
+ * The password of a sudo-mode form (core/signin/reauth.ts). An account without one (a provider's)
+ * gets no input, which it could only fill with something meaningless, but the rule that stands in
+ * for it, and the refusal when it was not met.
+ */
+export function SudoPasswordField(props: {
+  hasPassword: boolean
+  label: string
+  error?: string
+  idPrefix?: string
+  name?: string
+}) {
+  if (props.hasPassword) {
+    const { hasPassword: _, ...field } = props
+    return <PasswordField {...field} />
+  }
+  const id = `${props.idPrefix ?? ''}field-${props.name ?? 'password'}`
+  return (
+    <div class={props.error ? 'field invalid' : 'field'}>
+      <p class="hint" id={`${id}-hint`}>
+        Your account has no password: a sign-in within the last {RECENT_MINUTES} minutes confirms it
+        is you. If yours was longer ago, sign out, sign in again with your provider, then come back.
+      </p>
+      {props.error && (
+        <p class="field-error" id={`${id}-error`}>
+          {props.error}
+        </p>
+      )}
+    </div>
   )
 }
 

@@ -1,7 +1,7 @@
 import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
 import type { AppEnv } from '../../core/env'
-import { currentPasswordField } from '../../core/forms/fields'
+import { sudoPasswordField } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { deleteAccount } from '../../core/lifecycle'
@@ -24,7 +24,11 @@ const DELETED = defineNotice(
 
 // Deletion: ASVS 7.4.2. Password re-checked (sudo mode); then everything in one transaction.
 accountDeletionRoutes.get('/account/delete', signedIn, (c) =>
-  render(c, 'Delete account', <DeleteCard twoFactor={c.var.auth.twoFactor} />),
+  render(
+    c,
+    'Delete account',
+    <DeleteCard twoFactor={c.var.auth.twoFactor} hasPassword={c.var.auth.hasPassword} />,
+  ),
 )
 
 const refused = (
@@ -34,12 +38,13 @@ const refused = (
   failure?: string,
   codeError?: string,
 ) => {
-  const props = { error, failure, codeError, twoFactor: c.var.auth.twoFactor }
+  const { twoFactor, hasPassword } = c.var.auth
+  const props = { error, failure, codeError, twoFactor, hasPassword }
   return refuse(c, status, 'Delete account', <DeleteForm {...props} />, <DeleteCard {...props} />)
 }
 
 const deleteForm = validForm(
-  () => v.object({ password: currentPasswordField }),
+  (c) => v.object({ password: sudoPasswordField(c.var.auth?.hasPassword) }),
   (c, errors) => refused(c as SignedInContext, 422, errors.password),
 )
 

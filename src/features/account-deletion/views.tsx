@@ -2,15 +2,16 @@ import {
   Alert,
   BackToAccount,
   Card,
-  PasswordField,
   HxForm,
   SecondFactorField,
+  SudoPasswordField,
 } from '../../core/ui/components'
 
 interface DeleteProps {
   error?: string
   failure?: string
   twoFactor?: boolean
+  hasPassword: boolean
   codeError?: string
 }
 
@@ -18,7 +19,11 @@ export function DeleteForm(props: DeleteProps) {
   return (
     <HxForm id="delete-form" action="/account/delete" label="Delete account">
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
-      <PasswordField label="Your password" error={props.error} />
+      <SudoPasswordField
+        hasPassword={props.hasPassword}
+        label="Your password"
+        error={props.error}
+      />
       <SecondFactorField twoFactor={!!props.twoFactor} error={props.codeError} />
       <button type="submit" class="danger">
         Delete my account

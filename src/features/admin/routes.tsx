@@ -3,7 +3,7 @@ import { Hono } from 'hono/tiny'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import * as v from 'valibot'
 import type { AppEnv } from '../../core/env'
-import { currentPasswordField, text } from '../../core/forms/fields'
+import { sudoPasswordField, text } from '../../core/forms/fields'
 import { fieldErrors } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { notFound } from '../../core/http/errors'
@@ -71,7 +71,7 @@ async function userPage(
     <UserCard
       user={user}
       activity={<ActivityList events={events} />}
-      twoFactor={auth.twoFactor}
+      sudo={{ twoFactor: auth.twoFactor, hasPassword: auth.hasPassword }}
       flash={status === 200 ? takeFlash(c) : undefined}
       error={opts.error}
       values={opts.values}
@@ -90,21 +90,22 @@ const DONE: Record<string, Notice> = {
   'remove-factors': defineNotice('admin_factors', 'The second factors are removed.'),
 }
 
-const sudoSchema = v.object({ password: currentPasswordField })
-const lockSchema = v.object({
-  password: currentPasswordField,
-  reason: v.pipe(
-    text,
-    v.transform((s) => s.trim().normalize('NFC')),
-    v.nonEmpty('Say why the account is locked.'),
-    v.maxLength(LOCK_REASON_MAX, `At most ${LOCK_REASON_MAX} characters.`),
-  ),
-  until: v.pipe(
-    text,
-    v.transform((s) => s.trim()),
-    v.check((s) => s === '' || /^\d{4}-\d{2}-\d{2}$/.test(s), 'Give a date as YYYY-MM-DD.'),
-  ),
-})
+const sudoSchema = (hasPassword: boolean) => v.object({ password: sudoPasswordField(hasPassword) })
+const lockSchema = (hasPassword: boolean) =>
+  v.object({
+    password: sudoPasswordField(hasPassword),
+    reason: v.pipe(
+      text,
+      v.transform((s) => s.trim().normalize('NFC')),
+      v.nonEmpty('Say why the account is locked.'),
+      v.maxLength(LOCK_REASON_MAX, `At most ${LOCK_REASON_MAX} characters.`),
+    ),
+    until: v.pipe(
+      text,
+      v.transform((s) => s.trim()),
+      v.check((s) => s === '' || /^\d{4}-\d{2}-\d{2}$/.test(s), 'Give a date as YYYY-MM-DD.'),
+    ),
+  })
 
 /** The end of a lock from its form field: midnight UTC of that date, which must be ahead. */
 function lockEnd(until: string, now: Date): Date | null | 'invalid' {
@@ -149,7 +150,8 @@ adminRoutes.post(
       })
       return userPage(c, id, { status: 409, error: { action, message: conflict.message } })
     }
-    const parsed = v.safeParse(action === 'lock' ? lockSchema : sudoSchema, body)
+    const schema = action === 'lock' ? lockSchema : sudoSchema
+    const parsed = v.safeParse(schema(auth.hasPassword), body)
     if (!parsed.success) {
       const errors = fieldErrors<string>(parsed.issues)
       const field = Object.keys(errors)[0]!

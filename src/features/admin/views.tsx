@@ -7,8 +7,8 @@ import {
   FlashAlert,
   HxForm,
   HxLink,
-  PasswordField,
   SecondFactorField,
+  SudoPasswordField,
   SubmitButton,
   When,
 } from '../../core/ui/components'
@@ -63,12 +63,19 @@ export interface ActionError {
   field?: string
 }
 
-function Sudo(props: { twoFactor: boolean; action: string; error?: ActionError }) {
+/** What sudo mode asks of the admin acting (their own account's factors). */
+interface AdminSudo {
+  twoFactor: boolean
+  hasPassword: boolean
+}
+
+function Sudo(props: AdminSudo & { action: string; error?: ActionError }) {
   const mine = props.error?.action === props.action ? props.error : undefined
   return (
     <>
       {mine && !mine.field && <Alert kind="error">{mine.message}</Alert>}
-      <PasswordField
+      <SudoPasswordField
+        hasPassword={props.hasPassword}
         label="Your password"
         error={mine?.field === 'password' ? mine.message : undefined}
         idPrefix={`${props.action}-`}
@@ -86,7 +93,7 @@ function ActionForm(props: {
   user: UserDetail
   action: string
   label: string
-  twoFactor: boolean
+  sudo: AdminSudo
   error?: ActionError
   children?: Child
 }) {
@@ -94,7 +101,7 @@ function ActionForm(props: {
     <HxForm action={`/admin/users/${props.user.id}/${props.action}`} label={props.label}>
       <h3>{props.label}</h3>
       {props.children}
-      <Sudo twoFactor={props.twoFactor} action={props.action} error={props.error} />
+      <Sudo {...props.sudo} action={props.action} error={props.error} />
       <SubmitButton>{props.label}</SubmitButton>
     </HxForm>
   )
@@ -103,13 +110,13 @@ function ActionForm(props: {
 export function UserCard(props: {
   user: UserDetail
   activity: Child
-  twoFactor: boolean
+  sudo: AdminSudo
   flash?: Flash
   error?: ActionError
   values?: { reason?: string; until?: string }
 }) {
   const u = props.user
-  const common = { user: u, twoFactor: props.twoFactor, error: props.error }
+  const common = { user: u, sudo: props.sudo, error: props.error }
   const lockError = props.error?.action === 'lock' ? props.error : undefined
   const hasFactors = u.factors.some((f) => f.removable && f.count > 0)
   const shown = u.admin

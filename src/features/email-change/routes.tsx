@@ -4,7 +4,7 @@ import * as v from 'valibot'
 import { isDuplicateKey } from '../../core/db/client'
 import { changeEmail, findUserByEmail } from '../../core/db/users'
 import type { AppEnv } from '../../core/env'
-import { currentPasswordField, emailField } from '../../core/forms/fields'
+import { emailField, sudoPasswordField } from '../../core/forms/fields'
 import { keptValues, validForm, type FieldErrors } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { forgetLinkToken, landLink, linkPageHeaders, linkToken } from '../../core/http/link-token'
@@ -47,10 +47,19 @@ const invalidLink = (c: Context) =>
   )
 
 emailChangeRoutes.get('/account/email', signedIn, (c) =>
-  render(c, TITLE, <EmailChangeCard current={c.var.auth.email} twoFactor={c.var.auth.twoFactor} />),
+  render(
+    c,
+    TITLE,
+    <EmailChangeCard
+      current={c.var.auth.email}
+      twoFactor={c.var.auth.twoFactor}
+      hasPassword={c.var.auth.hasPassword}
+    />,
+  ),
 )
 
-const emailChangeSchema = v.object({ email: emailField, password: currentPasswordField })
+const emailChangeSchema = (hasPassword: boolean | undefined) =>
+  v.object({ email: emailField, password: sudoPasswordField(hasPassword) })
 
 function emailChangeCard(
   c: SignedInContext,
@@ -67,13 +76,14 @@ function emailChangeCard(
       errors={errors}
       failure={failure}
       twoFactor={c.var.auth.twoFactor}
+      hasPassword={c.var.auth.hasPassword}
     />
   )
   return render(c, TITLE, card, status)
 }
 
 const validEmailChange = validForm(
-  () => emailChangeSchema,
+  (c) => emailChangeSchema(c.var.auth?.hasPassword),
   (c, errors, raw) =>
     emailChangeCard(
       c as SignedInContext,

@@ -6,8 +6,8 @@ import {
   Field,
   HxForm,
   HxLink,
-  PasswordField,
   SecondFactorField,
+  SudoPasswordField,
 } from '../../core/ui/components'
 import { lifetimeInWords } from '../../core/security/secrets'
 import { EMAIL_CHANGE } from './secret'
@@ -18,6 +18,7 @@ export function EmailChangeCard(props: {
   errors?: FieldErrors<'email' | 'password' | 'second_factor'>
   failure?: string
   twoFactor?: boolean
+  hasPassword: boolean
 }) {
   const errors = props.errors ?? {}
   return (
@@ -37,7 +38,11 @@ export function EmailChangeCard(props: {
           autocomplete="email"
           maxlength={EMAIL_MAX}
         />
-        <PasswordField label="Current password" error={errors.password} />
+        <SudoPasswordField
+          hasPassword={props.hasPassword}
+          label="Current password"
+          error={errors.password}
+        />
         <SecondFactorField twoFactor={!!props.twoFactor} error={errors.second_factor} />
         <button type="submit">Send the link</button>
       </HxForm>

@@ -1,4 +1,4 @@
-import { lockedNow } from '../../core/db/users'
+import { hasPasswordNow, lockedNow } from '../../core/db/users'
 import { and, asc, count, eq, lt, sql } from 'drizzle-orm'
 import { deleteInBatches, type Database, type Transaction } from '../../core/db/client'
 import { sessions, users } from '../../core/db/schema'
@@ -34,6 +34,7 @@ export async function findPasskeyForSignIn(db: Database, credentialHash: string)
       failedSignIns: users.failedSignIns,
       sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
       twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
+      hasPassword: hasPasswordNow,
       // A locked account is refused by the door after the passkey proved it (issue 21).
       locked: lockedNow,
     })

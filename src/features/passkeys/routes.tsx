@@ -116,6 +116,7 @@ async function settings(c: SignedInContext, refusal?: Refusal, status: 200 | 400
       signal={removed ? { rpId, userId: options.user.id } : undefined}
       options={options}
       twoFactor={auth.twoFactor}
+      hasPassword={auth.hasPassword}
       defaultName={defaultName(c)}
       flash={flash}
       refusal={refusal}

@@ -5,8 +5,8 @@ import {
   Field,
   FlashAlert,
   HxForm,
-  PasswordField,
   SecondFactorField,
+  SudoPasswordField,
   When,
 } from '../../core/ui/components'
 import type { Flash } from '../../core/ui/flash'
@@ -62,6 +62,7 @@ export function PasskeysCard(props: {
   keys: PasskeyRow[]
   options: object
   twoFactor: boolean
+  hasPassword: boolean
   defaultName: string
   /**
    * Right after a removal, for the WebAuthn Signal API: the browser's password manager learns
@@ -94,7 +95,12 @@ export function PasskeysCard(props: {
       ) : (
         <ul class="passkeys">
           {props.keys.map((key) => (
-            <PasskeyItem item={key} twoFactor={props.twoFactor} refusal={props.refusal} />
+            <PasskeyItem
+              item={key}
+              twoFactor={props.twoFactor}
+              hasPassword={props.hasPassword}
+              refusal={props.refusal}
+            />
           ))}
         </ul>
       )}
@@ -120,7 +126,8 @@ export function PasskeysCard(props: {
           idPrefix="add-"
           error={add?.field === 'name' ? add.message : undefined}
         />
-        <PasswordField
+        <SudoPasswordField
+          hasPassword={props.hasPassword}
           label="Your password"
           idPrefix="add-"
           error={add?.field === 'password' ? add.message : undefined}
@@ -136,7 +143,12 @@ export function PasskeysCard(props: {
   )
 }
 
-function PasskeyItem(props: { item: PasskeyRow; twoFactor: boolean; refusal?: Refusal }) {
+function PasskeyItem(props: {
+  item: PasskeyRow
+  twoFactor: boolean
+  hasPassword: boolean
+  refusal?: Refusal
+}) {
   const key = props.item
   const rename = mine(props.refusal, `rename-${key.id}`)
   const remove = mine(props.refusal, `remove-${key.id}`)
@@ -173,7 +185,8 @@ function PasskeyItem(props: { item: PasskeyRow; twoFactor: boolean; refusal?: Re
         <summary>Remove</summary>
         <HxForm action={`/account/passkeys/${key.id}/remove`} label={`Remove ${key.name}`}>
           {remove && <Alert kind="error">{remove.message}</Alert>}
-          <PasswordField
+          <SudoPasswordField
+            hasPassword={props.hasPassword}
             label="Your password"
             idPrefix={`remove-${key.id}-`}
             error={remove?.field === 'password' ? remove.message : undefined}

@@ -1,7 +1,7 @@
 import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
 import type { AppEnv } from '../../core/env'
-import { currentPasswordField, newPasswordField } from '../../core/forms/fields'
+import { newPasswordField, sudoPasswordField } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { breachedPasswordMessage } from '../../core/passwords/breached'
@@ -26,12 +26,23 @@ const PASSWORD_CHANGED = defineNotice(
   'Your password is changed. Every other session was signed out.',
 )
 
-// Password: ASVS 6.2.2 / 6.2.3 (current and new), 7.4.3 (other sessions end), 7.2.4 (new id).
+// Password: ASVS 6.2.2 / 6.2.3 (current and new), 7.4.3 (other sessions end), 7.2.4 (new id). An
+// account made by a provider has no current password: the same form sets its first one, after the
+// recent sign-in that stands in for it (core/signin/reauth.ts).
 passwordChangeRoutes.get('/account/password', signedIn, (c) => {
-  const min = c.var.config.passwordMinLength
-  const card = <PasswordCard passwordMinLength={min} twoFactor={c.var.auth.twoFactor} />
-  return render(c, 'Change password', card)
+  const { auth, config } = c.var
+  const card = (
+    <PasswordCard
+      passwordMinLength={config.passwordMinLength}
+      twoFactor={auth.twoFactor}
+      hasPassword={auth.hasPassword}
+    />
+  )
+  return render(c, titleOf(c), card)
 })
+
+const titleOf = (c: SignedInContext) =>
+  c.var.auth.hasPassword ? 'Change password' : 'Set a password'
 
 function passwordRefused(
   c: SignedInContext,
@@ -44,14 +55,9 @@ function passwordRefused(
     failure,
     passwordMinLength: c.var.config.passwordMinLength,
     twoFactor: c.var.auth.twoFactor,
+    hasPassword: c.var.auth.hasPassword,
   }
-  return refuse(
-    c,
-    status,
-    'Change password',
-    <PasswordForm {...props} />,
-    <PasswordCard {...props} />,
-  )
+  return refuse(c, status, titleOf(c), <PasswordForm {...props} />, <PasswordCard {...props} />)
 }
 
 // The new password's rules depend on the configured minimum and on who is asking (signup's rules,
@@ -59,7 +65,7 @@ function passwordRefused(
 const passwordForm = validForm(
   (c) =>
     v.object({
-      current_password: currentPasswordField,
+      current_password: sudoPasswordField(c.var.auth?.hasPassword),
       new_password: newPasswordField(
         c.var.config.passwordMinLength,
         passwordContext(c.var.auth ?? { username: '', email: '' }),
@@ -95,7 +101,7 @@ passwordChangeRoutes.post('/account/password', signedIn, passwordForm, async (c)
     succeeded(db, recheck.rules),
   ])
   // Every session went, this one too; the browser carries on in a fresh one under the new generation.
-  await rotateSession(c, { ...auth, generation })
+  await rotateSession(c, { ...auth, generation, hasPassword: true })
   await audit(c, 'password_change', 'success', { userId: auth.userId, count: ended })
   afterResponse(c, 'password_changed', () =>
     deliver(

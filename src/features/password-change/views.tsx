@@ -5,25 +5,31 @@ import {
   Card,
   HxForm,
   NewPasswordField,
-  PasswordField,
   SecondFactorField,
+  SudoPasswordField,
 } from '../../core/ui/components'
 
 export type PasswordChangeErrors = FieldErrors<
   'current_password' | 'new_password' | 'second_factor'
 >
 
-export function PasswordForm(props: {
+interface PasswordProps {
   errors?: PasswordChangeErrors
   failure?: string
   passwordMinLength: number
   twoFactor?: boolean
-}) {
+  /** False for an account made by a provider: this form then sets its first password. */
+  hasPassword: boolean
+}
+
+export function PasswordForm(props: PasswordProps) {
   const errors = props.errors ?? {}
+  const verb = props.hasPassword ? 'Change password' : 'Set a password'
   return (
-    <HxForm id="password-form" action="/account/password" label="Change password">
+    <HxForm id="password-form" action="/account/password" label={verb}>
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
-      <PasswordField
+      <SudoPasswordField
+        hasPassword={props.hasPassword}
         name="current_password"
         label="Current password"
         error={errors.current_password}
@@ -31,24 +37,23 @@ export function PasswordForm(props: {
       <SecondFactorField twoFactor={!!props.twoFactor} error={errors.second_factor} />
       <NewPasswordField
         name="new_password"
-        label="New password"
+        label={props.hasPassword ? 'New password' : 'Password'}
         error={errors.new_password}
         minLength={props.passwordMinLength}
       />
-      <button type="submit">Change password</button>
+      <button type="submit">{verb}</button>
     </HxForm>
   )
 }
 
-export function PasswordCard(props: {
-  errors?: PasswordChangeErrors
-  failure?: string
-  passwordMinLength: number
-  twoFactor?: boolean
-}) {
+export function PasswordCard(props: PasswordProps) {
   return (
-    <Card id="password" title="Change password">
-      <p>Every other device signed in to your account is signed out when you change it.</p>
+    <Card id="password" title={props.hasPassword ? 'Change password' : 'Set a password'}>
+      <p>
+        {props.hasPassword
+          ? 'Every other device signed in to your account is signed out when you change it.'
+          : 'With a password you can also sign in with your email address. Every other device signed in to your account is signed out when you set it.'}
+      </p>
       <PasswordForm {...props} />
       <BackToAccount />
     </Card>

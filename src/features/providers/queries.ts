@@ -1,6 +1,6 @@
 import { and, asc, count, eq, sql } from 'drizzle-orm'
 import type { Database, Transaction } from '../../core/db/client'
-import { lockedNow } from '../../core/db/users'
+import { hasPasswordNow, lockedNow } from '../../core/db/users'
 import { sessions, users } from '../../core/db/schema'
 import { deleteUserSessions } from '../../core/db/sessions'
 import { deleteUserSecrets } from '../../core/security/secrets'
@@ -19,6 +19,7 @@ const signInFields = {
   failedSignIns: users.failedSignIns,
   sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
   twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
+  hasPassword: hasPasswordNow,
   // A locked account is refused by the door after the provider proved who this is (issue 21).
   locked: lockedNow,
 }
@@ -90,15 +91,6 @@ export function listConnected(db: Database, userId: number): Promise<ConnectedRo
     .from(oauthAccounts)
     .where(eq(oauthAccounts.userId, userId))
     .orderBy(asc(oauthAccounts.createdAt), asc(oauthAccounts.id))
-}
-
-export async function hasPassword(db: Database, userId: number) {
-  const [row] = await db
-    .select({ has: sql<number>`${users.pass_word} <> ${NO_PASSWORD}`.mapWith(Number) })
-    .from(users)
-    .where(eq(users.id, userId))
-    .limit(1)
-  return row?.has === 1
 }
 
 /** What a credential change needs of the session that makes it (as passkeys has it). */

@@ -30,7 +30,6 @@ import {
   disconnectIdentity,
   emailInUse,
   findLinkedAccount,
-  hasPassword,
   listConnected,
   touchAccount,
 } from './queries'
@@ -267,6 +266,8 @@ async function signInWith(
     failedSignIns: 0,
     sessionCount: 0,
     twoFactor: false,
+    // Made with NO_PASSWORD (createProviderAccount).
+    hasPassword: false,
     locked: false,
   }
   return finishSignIn(c, user, { method, rules: [], next: held.next })
@@ -331,11 +332,8 @@ async function connectedPage(
 ) {
   const { auth, db } = c.var
   const { providers } = settingsOf(c as unknown as Context<AppEnv>)
-  const [rows, withPassword] = await Promise.all([
-    listConnected(db, auth.userId),
-    hasPassword(db, auth.userId),
-  ])
-  const passwordless = !withPassword
+  const rows = await listConnected(db, auth.userId)
+  const passwordless = !auth.hasPassword
   const againId = rows.find((r) => providers.some((p) => p.id === r.provider))?.provider
   const again =
     passwordless && !recentSignIn(auth) ? providers.find((p) => p.id === againId) : undefined
@@ -418,7 +416,7 @@ providerRoutes.post('/account/connected/:id/disconnect', signedIn, sudoForm, asy
   ])
   if (removed === 'last') {
     const message =
-      'This is your only way to sign in: add a passkey, or set a password with "Forgot your password?", first.'
+      'This is your only way to sign in: add a passkey or set a password (Change password) first.'
     return connectedPage(c, { form, message }, 409)
   }
   if (removed) {

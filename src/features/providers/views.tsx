@@ -6,8 +6,8 @@ import {
   FlashAlert,
   HxForm,
   HxLink,
-  PasswordField,
   SecondFactorField,
+  SudoPasswordField,
   When,
 } from '../../core/ui/components'
 import type { Flash } from '../../core/ui/flash'
@@ -103,18 +103,13 @@ export function ConnectedCard(props: {
     <Card id="connected" title="Connected accounts">
       <FlashAlert flash={props.flash} />
       <p>Sign in with an account you have elsewhere instead of a password.</p>
-      {props.passwordless && (
+      {props.again && (
         <p>
-          Your account has no password: changes here need a sign-in within the last 5 minutes.
-          {props.again && (
-            <>
-              {' '}
-              <a href={withNext(`/login/provider/${props.again.id}`, '/account/connected')}>
-                Confirm it is you by signing in again with {props.again.label}
-              </a>
-              .
-            </>
-          )}
+          Your account has no password, and your sign-in was more than 5 minutes ago:{' '}
+          <a href={withNext(`/login/provider/${props.again.id}`, '/account/connected')}>
+            confirm it is you by signing in again with {props.again.label}
+          </a>
+          .
         </p>
       )}
       {props.rows.length === 0 ? (
@@ -164,9 +159,12 @@ function SudoFields(props: {
     props.refusal?.field === field ? props.refusal?.message : undefined
   return (
     <>
-      {!props.passwordless && (
-        <PasswordField label="Your password" idPrefix={props.prefix} error={error('password')} />
-      )}
+      <SudoPasswordField
+        hasPassword={!props.passwordless}
+        label="Your password"
+        idPrefix={props.prefix}
+        error={error('password')}
+      />
       <SecondFactorField
         twoFactor={props.twoFactor}
         idPrefix={props.prefix}

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import * as v from 'valibot'
 import { deleteOwnSession, listUserSessions } from '../../core/db/sessions'
 import type { AppEnv } from '../../core/env'
-import { currentPasswordField, text } from '../../core/forms/fields'
+import { sudoPasswordField, text } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { changeCredentials } from '../../core/lifecycle'
@@ -18,7 +18,7 @@ import { OthersForm, SessionsCard } from './views'
 
 export const sessionsRoutes = new Hono<AppEnv>()
 
-type OthersProps = Parameters<typeof OthersForm>[0]
+type OthersProps = Omit<Parameters<typeof OthersForm>[0], 'hasPassword'>
 const SESSION_ENDED = defineNotice(
   'session_ended',
   'That session is ended: its device is signed out.',
@@ -45,6 +45,7 @@ async function sessionsPage(
       failure={failure}
       others={others}
       twoFactor={auth.twoFactor}
+      hasPassword={auth.hasPassword}
     />,
     status,
   )
@@ -53,7 +54,8 @@ async function sessionsPage(
 /** A refused "sign out everywhere else": the form for htmx, the sessions page without it. */
 function othersRefused(c: SignedInContext, status: 400 | 422 | 429, others: OthersProps) {
   if (!isPartial(c)) return sessionsPage(c, status, undefined, others)
-  const form = <OthersForm twoFactor={c.var.auth.twoFactor} {...others} />
+  const { twoFactor, hasPassword } = c.var.auth
+  const form = <OthersForm twoFactor={twoFactor} hasPassword={hasPassword} {...others} />
   return refuse(c, status, 'Your sessions', form, form)
 }
 
@@ -88,7 +90,7 @@ sessionsRoutes.post('/account/sessions/end', signedIn, endForm, async (c) => {
 })
 
 const othersForm = validForm(
-  () => v.object({ password: currentPasswordField }),
+  (c) => v.object({ password: sudoPasswordField(c.var.auth?.hasPassword) }),
   (c, errors) => othersRefused(c as SignedInContext, 422, { error: errors.password }),
 )
 

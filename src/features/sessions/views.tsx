@@ -4,9 +4,9 @@ import {
   Alert,
   BackToAccount,
   Card,
-  PasswordField,
   FlashAlert,
   SecondFactorField,
+  SudoPasswordField,
   HxForm,
   When,
 } from '../../core/ui/components'
@@ -17,12 +17,17 @@ export function OthersForm(props: {
   error?: string
   failure?: string
   twoFactor?: boolean
+  hasPassword: boolean
   codeError?: string
 }) {
   return (
     <HxForm id="others-form" action="/account/sessions/others" label="Sign out everywhere else">
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
-      <PasswordField label="Your password" error={props.error} />
+      <SudoPasswordField
+        hasPassword={props.hasPassword}
+        label="Your password"
+        error={props.error}
+      />
       <SecondFactorField twoFactor={!!props.twoFactor} error={props.codeError} />
       <button type="submit">Sign out everywhere else</button>
     </HxForm>
@@ -57,8 +62,9 @@ export function SessionsCard(props: {
   currentIdHash: string
   flash?: Flash
   failure?: string
-  others?: Parameters<typeof OthersForm>[0]
+  others?: Omit<Parameters<typeof OthersForm>[0], 'hasPassword'>
   twoFactor: boolean
+  hasPassword: boolean
 }) {
   const others = props.sessions.filter((s) => s.idHash !== props.currentIdHash).length
   return (
@@ -74,8 +80,15 @@ export function SessionsCard(props: {
       {others > 0 && (
         <>
           <h2>Sign out everywhere else</h2>
-          <p>Ends every session but this one. Enter your password to confirm.</p>
-          <OthersForm twoFactor={props.twoFactor} {...props.others} />
+          <p>
+            Ends every session but this one.
+            {props.hasPassword ? ' Enter your password to confirm.' : ''}
+          </p>
+          <OthersForm
+            twoFactor={props.twoFactor}
+            hasPassword={props.hasPassword}
+            {...props.others}
+          />
         </>
       )}
       <BackToAccount />

@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
 import type { AppEnv } from '../../core/env'
-import { currentPasswordField, text } from '../../core/forms/fields'
+import { sudoPasswordField, text } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { nextFrom, safeNext, withNext } from '../../core/http/next'
@@ -116,6 +116,7 @@ async function settings(c: SignedInContext, refusal?: Refusal, status: 200 | 400
       available={totpAvailable(c)}
       flash={refusal ? undefined : takeFlash(c)}
       refusal={refusal}
+      hasPassword={auth.hasPassword}
     />
   )
   return render(c, 'Two-factor sign-in', card, status)
@@ -125,7 +126,7 @@ twoFactorRoutes.get('/account/two-factor', signedIn, (c) => settings(c))
 
 const sudoForm = (form: Refusal['form']) =>
   validForm(
-    () => v.object({ password: currentPasswordField }),
+    (c) => v.object({ password: sudoPasswordField(c.var.auth?.hasPassword) }),
     (c, errors) =>
       settings(
         c as SignedInContext,
@@ -325,6 +326,7 @@ function signInUser(held: HeldChallenge): SignInUser {
     // Counted with the read, so below the cap the session's insert needs no trim beside it.
     sessionCount: held.sessionCount,
     twoFactor: true,
+    hasPassword: held.hasPassword,
     locked,
   }
 }

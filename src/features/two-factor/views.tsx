@@ -6,9 +6,9 @@ import {
   FlashAlert,
   HxForm,
   HxLink,
-  PasswordField,
   SecondFactorField,
   SubmitButton,
+  SudoPasswordField,
 } from '../../core/ui/components'
 import type { Flash } from '../../core/ui/flash'
 import { withNext } from '../../core/http/next'
@@ -26,13 +26,19 @@ export interface Refusal {
 const ACTIONS = { setup: 'setup', regenerate: 'recovery-codes', disable: 'disable' } as const
 
 /** One of the settings page's forms: sudo mode's password, and for an account with 2FA a code. */
-function SudoForm(props: { form: Refusal['form']; refusal?: Refusal; label: string }) {
+function SudoForm(props: {
+  form: Refusal['form']
+  refusal?: Refusal
+  label: string
+  hasPassword: boolean
+}) {
   const { form, label } = props
   const mine = props.refusal?.form === form ? props.refusal : undefined
   return (
     <HxForm action={`/account/two-factor/${ACTIONS[form]}`} label={label}>
       {mine && <Alert kind="error">{mine.message}</Alert>}
-      <PasswordField
+      <SudoPasswordField
+        hasPassword={props.hasPassword}
         label="Your password"
         error={mine?.field === 'password' ? mine.message : undefined}
         idPrefix={`${form}-`}
@@ -54,7 +60,9 @@ export function TwoFactorCard(props: {
   available: boolean
   flash?: Flash
   refusal?: Refusal
+  hasPassword: boolean
 }) {
+  const sudo = { refusal: props.refusal, hasPassword: props.hasPassword }
   return (
     <Card id="two-factor" title="Two-factor sign-in">
       <FlashAlert flash={props.flash} />
@@ -65,7 +73,7 @@ export function TwoFactorCard(props: {
             phone after your password, so your password alone no longer opens your account.
           </p>
           {props.available ? (
-            <SudoForm form="setup" refusal={props.refusal} label="Set up an authenticator app" />
+            <SudoForm form="setup" {...sudo} label="Set up an authenticator app" />
           ) : (
             <Alert kind="error">Two-factor sign-in is not available on this server yet.</Alert>
           )}
@@ -86,9 +94,9 @@ export function TwoFactorCard(props: {
           )}
           <h2>New recovery codes</h2>
           <p>Replaces every recovery code you have now.</p>
-          <SudoForm form="regenerate" refusal={props.refusal} label="Make new recovery codes" />
+          <SudoForm form="regenerate" {...sudo} label="Make new recovery codes" />
           <h2>Turn it off</h2>
-          <SudoForm form="disable" refusal={props.refusal} label="Turn off two-factor sign-in" />
+          <SudoForm form="disable" {...sudo} label="Turn off two-factor sign-in" />
         </>
       )}
       <BackToAccount />
