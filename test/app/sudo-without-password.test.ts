@@ -154,6 +154,21 @@ describe('an account without a password', () => {
     expect((await post('/login', { email, password: NEW_PASSWORD })).status).toBe(303)
   })
 
+  it('keeps the sign-in time through a change that renews the session: no chaining sudo mode', async () => {
+    const { cookie, id } = await withoutPassword()
+    await startedAgo(id, 4)
+    const res = await post('/account/password', { new_password: NEW_PASSWORD }, { cookie })
+    expect(res.status).toBe(303)
+    const fresh = cookieFrom(res, SESSION)!
+    expect(fresh).not.toBe(cookie)
+    expect(await signedInStill(fresh)).toBe(true)
+    // The renewed session is the only one left, and it was signed in 4 minutes ago, not now: a
+    // minute on, a sign-in no longer counts as recent for the next change.
+    const rows = await db().select().from(sessions).where(eq(sessions.userId, id))
+    expect(rows).toHaveLength(1)
+    expect(Date.now() - rows[0]!.createdAt.getTime()).toBeGreaterThan(3.5 * 60 * 1000)
+  })
+
   it('made by a provider sign-in, needs no password in sudo mode from its first session', async () => {
     const email = uniqueEmail('oidc-sudo')
     const { res } = await oidcSignIn(oidcPerson(email))

@@ -138,7 +138,10 @@ export function dropSessionCookie<E extends AppEnv>(c: Context<E>): number | und
   return userId
 }
 
-/** Replaces the current session with a fresh id for the same user (after a password change). */
+/**
+ * Replaces the current session with a fresh id for the same user (after a credential change),
+ * signed in when the replaced one was: a chain of changes cannot keep a sign-in "recent".
+ */
 export async function rotateSession<E extends AppEnv>(c: Context<E>, auth: LiveSession) {
-  await issueSessionCookie(c, { ...auth, id: auth.userId })
+  await issueSessionCookie(c, { ...auth, id: auth.userId, signedInAt: auth.createdAt })
 }

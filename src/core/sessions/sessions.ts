@@ -36,6 +36,12 @@ export interface SessionUser {
   twoFactor: boolean
   /** Whether the account has a password (a provider's new account has none). */
   hasPassword: boolean
+  /**
+   * When the person signed in, for a session that replaces another of theirs (a rotation after a
+   * credential change): default now. The replacement keeps it, so a rotation neither extends the
+   * absolute lifetime (ASVS 7.3.2) nor makes the sign-in look recent to sudo mode (reauth.ts).
+   */
+  signedInAt?: Date
 }
 
 /** A signed-in request's session: who it is and the row's id hash (never the id itself). */
@@ -176,12 +182,13 @@ export async function startSession(
   const id = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)))
   const idHash = await hashSessionId(id)
   const userId = user.id
-  const expiresAt = nextExpiry(config, now, now)
+  const createdAt = user.signedInAt ?? now
+  const expiresAt = nextExpiry(config, createdAt, now)
   await Promise.all([
     insertSession(db, {
       idHash,
       userId,
-      createdAt: now,
+      createdAt,
       expiresAt,
       userAgent: origin.userAgent.slice(0, 255),
       location: origin.location.slice(0, 100),
@@ -194,7 +201,7 @@ export async function startSession(
   // The seal (Iron: AES-256-CBC and HMAC-SHA-256) keeps both the id and the user id unreadable and
   // unforgeable; the database still decides whether the session lives.
   const sealed = await encrypt(config.sessionSecret, { i: id, u: userId })
-  return { sealed, session: liveSession(idHash, user, now, expiresAt) }
+  return { sealed, session: liveSession(idHash, user, createdAt, expiresAt) }
 }
 
 /** Ends one session on the server, so a copied cookie stops working (ASVS 7.4.1). */
