@@ -28,6 +28,8 @@ export interface PrivateMysqlOptions {
   log?: (line: string) => void
   /** Called when the server exits without `stop()` having been asked (a crash, a kill). */
   onUnexpectedExit?: (code: number | null) => void
+  /** Server options after the small development defaults, which they override (the bench's sizes). */
+  extraArgs?: string[]
 }
 
 export interface PrivateMysql {
@@ -330,6 +332,7 @@ export async function startPrivateMysql(opts: PrivateMysqlOptions): Promise<Priv
       : ['--skip-networking']),
     `--secure-file-priv=${files}`,
     ...commonArgs(bin.flavor, tmp),
+    ...(opts.extraArgs ?? []),
   ]
 
   let child: ChildProcess | undefined

@@ -25,6 +25,8 @@ export interface StackOptions {
   log?: (line: string) => void
   /** Called once if the private server exits while nobody asked it to (the dev runner reports it). */
   onMysqlExit?: (code: number | null) => void
+  /** Options for the private server beyond its small development defaults (see PrivateMysqlOptions). */
+  mysqlArgs?: string[]
 }
 
 /** A process of the stack that a test can take away and bring back on the same port. */
@@ -176,6 +178,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       server = await startPrivateMysql({
         dataDir: isAbsolute(dataDir) ? dataDir : join(REPO_ROOT, dataDir),
         log,
+        extraArgs: opts.mysqlArgs,
         onUnexpectedExit: (code) => {
           if (exitReported) return
           exitReported = true
