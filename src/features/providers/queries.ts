@@ -1,5 +1,5 @@
 import { and, asc, count, eq, sql } from 'drizzle-orm'
-import type { Database, Transaction } from '../../core/db/client'
+import { isDuplicateKey, type Database, type Transaction } from '../../core/db/client'
 import { hasPasswordNow, lockedNow } from '../../core/db/users'
 import { sessions, users } from '../../core/db/schema'
 import { deleteUserSessions } from '../../core/db/sessions'
@@ -47,30 +47,55 @@ export function touchAccount(db: Database, accountId: number, now: Date) {
 }
 
 /**
- * A new account for a first provider sign-in, with no password (`NO_PASSWORD`: nothing a password
- * can open) and the identity connected, in one transaction. Throws a duplicate-key error when the
- * address or the identity was taken meanwhile.
+ * A first provider sign-in's account, in one statement beside `findLinkedAccount`: a user with no
+ * password (`NO_PASSWORD`: nothing a password can open) and the address the provider verified,
+ * made only while the identity is connected to no account, so a returning sign-in writes nothing.
+ * Its id; 'connected' when the identity is connected (no row made); 'taken' when an account uses
+ * the address (its unique key). The identity is inserted with the session (`connectNewAccount`).
  */
-export async function createProviderAccount(
+export async function insertProviderUser(
   db: Database,
-  account: { username: string; email: string; emailVerifiedAt: Date | null },
+  account: { username: string; email: string; emailVerifiedAt: Date },
+  identity: { provider: ProviderId; subject: string },
+): Promise<number | 'connected' | 'taken'> {
+  const columns = [users.username, users.email, users.pass_word, users.emailVerifiedAt]
+  const verifiedAt = sql.param(account.emailVerifiedAt, users.emailVerifiedAt)
+  try {
+    const result = await db.execute(sql`insert into ${users}
+      (${sql.join(
+        columns.map((column) => sql.identifier(column.name)),
+        sql`, `,
+      )})
+      select ${account.username}, ${account.email}, ${NO_PASSWORD}, ${verifiedAt} from dual
+      where not exists (select 1 from ${oauthAccounts}
+        where ${oauthAccounts.provider} = ${identity.provider}
+        and ${oauthAccounts.subject} = ${identity.subject})`)
+    return result.rowsAffected === 1 ? Number(result.insertId) : 'connected'
+  } catch (err) {
+    if (isDuplicateKey(err)) return 'taken'
+    throw err
+  }
+}
+
+/**
+ * The identity of the account `insertProviderUser` made; a duplicate-key error when the identity
+ * was connected meanwhile.
+ */
+export async function connectNewAccount(
+  db: Database,
+  userId: number,
   identity: { provider: ProviderId; subject: string },
   now: Date,
 ) {
-  return db.transaction(async (tx) => {
-    const [created] = await tx
-      .insert(users)
-      .values({
-        username: account.username,
-        email: account.email,
-        pass_word: NO_PASSWORD,
-        emailVerifiedAt: account.emailVerifiedAt,
-      })
-      .$returningId()
-    const userId = Number(created!.id)
-    await tx.insert(oauthAccounts).values({ ...identity, userId, createdAt: now, lastUsedAt: now })
-    return userId
-  })
+  await db.insert(oauthAccounts).values({ ...identity, userId, createdAt: now, lastUsedAt: now })
+}
+
+/**
+ * Removes the account `insertProviderUser` made when its identity could not be inserted: only
+ * while it still has no password (a reset landing meanwhile made it a real account).
+ */
+export async function deleteNewAccount(db: Database, userId: number) {
+  await db.delete(users).where(and(eq(users.id, userId), eq(users.pass_word, NO_PASSWORD)))
 }
 
 export interface ConnectedRow {

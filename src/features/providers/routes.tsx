@@ -26,10 +26,12 @@ import { findProvider, providerSettings, type Provider } from './config'
 import { connectedMail, disconnectedMail } from './mail'
 import {
   connectIdentity,
-  createProviderAccount,
+  connectNewAccount,
+  deleteNewAccount,
   disconnectIdentity,
   emailInUse,
   findLinkedAccount,
+  insertProviderUser,
   listConnected,
   touchAccount,
 } from './queries'
@@ -217,45 +219,45 @@ async function signInWith(
     identity.emailVerified && identity.email ? v.safeParse(emailField, identity.email) : undefined
   const email = parsed?.success ? parsed.output : ''
   const typed = identity.email ? normaliseEmail(identity.email) : ''
-  // Round trip 1: the identity's account, and whether the address is in use, together.
-  const [linked, taken] = await Promise.all([
-    findLinkedAccount(db, provider.id, identity.subject),
-    emailInUse(db, email || typed),
-  ])
+  const key = { provider: provider.id, subject: identity.subject }
   const now = new Date()
+  const username = email ? usernameFrom(identity.name, email) : ''
+  // Round trip 1: the identity's account, and beside it, with a verified address, the new account
+  // (made only while the identity is connected to none, so a returning sign-in writes nothing);
+  // without one, only whether the address is in use.
+  const [linked, made] = await Promise.all([
+    findLinkedAccount(db, provider.id, identity.subject),
+    email
+      ? insertProviderUser(db, { username, email, emailVerifiedAt: now }, key)
+      : emailInUse(db, typed).then((taken) => (taken ? ('taken' as const) : undefined)),
+  ])
   if (linked) {
+    // A user made all the same: the identity was disconnected between the two statements.
+    const stray = typeof made === 'number' ? made : undefined
     // Round trip 2, in the door: the last use beside the session (or the pending second step).
     return finishSignIn(c, linked, {
       method,
       rules: [],
       next: held.next,
-      alongside: () => touchAccount(db, linked.accountId, now),
+      alongside: () =>
+        Promise.all([
+          touchAccount(db, linked.accountId, now),
+          stray ? deleteNewAccount(db, stray) : undefined,
+        ]),
     })
   }
   // GHSA-g38m-r43w-p2q7: an address in use is never linked to a new identity automatically.
-  if (taken) return emailTaken(c, provider)
-  if (!email) {
+  if (made === 'taken') return emailTaken(c, provider)
+  // Connected meanwhile, by a parallel sign-in that made its account first.
+  if (made === 'connected') return identityRaced(c, provider)
+  if (made === undefined) {
     await audit(c, 'login', 'failure', { method, reason: 'no_email' })
     const card = (
       <ProviderFailureCard label={provider.label} message={MESSAGES.no_email!} back="signin" />
     )
     return render(c, 'Sign-in did not work', card, 400)
   }
-  const username = usernameFrom(identity.name, email)
-  let userId: number
-  try {
-    userId = await createProviderAccount(
-      db,
-      { username, email, emailVerifiedAt: now },
-      { provider: provider.id, subject: identity.subject },
-      now,
-    )
-  } catch (err) {
-    // The address (or the identity) was taken meanwhile, by a parallel signup.
-    if (!isDuplicateKey(err)) throw err
-    return emailTaken(c, provider)
-  }
-  await audit(c, 'signup', 'success', { userId, method })
+  const userId = made
   const user = {
     id: userId,
     username,
@@ -266,11 +268,51 @@ async function signInWith(
     failedSignIns: 0,
     sessionCount: 0,
     twoFactor: false,
-    // Made with NO_PASSWORD (createProviderAccount).
+    // Made with NO_PASSWORD (insertProviderUser).
     hasPassword: false,
     locked: false,
   }
-  return finishSignIn(c, user, { method, rules: [], next: held.next })
+  // Round trip 2: the identity's insert beside the session's, which stands on it (no transaction).
+  // Should the Worker stop between the two, the user row is left with no password and no identity:
+  // no way in that anyone but the address's owner holds, since the address is verified; that owner
+  // signs in by an emailed code or sets a password by reset (ASVS 6.4.3), and a provider
+  // sign-in with it hears that the account exists (never linked: GHSA-g38m-r43w-p2q7).
+  let failure: unknown
+  return finishSignIn(c, user, {
+    method,
+    rules: [],
+    next: held.next,
+    standsOn: {
+      write: async () => {
+        try {
+          await connectNewAccount(db, userId, key, now)
+        } catch (err) {
+          // Never thrown beside the session's insert: the door ends that session first.
+          failure = err
+          return false
+        }
+        // The account exists once its identity does; audited before the door's login line.
+        await audit(c, 'signup', 'success', { userId, method })
+        return true
+      },
+      refused: async () => {
+        // Compensation: the account made in round trip 1 goes (the door ended its session).
+        await deleteNewAccount(db, userId)
+        if (!isDuplicateKey(failure)) throw failure
+        // The door dropped every cookie; the state is cleared again.
+        forgetState(c)
+        return identityRaced(c, provider)
+      },
+    },
+  })
+}
+
+/** The identity was connected to an account by a sign-in running at the same moment as this one. */
+async function identityRaced(c: Context<AppEnv>, provider: Provider) {
+  await audit(c, 'login', 'failure', { method: provider.id, reason: 'identity_taken' })
+  const message = `Your ${provider.label} account was connected here by another sign-in at the same moment. Sign in with ${provider.label} again.`
+  const card = <ProviderFailureCard label={provider.label} message={message} back="signin" />
+  return render(c, 'Sign-in did not work', card, 409)
 }
 
 async function emailTaken(c: Context<AppEnv>, provider: Provider) {
