@@ -225,6 +225,30 @@ describe('signing in with a passkey', () => {
     expect((await get('/welcome', { cookie: winner })).status).toBe(200)
   })
 
+  it('leaves no session when the counter write fails: 503, no cookie', async () => {
+    const { email, authenticator } = await withPasskey()
+    const userId = await userIdOf(email)
+    const sessionsOf = async () =>
+      Number(
+        (await db().select({ n: count() }).from(sessions).where(eq(sessions.userId, userId)))[0]!.n,
+      )
+    const before = await sessionsOf()
+    const page = await signInPage()
+    const credential = await authenticator.assert(ceremony(page.options.challenge))
+    // The gateway fails the counter's update only; the session's insert beside it succeeds.
+    const real = globalThis.fetch
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      if (typeof init?.body === 'string' && init.body.includes('update `passkeys`'))
+        return new Response('unavailable', { status: 503 })
+      return real(input, init)
+    })
+    const res = await post('/login/passkey', { credential }, { cookie: page.cookie })
+    vi.restoreAllMocks()
+    expect(res.status).toBe(503)
+    expect(cookieFrom(res, SESSION)).toBeUndefined()
+    expect(await sessionsOf()).toBe(before)
+  })
+
   it('lets parallel sign-ins of a synced passkey (counter 0) all through', async () => {
     const user = await signedIn()
     const synced = await TestAuthenticator.create('ES256', false)

@@ -86,13 +86,31 @@ export interface StandsOn {
   refused: () => Response | Promise<Response>
 }
 
+/**
+ * The write a session stands on, run beside the session's insert: a write that throws (the
+ * database failed mid-request) counts as one that did not stand, so the session it would have
+ * opened is ended before the error answers (503), never left behind a counter nobody moved.
+ */
+function standing(standsOn: StandsOn | undefined, broke: { error?: unknown }) {
+  if (!standsOn) return true
+  return standsOn.write().catch((error: unknown) => {
+    broke.error = error ?? new Error('the write a sign-in stands on failed')
+    return false
+  })
+}
+
 /** The session `issueSessionCookie` just started, ended again: its write did not stand. */
-async function fallen<E extends AppEnv>(c: Context<E>, standsOn: StandsOn) {
+async function fallen<E extends AppEnv>(
+  c: Context<E>,
+  standsOn: StandsOn,
+  broke: { error?: unknown },
+) {
   // Its cookie is not sent either (every cookie set so far goes; `refused` sets its own).
   c.header('Set-Cookie', undefined)
   const started = c.var.auth
   c.set('auth', null)
   if (started) await endSession(c.var.db, started.idHash)
+  if (broke.error !== undefined) throw broke.error
   return standsOn.refused()
 }
 
@@ -135,14 +153,15 @@ export async function finishSignIn<E extends AppEnv>(
   }
   // One round trip: settle the throttle, the method's own work, and start the session.
   const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
+  const broke: { error?: unknown } = {}
   const [stood] = await Promise.all([
-    step.standsOn ? step.standsOn.write() : true,
+    standing(step.standsOn, broke),
     succeeded(db, step.rules),
     step.alongside?.(),
     user.failedSignIns === 0 ? undefined : clearFailedSignIns(db, user.id),
     issueSessionCookie(c, sessionUser),
   ])
-  if (!stood) return fallen(c, step.standsOn!)
+  if (!stood) return fallen(c, step.standsOn!, broke)
   // This browser is now a known device for the account (device.ts): no database call.
   await rememberDevice(c, config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
@@ -174,13 +193,14 @@ export async function completeSignIn<E extends AppEnv>(
     return refuseLocked(c, user, step.rules)
   }
   const sessionUser = { ...user, emailVerified: user.emailVerifiedAt !== null }
+  const broke: { error?: unknown } = {}
   const [stood] = await Promise.all([
-    step.standsOn ? step.standsOn.write() : true,
+    standing(step.standsOn, broke),
     succeeded(c.var.db, step.rules),
     step.alongside(),
     issueSessionCookie(c, sessionUser),
   ])
-  if (!stood) return fallen(c, step.standsOn!)
+  if (!stood) return fallen(c, step.standsOn!, broke)
   await rememberDevice(c, c.var.config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
   const next = await nextFrom(c)
