@@ -9,6 +9,8 @@ import type { LiveSession } from './sessions/sessions'
 export interface AccountLink {
   href: string
   label: string
+  /** The label for an account without a password, where it differs (setting a first one). */
+  labelWithoutPassword?: string
   /** Shown to admins only (the console's link); the console refuses everyone else anyway. */
   forAdmins?: boolean
 }

@@ -72,6 +72,10 @@ describe('an account without a password', () => {
       expect(passwordInputs(html), path).toEqual([])
       expect(html, path).toContain(NO_PASSWORD_HINT)
     }
+    // The account page's link says what it does for an account without one.
+    const account = await (await get('/account', { cookie })).text()
+    expect(account).toContain('>Set a password<')
+    expect(account).not.toContain('>Change password<')
     // The password page sets a first password: the new one only, under signup's rules.
     const html = await (await get('/account/password', { cookie })).text()
     expect(html).toContain('Set a password')

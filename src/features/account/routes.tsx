@@ -23,6 +23,9 @@ accountRoutes.get('/account', signedInWith(newestWithSession), (c) => {
   const links = c.var.features
     .flatMap((feature) => feature.accountLinks ?? [])
     .filter((link) => !link.forAdmins || c.var.auth.admin)
+    .map((link) =>
+      c.var.auth.hasPassword ? link : { ...link, label: link.labelWithoutPassword ?? link.label },
+    )
   return c.render(
     <AccountCard
       username={username}

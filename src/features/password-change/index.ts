@@ -5,5 +5,7 @@ import { passwordChangeRoutes } from './routes'
 export const passwordChange: Feature = {
   name: 'password-change',
   routes: passwordChangeRoutes,
-  accountLinks: [{ href: '/account/password', label: 'Change password' }],
+  accountLinks: [
+    { href: '/account/password', label: 'Change password', labelWithoutPassword: 'Set a password' },
+  ],
 }

@@ -458,7 +458,7 @@ providerRoutes.post('/account/connected/:id/disconnect', signedIn, sudoForm, asy
   ])
   if (removed === 'last') {
     const message =
-      'This is your only way to sign in: add a passkey or set a password (Change password) first.'
+      'This is your only way to sign in: add a passkey or set a password (Set a password, on your account page) first.'
     return connectedPage(c, { form, message }, 409)
   }
   if (removed) {
