@@ -1,7 +1,7 @@
-import { hasPasswordNow, lockedNow } from '../../core/db/users'
+import { signInFields } from '../../core/db/users'
 import { and, asc, count, eq, lt, sql } from 'drizzle-orm'
 import { deleteInBatches, type Database, type Transaction } from '../../core/db/client'
-import { sessions, users } from '../../core/db/schema'
+import { users } from '../../core/db/schema'
 import { deleteUserSessions } from '../../core/db/sessions'
 import { deleteUserSecrets } from '../../core/security/secrets'
 import type { Feature } from '../../core/feature'
@@ -25,18 +25,7 @@ export async function findPasskeyForSignIn(db: Database, credentialHash: string)
       publicKey: passkeys.publicKey,
       algorithm: passkeys.algorithm,
       signCount: passkeys.signCount,
-      id: users.id,
-      username: users.username,
-      email: users.email,
-      memberSince: users.createdAt,
-      emailVerifiedAt: users.emailVerifiedAt,
-      generation: users.credentialGeneration,
-      failedSignIns: users.failedSignIns,
-      sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
-      twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
-      hasPassword: hasPasswordNow,
-      // A locked account is refused by the door after the passkey proved it (issue 21).
-      locked: lockedNow,
+      ...signInFields,
     })
     .from(passkeys)
     .innerJoin(users, eq(users.id, passkeys.userId))

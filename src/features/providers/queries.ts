@@ -1,28 +1,12 @@
 import { and, asc, count, eq, sql } from 'drizzle-orm'
 import type { Database, Transaction } from '../../core/db/client'
-import { hasPasswordNow, lockedNow } from '../../core/db/users'
-import { sessions, users } from '../../core/db/schema'
+import { signInFields } from '../../core/db/users'
+import { users } from '../../core/db/schema'
 import { deleteUserSessions } from '../../core/db/sessions'
 import { deleteUserSecrets } from '../../core/security/secrets'
 import { NO_PASSWORD } from '../../core/signin/ways-in'
 import type { ProviderId } from './config'
 import { oauthAccounts } from './schema'
-
-/** What the sign-in door needs of an account, read with the identity (see SignInUser). */
-const signInFields = {
-  id: users.id,
-  username: users.username,
-  email: users.email,
-  memberSince: users.createdAt,
-  emailVerifiedAt: users.emailVerifiedAt,
-  generation: users.credentialGeneration,
-  failedSignIns: users.failedSignIns,
-  sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
-  twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
-  hasPassword: hasPasswordNow,
-  // A locked account is refused by the door after the provider proved who this is (issue 21).
-  locked: lockedNow,
-}
 
 /** The account this identity signs in to, with the door's fields, in one statement. */
 export async function findLinkedAccount(db: Database, provider: ProviderId, subject: string) {
