@@ -261,7 +261,7 @@ passkeyRoutes.post('/account/passkeys/:id/remove', signedIn, removeForm, async (
     succeeded(db, sudo.rules),
   ])
   if (removed === 'last') return settings(c, { form, message: LAST_WAY_IN }, 409)
-  if (removed) {
+  if (removed === 'changed') {
     await rotateSession(c, { ...auth, generation: auth.generation + 1 })
     await audit(c, 'passkey_remove', 'success', { userId: auth.userId })
     notify(c, 'passkey_removed', (origin) =>

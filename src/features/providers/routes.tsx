@@ -1,7 +1,6 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
-import type { Database } from '../../core/db/client'
 import { isDuplicateKey } from '../../core/db/client'
 import type { AppEnv } from '../../core/env'
 import { normaliseEmail } from '../../core/forms/email'
@@ -18,7 +17,6 @@ import { signedIn, type SignedInContext } from '../../core/sessions/guard'
 import { reserve, subscriberRule, succeeded } from '../../core/security/throttle'
 import { finishSignIn } from '../../core/signin/door'
 import { reauthenticate, recentSignIn } from '../../core/signin/reauth'
-import { countWaysIn } from '../../core/signin/ways-in'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { leave, navigate, render } from '../../core/ui/render'
 import { authorizationUrl, freshSecrets, ProviderFailure, redeem, type Identity } from './client'
@@ -409,9 +407,8 @@ providerRoutes.post('/account/connected/:id/disconnect', signedIn, sudoForm, asy
     return connectedPage(c, { form, message: sudo.message, field: sudo.field }, sudo.status)
   }
   const change = { userId: auth.userId, generation: auth.generation, keepIdHash: auth.idHash }
-  const waysIn = (tx: unknown) => countWaysIn(tx as Database, features, auth.userId)
   const [removed] = await Promise.all([
-    disconnectIdentity(db, change, id, waysIn),
+    disconnectIdentity(db, features, change, id),
     succeeded(db, sudo.rules),
   ])
   if (removed === 'last') {
@@ -419,7 +416,7 @@ providerRoutes.post('/account/connected/:id/disconnect', signedIn, sudoForm, asy
       'This is your only way to sign in: add a passkey or set a password (Change password) first.'
     return connectedPage(c, { form, message }, 409)
   }
-  if (removed) {
+  if (removed === 'changed') {
     const { providers } = settingsOf(c as unknown as Context<AppEnv>)
     const label = providers.find((p) => p.id === row.provider)?.label ?? row.provider
     await rotateSession(c, { ...auth, generation: auth.generation + 1 })
