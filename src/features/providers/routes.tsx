@@ -9,12 +9,11 @@ import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { internalPath } from '../../core/http/mount'
 import { safeNext } from '../../core/http/next'
-import { clientAddress } from '../../core/http/request'
-import { tooManyAttempts } from '../../core/http/throttled'
+import { countFailure, tooManyAttempts } from '../../core/http/throttled'
 import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
 import { rotateSession, withSession } from '../../core/sessions/cookie'
 import { signedIn, type SignedInContext } from '../../core/sessions/guard'
-import { reserve, subscriberRule, succeeded } from '../../core/security/throttle'
+import { succeeded } from '../../core/security/throttle'
 import { finishSignIn } from '../../core/signin/door'
 import { reauthenticate, recentSignIn } from '../../core/signin/reauth'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
@@ -39,17 +38,6 @@ export const providerRoutes = new Hono<AppEnv>()
 const CONNECTED = defineNotice('provider_connected', 'The account was connected.')
 const ALREADY = defineNotice('provider_already', 'That account was already connected.')
 const DISCONNECTED = defineNotice('provider_disconnected', 'The account was disconnected.')
-
-// ASVS 6.3.1: failed callbacks count per subscriber (address or IPv6 /64), after the fact: a
-// callback cannot be guessed (the code is bound to this browser's PKCE verifier and state), so a
-// success is never held up and stays within its 4 statements; past the allowance every further
-// failure is answered 429.
-const CALLBACK_FAILURES = {
-  limit: 20,
-  windowSeconds: 15 * 60,
-  kind: 'window',
-  onSuccess: 'refund',
-} as const
 
 const settingsOf = (c: Context<AppEnv>) => providerSettings(c.env, c.var.config)
 /** The redirect URI registered at the provider: this origin, under MOUNT_PATH. */
@@ -94,14 +82,8 @@ async function refuseCallback(
   back: 'signin' | 'account',
   userId?: number,
 ) {
-  const { db, config } = c.var
-  const rule = await subscriberRule(
-    config.sessionSecret,
-    'provider',
-    clientAddress(c),
-    CALLBACK_FAILURES,
-  )
-  const reservation = await reserve(db, [rule])
+  // Failed callbacks count after the fact (ASVS 6.3.1, `countFailure`): past the allowance, 429.
+  const reservation = await countFailure(c, 'provider')
   const outcome = reservation.allowed ? 'failure' : 'throttled'
   await audit(c, back === 'account' ? 'provider_connect' : 'login', outcome, {
     userId,
