@@ -19,6 +19,10 @@ export async function exampleConfigArgs(repoRoot: string): Promise<string[]> {
   const copy = source
     .replace(/^main = "([^"]+)"/m, (_, main: string) => `main = "${join(repoRoot, main)}"`)
     .replace(/^directory = "([^"]+)"/m, (_, dir: string) => `directory = "${join(repoRoot, dir)}"`)
+    // [alias] targets that are files ("./node_modules/…"), not package names.
+    .replace(/^("[^"]+") = "(\.\/[^"]+)"$/gm, (_, key: string, path: string) => {
+      return `${key} = "${join(repoRoot, path)}"`
+    })
   const dir = join(repoRoot, '.data', 'dev')
   await mkdir(dir, { recursive: true })
   const file = join(dir, 'wrangler.with-example.toml')

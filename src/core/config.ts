@@ -67,7 +67,14 @@ const parsed = new WeakMap<Bindings, Config>()
 // made on first use and lives as long as the isolate.
 let devSecret: string | undefined
 
-function intVar(env: Bindings, name: keyof Bindings, fallback: number, min: number, max: number) {
+/** An integer variable within `min`..`max`, or `fallback` when unset; throws `ConfigError`. */
+export function intVar(
+  env: Bindings,
+  name: keyof Bindings,
+  fallback: number,
+  min: number,
+  max: number,
+) {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)

@@ -29,6 +29,26 @@ export const lockedNow =
   )
 
 /**
+ * What the sign-in door needs of an account (`SignInUser` in core/signin/door.tsx), read in the same
+ * statement as whatever found the account: the password's row, a passkey, a provider's identity.
+ */
+export const signInFields = {
+  id: users.id,
+  username: users.username,
+  email: users.email,
+  memberSince: users.createdAt,
+  emailVerifiedAt: users.emailVerifiedAt,
+  generation: users.credentialGeneration,
+  failedSignIns: users.failedSignIns,
+  // Read here so a sign-in trims the session list only when it is near the cap.
+  sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
+  twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
+  hasPassword: hasPasswordNow,
+  // A locked account is refused by the door after the method proved who this is (issue 21).
+  locked: lockedNow,
+}
+
+/**
  * The user with this normalised email, or undefined. With `typedEmail` (the address as typed), a row
  * stored exactly as typed (trimmed) is found too and preferred, in the same statement: accounts
  * adopted from the FastAPI app whose emails collide after normalisation keep their email exactly as
@@ -42,23 +62,7 @@ export async function findUserByEmail(db: Database, email: string, typedEmail?: 
 }
 
 const findUserByEmailQuery = preparedOnce((db, typedToo: boolean) => {
-  const query = db
-    .select({
-      id: users.id,
-      username: users.username,
-      email: users.email,
-      passwordHash: users.pass_word,
-      memberSince: users.createdAt,
-      emailVerifiedAt: users.emailVerifiedAt,
-      generation: users.credentialGeneration,
-      failedSignIns: users.failedSignIns,
-      // Read here so a sign-in trims the session list only when it is near the cap.
-      sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
-      twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
-      hasPassword: hasPasswordNow,
-      locked: lockedNow,
-    })
-    .from(users)
+  const query = db.select({ ...signInFields, passwordHash: users.pass_word }).from(users)
   const [email, exact] = [sql.placeholder('email'), sql.placeholder('exact')]
   if (!typedToo) return query.where(eq(users.email, email)).limit(1).prepare()
   return query

@@ -1,7 +1,7 @@
 import { and, eq, gt, isNotNull, lt, sql } from 'drizzle-orm'
 import { deleteInBatches, type Database } from '../db/client'
-import { sessions, users } from '../db/schema'
-import { hasPasswordNow, lockedNow } from '../db/users'
+import { users } from '../db/schema'
+import { signInFields } from '../db/users'
 import { oneTimeTokens as t } from './tables'
 
 export interface SecretRow {
@@ -34,7 +34,10 @@ export async function replaceSecret(db: Database, row: SecretRow) {
     })
 }
 
+/** The secret's row with its account as the sign-in door reads it (`signInFields`). */
 export interface SecretHolder {
+  /** The account's id (as `userId`): what a sign-in this secret completes hands the door. */
+  id: number
   userId: number
   username: string
   email: string
@@ -48,6 +51,8 @@ export interface SecretHolder {
   generation: number
   /** The encrypted authenticator-app key, or null: a second step checks its code without a read. */
   totpKey: string | null
+  /** Whether `totpKey` is set. */
+  twoFactor: boolean
   /** Wrong passwords in a row (a sign-in this secret completes clears them; see the door). */
   failedSignIns: number
   /** The user's session rows, so a sign-in trims the list only near the cap (see SessionUser). */
@@ -67,20 +72,12 @@ export async function findSecret(
 ): Promise<SecretHolder | undefined> {
   const [row] = await db
     .select({
+      ...signInFields,
       userId: t.userId,
-      username: users.username,
-      email: users.email,
       newEmail: t.newEmail,
-      emailVerifiedAt: users.emailVerifiedAt,
       codeHash: t.codeHash,
       failures: t.failures,
-      memberSince: users.createdAt,
-      generation: users.credentialGeneration,
       totpKey: users.totpKey,
-      failedSignIns: users.failedSignIns,
-      sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
-      locked: lockedNow,
-      hasPassword: hasPasswordNow,
     })
     .from(t)
     .innerJoin(users, eq(users.id, t.userId))

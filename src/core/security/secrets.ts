@@ -20,6 +20,21 @@ export interface SecretShape {
 const LINK_BYTES = 20
 const LINK_PATTERN = /^[a-z2-7]{32}$/
 
+/**
+ * `length` characters of `alphabet` from the CSPRNG, each equally likely: a byte at or above the
+ * largest multiple of the alphabet's size is drawn again, so no character is favoured by `%`.
+ */
+export function randomCode(alphabet: string, length: number): string {
+  const limit = 256 - (256 % alphabet.length)
+  let code = ''
+  while (code.length < length) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(length))) {
+      if (byte < limit && code.length < length) code += alphabet[byte % alphabet.length]
+    }
+  }
+  return code
+}
+
 /** The secret of a mailed link: 160 random bits in lower-case base32. */
 export const LINK: SecretShape = {
   make: () => encodeBase32LowerCaseNoPadding(crypto.getRandomValues(new Uint8Array(LINK_BYTES))),

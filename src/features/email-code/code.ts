@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { text } from '../../core/forms/fields'
 import { challengeKind } from '../../core/security/challenges'
+import { randomCode } from '../../core/security/secrets'
 
 /**
  * A mailed sign-in code: valid 10 minutes, 5 tries, bound to the browser that asked and to one
@@ -14,16 +15,8 @@ const ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ'
 const LENGTH = 8
 const SHAPE = new RegExp(`^[${ALPHABET}]{${LENGTH}}$`)
 
-/** A fresh code from the CSPRNG; bytes of 240 and up are dropped so every letter is equally likely. */
-export function makeCode(): string {
-  let code = ''
-  while (code.length < LENGTH) {
-    for (const byte of crypto.getRandomValues(new Uint8Array(16))) {
-      if (byte < 240 && code.length < LENGTH) code += ALPHABET[byte % 20]
-    }
-  }
-  return code
-}
+/** A fresh code from the CSPRNG, every letter equally likely (`randomCode`). */
+export const makeCode = () => randomCode(ALPHABET, LENGTH)
 
 /** As mail and pages show it: `BCDF-GHJK`. */
 export const showCode = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`

@@ -128,12 +128,7 @@ emailCodeRoutes.post(ENTER_PATH, enterForm, async (c) => {
   const confirm = held.emailVerifiedAt
     ? undefined
     : () => markEmailVerified(db, held.userId, held.email, now)
-  const user = {
-    ...held,
-    id: held.userId,
-    emailVerifiedAt: held.emailVerifiedAt ?? now,
-    twoFactor: held.totpKey !== null,
-  }
+  const user = { ...held, emailVerifiedAt: held.emailVerifiedAt ?? now }
   return finishSignIn(c, user, { method: 'email-code', rules: [], alongside: confirm })
 })
 

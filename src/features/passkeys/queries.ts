@@ -1,11 +1,9 @@
-import { hasPasswordNow, lockedNow } from '../../core/db/users'
+import { signInFields } from '../../core/db/users'
 import { and, asc, count, eq, lt, sql } from 'drizzle-orm'
 import { deleteInBatches, type Database, type Transaction } from '../../core/db/client'
-import { sessions, users } from '../../core/db/schema'
-import { deleteUserSessions } from '../../core/db/sessions'
-import { deleteUserSecrets } from '../../core/security/secrets'
+import { users } from '../../core/db/schema'
 import type { Feature } from '../../core/feature'
-import { countWaysIn } from '../../core/signin/ways-in'
+import { changeWayIn, lockedWaysIn, type WayInChange } from '../../core/signin/ways-in'
 import { passkeys, passkeySpentChallenges } from './schema'
 
 /** Spends a challenge: true only for the one request whose INSERT IGNORE stored its hash. */
@@ -25,18 +23,7 @@ export async function findPasskeyForSignIn(db: Database, credentialHash: string)
       publicKey: passkeys.publicKey,
       algorithm: passkeys.algorithm,
       signCount: passkeys.signCount,
-      id: users.id,
-      username: users.username,
-      email: users.email,
-      memberSince: users.createdAt,
-      emailVerifiedAt: users.emailVerifiedAt,
-      generation: users.credentialGeneration,
-      failedSignIns: users.failedSignIns,
-      sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
-      twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
-      hasPassword: hasPasswordNow,
-      // A locked account is refused by the door after the passkey proved it (issue 21).
-      locked: lockedNow,
+      ...signInFields,
     })
     .from(passkeys)
     .innerJoin(users, eq(users.id, passkeys.userId))
@@ -102,52 +89,22 @@ export function listPasskeys(db: Database, userId: number): Promise<PasskeyRow[]
     .orderBy(asc(passkeys.createdAt), asc(passkeys.id))
 }
 
-/** What a factor change needs of the session that makes it. */
-export interface Change {
-  userId: number
-  generation: number
-  keepIdHash: string
-}
-
-// A factor added or removed is a credential change (DESIGN "Factors", as two-factor does): the
-// generation moves on (only from the one the session read, so a change racing another loses),
-// every other session and pending secret ends, in the change's transaction.
-async function credentialChange(tx: Transaction, change: Change) {
-  const result = await tx
-    .update(users)
-    .set({ credentialGeneration: sql`${users.credentialGeneration} + 1` })
-    .where(and(eq(users.id, change.userId), eq(users.credentialGeneration, change.generation)))
-  if (result.rowsAffected !== 1) return false
-  await deleteUserSecrets(tx, change.userId)
-  await deleteUserSessions(tx, change.userId, change.keepIdHash)
-  return true
-}
-
-class Undo extends Error {}
-
 /**
- * Stores a new passkey as a credential change: 'duplicate' when this credential is already
- * registered (to anyone), 'stale' when the account's credentials changed since the session.
+ * Stores a new passkey as a credential change (`changeWayIn`): 'duplicate' when this credential is
+ * already registered (to anyone), 'stale' when the account's credentials changed since the session.
  */
-export async function insertPasskey(
+export function insertPasskey(
   db: Database,
-  change: Change,
+  change: WayInChange,
   row: Omit<typeof passkeys.$inferInsert, 'id' | 'lastUsedAt' | 'userId'>,
-): Promise<'added' | 'duplicate' | 'stale'> {
-  try {
-    return await db.transaction(async (tx) => {
-      const inserted = await tx
-        .insert(passkeys)
-        .ignore()
-        .values({ ...row, userId: change.userId })
-      if (inserted.rowsAffected !== 1) return 'duplicate'
-      if (!(await credentialChange(tx, change))) throw new Undo()
-      return 'added'
-    })
-  } catch (error) {
-    if (error instanceof Undo) return 'stale'
-    throw error
-  }
+) {
+  return changeWayIn(db, change, async (tx) => {
+    const inserted = await tx
+      .insert(passkeys)
+      .ignore()
+      .values({ ...row, userId: change.userId })
+    return inserted.rowsAffected === 1 ? undefined : 'duplicate'
+  })
 }
 
 export async function renamePasskey(db: Database, userId: number, id: number, name: string) {
@@ -159,34 +116,25 @@ export async function renamePasskey(db: Database, userId: number, id: number, na
 }
 
 /**
- * Removes one of the user's passkeys as a credential change, unless it is the account's last way
- * in (`countWaysIn`: the password, passkeys, connected providers; NIST SP 800-63B-4 4.2). The
- * account row is locked first, so two removals racing cannot both pass the check. 'last' when
- * refused by that rule; false when there is no such key or the credentials changed since the
- * session (nothing is removed).
+ * Removes one of the user's passkeys as a credential change (`changeWayIn`), unless it is the
+ * account's last way in (`lockedWaysIn`: the password, passkeys, connected providers; NIST SP
+ * 800-63B-4 4.2). 'last' when refused by that rule; false when there is no such key; 'stale' when
+ * the credentials changed since the session (nothing is removed either way).
  */
-export async function removePasskey(
+export function removePasskey(
   db: Database,
   features: readonly Feature[],
-  change: Change,
+  change: WayInChange,
   id: number,
 ) {
   const { userId } = change
-  try {
-    return await db.transaction(async (tx): Promise<boolean | 'last'> => {
-      await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update')
-      if ((await countWaysIn(tx, features, userId)) <= 1) return 'last'
-      const result = await tx
-        .delete(passkeys)
-        .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
-      if (result.rowsAffected !== 1) return false
-      if (!(await credentialChange(tx, change))) throw new Undo()
-      return true
-    })
-  } catch (error) {
-    if (error instanceof Undo) return false
-    throw error
-  }
+  return changeWayIn(db, change, async (tx) => {
+    if ((await lockedWaysIn(tx, features, userId)) <= 1) return 'last'
+    const result = await tx
+      .delete(passkeys)
+      .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
+    return result.rowsAffected === 1 ? undefined : false
+  })
 }
 
 /** The user's passkeys, correlated to `users.id`: the feature's `waysIn` (core/signin/ways-in.ts). */

@@ -1,5 +1,5 @@
 import type { Bindings } from '../../core/env'
-import { ConfigError, type Config } from '../../core/config'
+import { ConfigError, intVar, type Config } from '../../core/config'
 import { isLoopback } from '../../core/http/request'
 
 /** The providers the product knows; each is configured by its own variables (README). */
@@ -111,12 +111,7 @@ export function providerSettings(env: Bindings, config: Config): ProviderSetting
       clientSecret: oidc[1],
     })
   }
-  const raw = env.PROVIDER_TIMEOUT_MS
-  const timeoutMs = raw === undefined || raw === '' ? 5000 : Number(raw)
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 500 || timeoutMs > 30_000) {
-    throw new ConfigError('PROVIDER_TIMEOUT_MS must be an integer from 500 to 30000')
-  }
-  const settings = { providers, timeoutMs }
+  const settings = { providers, timeoutMs: intVar(env, 'PROVIDER_TIMEOUT_MS', 5000, 500, 30_000) }
   parsed.set(env, settings)
   return settings
 }

@@ -1,28 +1,11 @@
 import { and, asc, count, eq, sql } from 'drizzle-orm'
 import { isDuplicateKey, type Database, type Transaction } from '../../core/db/client'
-import { hasPasswordNow, lockedNow } from '../../core/db/users'
-import { sessions, users } from '../../core/db/schema'
-import { deleteUserSessions } from '../../core/db/sessions'
-import { deleteUserSecrets } from '../../core/security/secrets'
-import { NO_PASSWORD } from '../../core/signin/ways-in'
+import { signInFields } from '../../core/db/users'
+import { users } from '../../core/db/schema'
+import type { Feature } from '../../core/feature'
+import { changeWayIn, lockedWaysIn, NO_PASSWORD, type WayInChange } from '../../core/signin/ways-in'
 import type { ProviderId } from './config'
 import { oauthAccounts } from './schema'
-
-/** What the sign-in door needs of an account, read with the identity (see SignInUser). */
-const signInFields = {
-  id: users.id,
-  username: users.username,
-  email: users.email,
-  memberSince: users.createdAt,
-  emailVerifiedAt: users.emailVerifiedAt,
-  generation: users.credentialGeneration,
-  failedSignIns: users.failedSignIns,
-  sessionCount: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
-  twoFactor: sql<boolean>`${users.totpKey} is not null`.mapWith((v) => Number(v) === 1),
-  hasPassword: hasPasswordNow,
-  // A locked account is refused by the door after the provider proved who this is (issue 21).
-  locked: lockedNow,
-}
 
 /** The account this identity signs in to, with the door's fields, in one statement. */
 export async function findLinkedAccount(db: Database, provider: ProviderId, subject: string) {
@@ -118,94 +101,55 @@ export function listConnected(db: Database, userId: number): Promise<ConnectedRo
     .orderBy(asc(oauthAccounts.createdAt), asc(oauthAccounts.id))
 }
 
-/** What a credential change needs of the session that makes it (as passkeys has it). */
-export interface Change {
-  userId: number
-  generation: number
-  keepIdHash: string
-}
-
-// A way in added or removed is a credential change (DESIGN "Factors"): the generation moves on
-// (only from the one the session read, so a change racing another loses), and every other session
-// and pending secret ends, in the change's transaction.
-async function credentialChange(tx: Transaction, change: Change) {
-  const result = await tx
-    .update(users)
-    .set({ credentialGeneration: sql`${users.credentialGeneration} + 1` })
-    .where(and(eq(users.id, change.userId), eq(users.credentialGeneration, change.generation)))
-  if (result.rowsAffected !== 1) return false
-  await deleteUserSecrets(tx, change.userId)
-  await deleteUserSessions(tx, change.userId, change.keepIdHash)
-  return true
-}
-
-class Undo extends Error {}
-
 /**
- * Connects an identity to the signed-in account as a credential change. 'taken' when the identity
- * is already connected (to this account or another: never moved), 'stale' when the account's
- * credentials changed since the session.
+ * Connects an identity to the signed-in account as a credential change (`changeWayIn`). 'mine'
+ * when it is already connected to this account, 'taken' when to another (never moved), 'stale'
+ * when the account's credentials changed since the session.
  */
-export async function connectIdentity(
+export function connectIdentity(
   db: Database,
-  change: Change,
+  change: WayInChange,
   identity: { provider: ProviderId; subject: string },
   now: Date,
-): Promise<'connected' | 'mine' | 'taken' | 'stale'> {
-  try {
-    return await db.transaction(async (tx) => {
-      const inserted = await tx
-        .insert(oauthAccounts)
-        .ignore()
-        .values({ ...identity, userId: change.userId, createdAt: now, lastUsedAt: now })
-      if (inserted.rowsAffected !== 1) {
-        const [owner] = await tx
-          .select({ userId: oauthAccounts.userId })
-          .from(oauthAccounts)
-          .where(
-            and(
-              eq(oauthAccounts.provider, identity.provider),
-              eq(oauthAccounts.subject, identity.subject),
-            ),
-          )
-        return owner?.userId === change.userId ? 'mine' : 'taken'
-      }
-      if (!(await credentialChange(tx, change))) throw new Undo()
-      return 'connected'
-    })
-  } catch (error) {
-    if (error instanceof Undo) return 'stale'
-    throw error
-  }
+) {
+  return changeWayIn(db, change, async (tx) => {
+    const inserted = await tx
+      .insert(oauthAccounts)
+      .ignore()
+      .values({ ...identity, userId: change.userId, createdAt: now, lastUsedAt: now })
+    if (inserted.rowsAffected === 1) return undefined
+    const [owner] = await tx
+      .select({ userId: oauthAccounts.userId })
+      .from(oauthAccounts)
+      .where(
+        and(
+          eq(oauthAccounts.provider, identity.provider),
+          eq(oauthAccounts.subject, identity.subject),
+        ),
+      )
+    return owner?.userId === change.userId ? 'mine' : 'taken'
+  })
 }
 
 /**
- * Disconnects one of the user's identities as a credential change, unless it is the account's last
- * way in (NIST SP 800-63B-4 4.2): the account row is locked first, so two removals racing cannot
- * both pass the count. 'last' when refused by that rule; false when there is no such connection or
- * the credentials changed since the session (nothing is removed).
+ * Disconnects one of the user's identities as a credential change (`changeWayIn`), unless it is
+ * the account's last way in (`lockedWaysIn`; NIST SP 800-63B-4 4.2). 'last' when refused by that
+ * rule; false when there is no such connection; 'stale' when the credentials changed since the
+ * session (nothing is removed either way).
  */
-export async function disconnectIdentity(
+export function disconnectIdentity(
   db: Database,
-  change: Change,
+  features: readonly Feature[],
+  change: WayInChange,
   id: number,
-  waysIn: (tx: Transaction) => Promise<number>,
 ) {
-  try {
-    return await db.transaction(async (tx): Promise<boolean | 'last'> => {
-      await tx.select({ id: users.id }).from(users).where(eq(users.id, change.userId)).for('update')
-      if ((await waysIn(tx)) <= 1) return 'last'
-      const result = await tx
-        .delete(oauthAccounts)
-        .where(and(eq(oauthAccounts.id, id), eq(oauthAccounts.userId, change.userId)))
-      if (result.rowsAffected !== 1) return false
-      if (!(await credentialChange(tx, change))) throw new Undo()
-      return true
-    })
-  } catch (error) {
-    if (error instanceof Undo) return false
-    throw error
-  }
+  return changeWayIn(db, change, async (tx) => {
+    if ((await lockedWaysIn(tx, features, change.userId)) <= 1) return 'last'
+    const result = await tx
+      .delete(oauthAccounts)
+      .where(and(eq(oauthAccounts.id, id), eq(oauthAccounts.userId, change.userId)))
+    return result.rowsAffected === 1 ? undefined : false
+  })
 }
 
 /** The user's connected identities, correlated to `users.id`: ways in (core/signin/ways-in.ts). */

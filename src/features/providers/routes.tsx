@@ -1,7 +1,6 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
-import type { Database } from '../../core/db/client'
 import { isDuplicateKey } from '../../core/db/client'
 import type { AppEnv } from '../../core/env'
 import { normaliseEmail } from '../../core/forms/email'
@@ -10,15 +9,13 @@ import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { internalPath } from '../../core/http/mount'
 import { safeNext } from '../../core/http/next'
-import { clientAddress } from '../../core/http/request'
-import { tooManyAttempts } from '../../core/http/throttled'
+import { countFailure, tooManyAttempts } from '../../core/http/throttled'
 import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
 import { rotateSession, withSession } from '../../core/sessions/cookie'
 import { signedIn, type SignedInContext } from '../../core/sessions/guard'
-import { reserve, subscriberRule, succeeded } from '../../core/security/throttle'
+import { succeeded } from '../../core/security/throttle'
 import { finishSignIn } from '../../core/signin/door'
 import { reauthenticate, recentSignIn } from '../../core/signin/reauth'
-import { countWaysIn } from '../../core/signin/ways-in'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { leave, navigate, render } from '../../core/ui/render'
 import { authorizationUrl, freshSecrets, ProviderFailure, redeem, type Identity } from './client'
@@ -43,17 +40,6 @@ export const providerRoutes = new Hono<AppEnv>()
 const CONNECTED = defineNotice('provider_connected', 'The account was connected.')
 const ALREADY = defineNotice('provider_already', 'That account was already connected.')
 const DISCONNECTED = defineNotice('provider_disconnected', 'The account was disconnected.')
-
-// ASVS 6.3.1: failed callbacks count per subscriber (address or IPv6 /64), after the fact: a
-// callback cannot be guessed (the code is bound to this browser's PKCE verifier and state), so a
-// success is never held up and stays within its 4 statements; past the allowance every further
-// failure is answered 429.
-const CALLBACK_FAILURES = {
-  limit: 20,
-  windowSeconds: 15 * 60,
-  kind: 'window',
-  onSuccess: 'refund',
-} as const
 
 const settingsOf = (c: Context<AppEnv>) => providerSettings(c.env, c.var.config)
 /** The redirect URI registered at the provider: this origin, under MOUNT_PATH. */
@@ -98,14 +84,8 @@ async function refuseCallback(
   back: 'signin' | 'account',
   userId?: number,
 ) {
-  const { db, config } = c.var
-  const rule = await subscriberRule(
-    config.sessionSecret,
-    'provider',
-    clientAddress(c),
-    CALLBACK_FAILURES,
-  )
-  const reservation = await reserve(db, [rule])
+  // Failed callbacks count after the fact (ASVS 6.3.1, `countFailure`): past the allowance, 429.
+  const reservation = await countFailure(c, 'provider')
   const outcome = reservation.allowed ? 'failure' : 'throttled'
   await audit(c, back === 'account' ? 'provider_connect' : 'login', outcome, {
     userId,
@@ -451,9 +431,8 @@ providerRoutes.post('/account/connected/:id/disconnect', signedIn, sudoForm, asy
     return connectedPage(c, { form, message: sudo.message, field: sudo.field }, sudo.status)
   }
   const change = { userId: auth.userId, generation: auth.generation, keepIdHash: auth.idHash }
-  const waysIn = (tx: unknown) => countWaysIn(tx as Database, features, auth.userId)
   const [removed] = await Promise.all([
-    disconnectIdentity(db, change, id, waysIn),
+    disconnectIdentity(db, features, change, id),
     succeeded(db, sudo.rules),
   ])
   if (removed === 'last') {
@@ -461,7 +440,7 @@ providerRoutes.post('/account/connected/:id/disconnect', signedIn, sudoForm, asy
       'This is your only way to sign in: add a passkey or set a password (Set a password, on your account page) first.'
     return connectedPage(c, { form, message }, 409)
   }
-  if (removed) {
+  if (removed === 'changed') {
     const { providers } = settingsOf(c as unknown as Context<AppEnv>)
     const label = providers.find((p) => p.id === row.provider)?.label ?? row.provider
     await rotateSession(c, { ...auth, generation: auth.generation + 1 })

@@ -1,3 +1,4 @@
+import { randomCode } from '../../core/security/secrets'
 import { keyedHash } from '../../core/security/throttle'
 
 // Recovery codes (ASVS 6.5.2-6.5.4): ten, each 12 characters from 31 that cannot be confused when
@@ -10,20 +11,11 @@ export const RECOVERY_CODES_LOW = 3
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ'
 const LENGTH = 12
 
-/** One code, drawn without bias (bytes at or above 248 = 8 * 31 are drawn again). */
-function newCode(): string {
-  let code = ''
-  while (code.length < LENGTH) {
-    for (const byte of crypto.getRandomValues(new Uint8Array(LENGTH))) {
-      if (byte < 248 && code.length < LENGTH) code += ALPHABET[byte % 31]
-    }
-  }
-  return code
-}
-
 /** Ten fresh codes, as shown: `ABCD-EFGH-JKMN`. */
 export function newRecoveryCodes(): string[] {
-  return Array.from({ length: RECOVERY_CODE_COUNT }, () => newCode().replace(/(.{4})(?=.)/g, '$1-'))
+  return Array.from({ length: RECOVERY_CODE_COUNT }, () =>
+    randomCode(ALPHABET, LENGTH).replace(/(.{4})(?=.)/g, '$1-'),
+  )
 }
 
 /** A typed code in its stored form (case, spaces and dashes ignored), or undefined if it cannot be one. */

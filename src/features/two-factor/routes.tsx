@@ -32,7 +32,6 @@ import {
   completeProvenSignIn,
   PENDING_SECOND_STEP,
   type SecondStepMethod,
-  type SignInUser,
 } from '../../core/signin/door'
 import { reauthenticate } from '../../core/signin/reauth'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
@@ -314,23 +313,6 @@ const codeForm = validForm(
   (c, _errors, raw) => navigate(c, withNext('/login/two-factor', safeNext(raw.next))),
 )
 
-function signInUser(held: HeldChallenge): SignInUser {
-  const { userId, username, email, memberSince, emailVerifiedAt, generation, locked } = held
-  return {
-    id: userId,
-    username,
-    email,
-    memberSince,
-    emailVerifiedAt,
-    generation,
-    // Counted with the read, so below the cap the session's insert needs no trim beside it.
-    sessionCount: held.sessionCount,
-    twoFactor: true,
-    hasPassword: held.hasPassword,
-    locked,
-  }
-}
-
 /** A typed code checked as far as the Worker can: the statement that accepts it, and on a loss. */
 interface Candidate {
   prove: (p: PendingStep) => Promise<boolean>
@@ -421,7 +403,7 @@ async function secondStep(
     return refused(503, UNAVAILABLE)
   }
   if (candidate) {
-    const signedIn = await completeProvenSignIn(c, signInUser(held), {
+    const signedIn = await completeProvenSignIn(c, held, {
       method,
       beside: candidate.beside,
       prove: async () => {
