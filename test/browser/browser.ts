@@ -1,4 +1,10 @@
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Page,
+  type Request,
+} from 'playwright-core'
 import { inject } from 'vitest'
 
 /** A client address of its own (an IPv6 /64 nobody else uses). */
@@ -15,12 +21,35 @@ function uniqueAddress() {
 export async function launchBrowser(): Promise<Browser> {
   const browser = await launchChromium()
   const newContext = browser.newContext.bind(browser)
-  browser.newContext = (options = {}) =>
-    newContext({
+  browser.newContext = async (options = {}) => {
+    const context = await newContext({
       ...options,
       extraHTTPHeaders: { 'CF-Connecting-IP': uniqueAddress(), ...options.extraHTTPHeaders },
     })
+    trackRequests(context)
+    return context
+  }
   return browser
+}
+
+/** Requests sent and not yet answered, across every context: what a failed test reports. */
+const inFlight = new Map<Request, { since: number; context: BrowserContext }>()
+
+function trackRequests(context: BrowserContext) {
+  context.on('request', (req) => inFlight.set(req, { since: Date.now(), context }))
+  context.on('requestfinished', (req) => inFlight.delete(req))
+  context.on('requestfailed', (req) => inFlight.delete(req))
+  context.on('close', () => {
+    for (const [req, seen] of inFlight) if (seen.context === context) inFlight.delete(req)
+  })
+}
+
+/** One line per request still waiting for its answer, oldest first, with how long it has waited. */
+export function unansweredRequests(now = Date.now()): string[] {
+  return [...inFlight].map(([req, { since }]) => {
+    const url = new URL(req.url())
+    return `${req.method()} ${url.pathname} (${req.resourceType()}, waiting ${now - since} ms)`
+  })
 }
 
 /** The Chromium found by the global setup, headless, with background traffic off (no network). */

@@ -40,33 +40,38 @@ function http(provider: Provider, settings: ProviderSettings) {
 
 // Discovered metadata, per isolate and issuer: oauth4webapi keeps each server's JWKS beside its
 // metadata object, so the keys are fetched once per isolate too (and again on an unknown `kid`).
-const discovered = new Map<string, Promise<oauth.AuthorizationServer>>()
+// Only the answer is kept, never the fetch in flight: workerd finishes a request's I/O for that
+// request alone, so a second sign-in awaiting the first one's fetch would fail if the first were
+// cancelled. Sign-ins that arrive together before the first answer each fetch it.
+const discovered = new Map<string, oauth.AuthorizationServer>()
 
-export function authorizationServer(
+export async function authorizationServer(
   provider: Provider,
   settings: ProviderSettings,
 ): Promise<oauth.AuthorizationServer> {
   if (provider.kind === 'github') {
     const base = provider.base.href.replace(/\/+$/, '')
-    return Promise.resolve({
+    return {
       issuer: base,
       authorization_endpoint: `${base}/login/oauth/authorize`,
       token_endpoint: `${base}/login/oauth/access_token`,
-    })
+    }
   }
   const key = provider.base.href
-  let found = discovered.get(key)
-  if (!found) {
-    found = oauth
-      .discoveryRequest(provider.base, { ...http(provider, settings), algorithm: 'oidc' })
-      .then((res) => oauth.processDiscoveryResponse(provider.base, res))
-    discovered.set(key, found)
+  const known = discovered.get(key)
+  if (known) return known
+  try {
+    const res = await oauth.discoveryRequest(provider.base, {
+      ...http(provider, settings),
+      algorithm: 'oidc',
+    })
+    const as = await oauth.processDiscoveryResponse(provider.base, res)
     // A failed discovery is tried again by the next sign-in, not remembered.
-    found.catch(() => discovered.delete(key))
-  }
-  return found.catch((err: unknown) => {
+    discovered.set(key, as)
+    return as
+  } catch (err) {
     throw new ProviderFailure(failureReason(err, 'discovery'), { cause: err })
-  })
+  }
 }
 
 const client = (provider: Provider): oauth.Client => ({ client_id: provider.clientId })
