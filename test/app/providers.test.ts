@@ -252,6 +252,54 @@ describe('a first sign-in racing another for the same identity', () => {
     expect(await account.text()).toContain(winner.email)
   })
 
+  it('the database failing at the identity insert: the 503 page, no session, the state cleared', async () => {
+    const email = uniqueEmail('oidc-identity-down')
+    const { authorize, state } = await start('oidc')
+    const callback = await atOidc(authorize, oidcPerson(email))
+    // Round trip 2's identity insert finds the database gone; the session's insert beside it works.
+    const real = globalThis.fetch
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      const body = typeof init?.body === 'string' ? init.body : ''
+      if (/insert into `oauth_accounts`/.test(body)) {
+        return new Response(JSON.stringify({ code: 'unavailable', message: 'down' }), {
+          status: 503,
+        })
+      }
+      return real(input, init)
+    })
+    const res = await get(callback, { cookie: state })
+    vi.restoreAllMocks()
+    expect(res.status).toBe(503)
+    expect(await res.text()).toContain('cannot reach its database')
+    expect(cookieFrom(res, SESSION)).toBeUndefined()
+    // Every outcome clears the round trip's state, an outage too.
+    expect(clearsState(res)).toBe(true)
+    // The account made in round trip 1 went with it.
+    expect(await userRow(email)).toBeUndefined()
+  })
+
+  it('many first sign-ins at once, some for one identity: one account each, no 5xx', async () => {
+    const emails = [0, 1, 2, 3].map((i) => uniqueEmail(`oidc-burst-${i}`))
+    // Three round trips for the first person (three tabs), one for each of the others.
+    const people = [emails[0]!, emails[0]!, emails[0]!, ...emails.slice(1)]
+    const callbacks = []
+    for (const email of people) {
+      const { authorize, state } = await start('oidc')
+      callbacks.push({ path: await atOidc(authorize, oidcPerson(email)), state })
+    }
+    const answers = await Promise.all(callbacks.map((cb) => get(cb.path, { cookie: cb.state })))
+    const statuses = answers.map((r) => r.status)
+    expect(
+      statuses.every((s) => s === 303 || s === 409),
+      String(statuses),
+    ).toBe(true)
+    for (const email of emails) {
+      const row = (await userRow(email))!
+      expect(row).toBeDefined()
+      expect(await identitiesOf(row.id)).toHaveLength(1)
+    }
+  })
+
   it('an identity connected but not read with it (connected meanwhile) makes no account', async () => {
     const email = uniqueEmail('oidc-race-read')
     const person = oidcPerson(email)

@@ -276,11 +276,12 @@ async function signInWith(
         return true
       },
       refused: async () => {
+        // The door dropped every cookie; the state is cleared again, before anything can throw (an
+        // outage's 503 page clears it too).
+        forgetState(c)
         // Compensation: the account made in round trip 1 goes (the door ended its session).
         await deleteNewAccount(db, userId)
         if (!isDuplicateKey(failure)) throw failure
-        // The door dropped every cookie; the state is cleared again.
-        forgetState(c)
         return identityRaced(c, provider)
       },
     },
