@@ -198,6 +198,25 @@ describe('a first sign-in through the local OpenID provider', () => {
     expect(cookieFrom(res, SESSION)).toBeUndefined()
     expect(await userRow(email)).toBeUndefined()
   })
+
+  it('with EMAIL_VERIFICATION=required, an unverified address reveals no account (ASVS 6.3.8)', async () => {
+    // Anyone can put any address, unverified, on an identity of their own at many providers:
+    // the answer must be the same whether an account here uses it or not, as signup's is.
+    const required = { EMAIL_VERIFICATION: 'required' }
+    const { email: taken } = await signedIn('Owner')
+    const answers: [number, string][] = []
+    for (const email of [taken, uniqueEmail('oidc-unverified-free')]) {
+      const { authorize, state } = await start('oidc')
+      const callback = await atOidc(authorize, oidcPerson(email, 'Mallory', false))
+      const res = await get(callback, { cookie: state }, required)
+      expect(cookieFrom(res, SESSION)).toBeUndefined()
+      const card = /<section class="card"[\s\S]*?<\/section>/.exec(await res.text())?.[0] ?? ''
+      answers.push([res.status, card])
+    }
+    expect(answers[0]![1]).toContain('did not give us a verified email address')
+    expect(answers[0]).toEqual(answers[1])
+    expect(await identitiesOf(await userIdOf(taken))).toHaveLength(0)
+  })
 })
 
 describe('a first sign-in racing another for the same identity', () => {
