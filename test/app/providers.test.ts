@@ -489,6 +489,16 @@ describe('the GitHub path (the stand-in)', () => {
     expect(res.status).toBe(502)
     expect(await res.text()).toContain('We could not reach GitHub')
   })
+
+  it('a provider whose discovery names no authorization endpoint gets the clear page, not a 500', async () => {
+    const broken = { OIDC_ISSUER: inject('brokenIssuer') }
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await get('/login/provider/oidc', {}, broken)
+      expect(res.status).toBe(502)
+      expect(await res.text()).toContain('We could not reach Dev OIDC')
+      expect(cookieFrom(res, STATE_COOKIE)).toBeUndefined()
+    }
+  })
 })
 
 describe('what must not sign in', () => {
