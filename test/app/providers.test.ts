@@ -490,6 +490,14 @@ describe('the GitHub path (the stand-in)', () => {
     expect(await res.text()).toContain('We could not reach GitHub')
   })
 
+  it('a provider that never answers discovery gets the clear page within PROVIDER_TIMEOUT_MS', async () => {
+    const started = Date.now()
+    const res = await get('/login/provider/oidc', {}, { OIDC_ISSUER: inject('pwnedStalledUrl') })
+    expect(res.status).toBe(502)
+    expect(await res.text()).toContain('Dev OIDC did not answer in time')
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
   it('a provider whose discovery names no authorization endpoint gets the clear page, not a 500', async () => {
     const broken = { OIDC_ISSUER: inject('brokenIssuer') }
     for (let attempt = 0; attempt < 2; attempt++) {
