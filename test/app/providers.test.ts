@@ -236,11 +236,18 @@ describe('a first sign-in racing another for the same identity', () => {
     // another account (as a parallel connect or sign-in would).
     let madeId = 0
     const real = globalThis.fetch
+    // The identity's read runs beside the insert: it must have answered (found nothing) before the
+    // identity is connected, or under load it sees the connection and the sign-in rightly goes on.
+    let readAnswered: () => void = () => undefined
+    const read = new Promise<void>((resolve) => (readAnswered = resolve))
     vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
       const res = await real(input, init)
+      const text = typeof init?.body === 'string' ? init.body : ''
+      if (/from `oauth_accounts` inner join `users`/.test(text)) readAnswered()
       if (!makesAccount(init)) return res
       const body = (await res.clone().json()) as { result?: { insertId?: string } }
       madeId = Number(body.result?.insertId)
+      await read
       const now = new Date()
       await db()
         .insert(oauthAccounts)
