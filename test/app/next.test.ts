@@ -57,6 +57,8 @@ const HOSTILE: readonly unknown[] = [
   '/\u2215evil.example',
   '/%E0%A4%A',
   `/${'a'.repeat(1100)}`,
+  // Short enough as given, three times NEXT_MAX once the browser's percent-encoding is applied.
+  `/${'{'.repeat(1000)}`,
   '%2F%2Fevil.example',
   '/welcome\\@evil.example',
   undefined,

@@ -110,6 +110,18 @@ describe('the start', () => {
     expect(state).not.toContain(q.get('nonce')!)
   })
 
+  it('a next that grows past NEXT_MAX once normalised is dropped, not sealed into a cookie too big', async () => {
+    // `{` is percent-encoded in a path: 700 of them are 2,100 characters once resolved, which the
+    // state cookie cannot carry (it was 3 KB+, past what the callback accepts).
+    const { authorize, state } = await start('oidc', { next: `/${'{'.repeat(700)}` })
+    expect(state.length).toBeLessThan(2048)
+    const res = await get(await atOidc(authorize, oidcPerson(uniqueEmail('long-next'))), {
+      cookie: state,
+    })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('Location')).toBe('/welcome')
+  })
+
   it('under MOUNT_PATH, the buttons, the callback URL and the connect hop move with the product', async () => {
     const mounted = { MOUNT_PATH: '/auth' }
     const html = await (await get('/auth', {}, mounted)).text()
@@ -198,6 +210,25 @@ describe('a first sign-in through the local OpenID provider', () => {
     expect(cookieFrom(res, SESSION)).toBeUndefined()
     expect(await userRow(email)).toBeUndefined()
   })
+
+  it('with EMAIL_VERIFICATION=required, an unverified address reveals no account (ASVS 6.3.8)', async () => {
+    // Anyone can put any address, unverified, on an identity of their own at many providers:
+    // the answer must be the same whether an account here uses it or not, as signup's is.
+    const required = { EMAIL_VERIFICATION: 'required' }
+    const { email: taken } = await signedIn('Owner')
+    const answers: [number, string][] = []
+    for (const email of [taken, uniqueEmail('oidc-unverified-free')]) {
+      const { authorize, state } = await start('oidc')
+      const callback = await atOidc(authorize, oidcPerson(email, 'Mallory', false))
+      const res = await get(callback, { cookie: state }, required)
+      expect(cookieFrom(res, SESSION)).toBeUndefined()
+      const card = /<section class="card"[\s\S]*?<\/section>/.exec(await res.text())?.[0] ?? ''
+      answers.push([res.status, card])
+    }
+    expect(answers[0]![1]).toContain('did not give us a verified email address')
+    expect(answers[0]).toEqual(answers[1])
+    expect(await identitiesOf(await userIdOf(taken))).toHaveLength(0)
+  })
 })
 
 describe('a first sign-in racing another for the same identity', () => {
@@ -217,11 +248,18 @@ describe('a first sign-in racing another for the same identity', () => {
     // another account (as a parallel connect or sign-in would).
     let madeId = 0
     const real = globalThis.fetch
+    // The identity's read runs beside the insert: it must have answered (found nothing) before the
+    // identity is connected, or under load it sees the connection and the sign-in rightly goes on.
+    let readAnswered: () => void = () => undefined
+    const read = new Promise<void>((resolve) => (readAnswered = resolve))
     vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
       const res = await real(input, init)
+      const text = typeof init?.body === 'string' ? init.body : ''
+      if (/from `oauth_accounts` inner join `users`/.test(text)) readAnswered()
       if (!makesAccount(init)) return res
       const body = (await res.clone().json()) as { result?: { insertId?: string } }
       madeId = Number(body.result?.insertId)
+      await read
       const now = new Date()
       await db()
         .insert(oauthAccounts)
@@ -250,6 +288,54 @@ describe('a first sign-in racing another for the same identity', () => {
     expect(again.res.status).toBe(303)
     const account = await get('/account', { cookie: cookieFrom(again.res, SESSION) })
     expect(await account.text()).toContain(winner.email)
+  })
+
+  it('the database failing at the identity insert: the 503 page, no session, the state cleared', async () => {
+    const email = uniqueEmail('oidc-identity-down')
+    const { authorize, state } = await start('oidc')
+    const callback = await atOidc(authorize, oidcPerson(email))
+    // Round trip 2's identity insert finds the database gone; the session's insert beside it works.
+    const real = globalThis.fetch
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      const body = typeof init?.body === 'string' ? init.body : ''
+      if (/insert into `oauth_accounts`/.test(body)) {
+        return new Response(JSON.stringify({ code: 'unavailable', message: 'down' }), {
+          status: 503,
+        })
+      }
+      return real(input, init)
+    })
+    const res = await get(callback, { cookie: state })
+    vi.restoreAllMocks()
+    expect(res.status).toBe(503)
+    expect(await res.text()).toContain('cannot reach its database')
+    expect(cookieFrom(res, SESSION)).toBeUndefined()
+    // Every outcome clears the round trip's state, an outage too.
+    expect(clearsState(res)).toBe(true)
+    // The account made in round trip 1 went with it.
+    expect(await userRow(email)).toBeUndefined()
+  })
+
+  it('many first sign-ins at once, some for one identity: one account each, no 5xx', async () => {
+    const emails = [0, 1, 2, 3].map((i) => uniqueEmail(`oidc-burst-${i}`))
+    // Three round trips for the first person (three tabs), one for each of the others.
+    const people = [emails[0]!, emails[0]!, emails[0]!, ...emails.slice(1)]
+    const callbacks = []
+    for (const email of people) {
+      const { authorize, state } = await start('oidc')
+      callbacks.push({ path: await atOidc(authorize, oidcPerson(email)), state })
+    }
+    const answers = await Promise.all(callbacks.map((cb) => get(cb.path, { cookie: cb.state })))
+    const statuses = answers.map((r) => r.status)
+    expect(
+      statuses.every((s) => s === 303 || s === 409),
+      String(statuses),
+    ).toBe(true)
+    for (const email of emails) {
+      const row = (await userRow(email))!
+      expect(row).toBeDefined()
+      expect(await identitiesOf(row.id)).toHaveLength(1)
+    }
   })
 
   it('an identity connected but not read with it (connected meanwhile) makes no account', async () => {
@@ -421,6 +507,24 @@ describe('the GitHub path (the stand-in)', () => {
     )
     expect(res.status).toBe(502)
     expect(await res.text()).toContain('We could not reach GitHub')
+  })
+
+  it('a provider that never answers discovery gets the clear page within PROVIDER_TIMEOUT_MS', async () => {
+    const started = Date.now()
+    const res = await get('/login/provider/oidc', {}, { OIDC_ISSUER: inject('pwnedStalledUrl') })
+    expect(res.status).toBe(502)
+    expect(await res.text()).toContain('Dev OIDC did not answer in time')
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
+  it('a provider whose discovery names no authorization endpoint gets the clear page, not a 500', async () => {
+    const broken = { OIDC_ISSUER: inject('brokenIssuer') }
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await get('/login/provider/oidc', {}, broken)
+      expect(res.status).toBe(502)
+      expect(await res.text()).toContain('We could not reach Dev OIDC')
+      expect(cookieFrom(res, STATE_COOKIE)).toBeUndefined()
+    }
   })
 })
 

@@ -49,7 +49,9 @@ export function safeNext(raw: unknown): string | undefined {
   if (url.origin !== BASE) return undefined
   // Dot segments resolve here as in the browser: `/a/..//evil.example` is the path `//evil.example`.
   const path = url.pathname + url.search + url.hash
-  return SLASH_SLASH.test(path) ? undefined : path
+  // Percent-encoding can triple a value (`{` is `%7B`): what is kept stays within NEXT_MAX too, so
+  // every carrier (a sealed cookie, a link) has room for it.
+  return SLASH_SLASH.test(path) || path.length > NEXT_MAX ? undefined : path
 }
 
 /**

@@ -66,6 +66,11 @@ export async function authorizationServer(
       algorithm: 'oidc',
     })
     const as = await oauth.processDiscoveryResponse(provider.base, res)
+    // oauth4webapi checks only the issuer here, and the browser is sent to this endpoint by our own
+    // code: without a TLS one (RFC 9700 2.6), the provider is broken, not this Worker.
+    const start = URL.parse(String(as.authorization_endpoint ?? ''))
+    if (!(start?.protocol === 'https:' || (provider.insecure && start?.protocol === 'http:')))
+      throw new ProviderFailure('discovery_invalid')
     // A failed discovery is tried again by the next sign-in, not remembered.
     discovered.set(key, as)
     return as

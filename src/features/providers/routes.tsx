@@ -198,7 +198,10 @@ async function signInWith(
   const parsed =
     identity.emailVerified && identity.email ? v.safeParse(emailField, identity.email) : undefined
   const email = parsed?.success ? parsed.output : ''
-  const typed = identity.email ? normaliseEmail(identity.email) : ''
+  // An address nobody proved is looked up only where signup tells a taken address anyway: with
+  // EMAIL_VERIFICATION=required signup reveals no account, and neither does this (ASVS 6.3.8).
+  const typed =
+    identity.email && config.emailVerification !== 'required' ? normaliseEmail(identity.email) : ''
   const key = { provider: provider.id, subject: identity.subject }
   const now = new Date()
   const username = email ? usernameFrom(identity.name, email) : ''
@@ -276,11 +279,12 @@ async function signInWith(
         return true
       },
       refused: async () => {
+        // The door dropped every cookie; the state is cleared again, before anything can throw (an
+        // outage's 503 page clears it too).
+        forgetState(c)
         // Compensation: the account made in round trip 1 goes (the door ended its session).
         await deleteNewAccount(db, userId)
         if (!isDuplicateKey(failure)) throw failure
-        // The door dropped every cookie; the state is cleared again.
-        forgetState(c)
         return identityRaced(c, provider)
       },
     },
