@@ -279,6 +279,62 @@ describe('signing in with a passkey', () => {
     expect((await post('/login/passkey', { credential })).status).toBe(400)
   })
 
+  // Base64url whose last character carries bits past the last byte ('AB', not 'AA') is not a
+  // canonical encoding, and the decoder throws on it: before the fix, inside the validator (500).
+  it('refuses a field that is not canonical base64url as malformed, at every ceremony, not a 500', async () => {
+    const user = await withPasskey()
+    const cookie = await withTwoFactor(user.cookie)
+    const skewed = (json: string, field: string) => {
+      const credential = JSON.parse(json)
+      credential.response[field] = 'AB'
+      return JSON.stringify(credential)
+    }
+    const signIn = await signInPage()
+    const assertion = await user.authenticator.assert(ceremony(signIn.options.challenge))
+    for (const field of ['clientDataJSON', 'authenticatorData', 'signature']) {
+      const res = await post(
+        '/login/passkey',
+        { credential: skewed(assertion, field) },
+        { cookie: signIn.cookie },
+      )
+      expect(res.status).toBe(400)
+      expect(await res.text()).toContain('That passkey was not accepted')
+    }
+
+    const page = await get('/account/passkeys', { cookie })
+    const options = optionsIn(await page.text(), '/account/passkeys/add')
+    const other = await TestAuthenticator.create()
+    const registration = await other.register(ceremony(options.challenge))
+    const add = await post(
+      '/account/passkeys/add',
+      { credential: skewed(registration, 'attestationObject'), name: 'Key', password: PASSWORD },
+      { cookie: jar(cookie, cookieFrom(page, ADD)) },
+    )
+    expect(add.status).toBe(400)
+
+    const first = await post('/login', { email: user.email, password: PASSWORD })
+    const pending = cookieFrom(first, PENDING)!
+    const step = await get('/login/two-factor/passkey', { cookie: pending })
+    const stepOptions = optionsIn(await step.text(), '/login/two-factor/passkey')
+    const second = await user.authenticator.assert(ceremony(stepOptions.challenge))
+    const res = await post(
+      '/login/two-factor/passkey',
+      { credential: skewed(second, 'signature') },
+      { cookie: jar(pending, cookieFrom(step, SECOND)) },
+    )
+    expect(res.status).toBe(400)
+    expect(cookieFrom(res, SESSION)).toBeUndefined()
+
+    const offer = await sudoOffer(cookie)
+    const answer = await user.authenticator.assert(ceremony(offer.options.challenge))
+    const sudo = await post(
+      '/account/sessions/others',
+      { password: PASSWORD, second_factor: skewed(answer, 'clientDataJSON') },
+      { cookie: jar(cookie, offer.cookie) },
+    )
+    expect(sudo.status).toBe(400)
+  })
+
   it('counts failures per address: past 20 in 15 minutes the answer is 429', async () => {
     const stranger = await TestAuthenticator.create()
     const headers = { 'CF-Connecting-IP': uniqueAddress() }
