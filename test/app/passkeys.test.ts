@@ -437,6 +437,38 @@ describe('passkeys and two-factor sign-in', () => {
     expect(cookieFrom(again, SESSION)).toBeUndefined()
   })
 
+  it('leaves no session when spending the pending sign-in fails: 503, no cookie', async () => {
+    const { email, authenticator, cookie } = await withPasskey()
+    await withTwoFactor(cookie)
+    const userId = await userIdOf(email)
+    const sessionsOf = async () =>
+      Number(
+        (await db().select({ n: count() }).from(sessions).where(eq(sessions.userId, userId)))[0]!.n,
+      )
+    const first = await post('/login', { email, password: PASSWORD })
+    const pending = cookieFrom(first, PENDING)!
+    const step = await get('/login/two-factor/passkey', { cookie: pending })
+    const options = optionsIn(await step.text(), '/login/two-factor/passkey')
+    const credential = await authenticator.assert(ceremony(options.challenge))
+    const before = await sessionsOf()
+    // The gateway fails the pending sign-in's spend only; the session's insert beside it succeeds.
+    const real = globalThis.fetch
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      if (typeof init?.body === 'string' && init.body.includes('delete from `one_time_tokens`'))
+        return new Response('unavailable', { status: 503 })
+      return real(input, init)
+    })
+    const res = await post(
+      '/login/two-factor/passkey',
+      { credential },
+      { cookie: jar(pending, cookieFrom(step, SECOND)) },
+    )
+    vi.restoreAllMocks()
+    expect(res.status).toBe(503)
+    expect(cookieFrom(res, SESSION)).toBeUndefined()
+    expect(await sessionsOf()).toBe(before)
+  })
+
   it("another account's passkey does not complete the second step", async () => {
     const mine = await withPasskey()
     await withTwoFactor(mine.cookie)
