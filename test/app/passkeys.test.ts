@@ -171,6 +171,35 @@ describe('signing in with a passkey', () => {
     expect(unknown.res.status).toBe(400)
   })
 
+  it('still signs in, returning the user handle it was registered with, after SESSION_SECRET is rotated', async () => {
+    const user = await signedIn()
+    const page = await get('/account/passkeys', { cookie: user.cookie })
+    const options = optionsIn(await page.text(), '/account/passkeys/add')
+    const authenticator = await TestAuthenticator.create()
+    const credential = await authenticator.register(ceremony(options.challenge))
+    const added = await post(
+      '/account/passkeys/add',
+      { credential, name: 'Test key', password: PASSWORD },
+      { cookie: jar(user.cookie, cookieFrom(page, ADD)) },
+    )
+    expect(added.status).toBe(303)
+    // A discoverable credential answers with the handle it was given at registration.
+    const handle = options.user.id as string
+    for (const secret of [undefined, 'a rotated session secret, 32 characters or more']) {
+      const env = secret ? { SESSION_SECRET: secret } : {}
+      const signIn = await callApp('/login/passkey', env)
+      const { challenge } = optionsIn(await signIn.text(), '/login/passkey')
+      const answer = await authenticator.assert(ceremony(challenge), handle)
+      const res = await callApp('/login/passkey', env, {
+        method: 'POST',
+        body: new URLSearchParams({ credential: answer }),
+        cookie: cookieFrom(signIn, SIGNIN),
+      })
+      expect(res.status).toBe(303)
+      expect(cookieFrom(res, SESSION)).toBeDefined()
+    }
+  })
+
   it('refuses a counter that went back (a cloned authenticator), accepts synced passkeys at 0', async () => {
     const { authenticator } = await withPasskey()
     expect((await passkeySignIn(authenticator)).res.status).toBe(303)

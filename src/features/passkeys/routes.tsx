@@ -303,7 +303,7 @@ const assertionForm = validForm(
 )
 
 passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
-  const { db, config } = c.var
+  const { db } = c.var
   const parsed = parseAssertion(c.req.valid('form').credential)
   const held = await heldCeremony(c, 'signin', '')
   const fail = async (reason: string, userId?: number) => {
@@ -326,10 +326,10 @@ passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
   ])
   if (!spent) return fail('replayed')
   if (!found) return fail('unknown_credential')
-  const handle = parsed.response.userHandle
-  if (handle && handle !== (await userHandle(config.sessionSecret, found.id))) {
-    return fail('user_handle', found.id)
-  }
+  // The account is the one the credential's row names, proven by its key's signature. The user
+  // handle is not compared (WebAuthn L3 7.2 step 6): it is outside what the authenticator signs,
+  // and ours is an HMAC under SESSION_SECRET, so after a rotation of that secret every passkey
+  // would answer with a handle that no longer matches and none could sign in.
   // User verification is required: this passkey is both factors (no password, no TOTP step).
   const check = await checkAssertion(c, parsed.response, held.challenge, found, true)
   if ('reason' in check) return fail(check.reason, found.id)
