@@ -519,6 +519,53 @@ describe('passkeys and two-factor sign-in', () => {
   })
 })
 
+describe('next across a passkey sign-in', () => {
+  const next = '/app/orders?id=3'
+  const hidden = '<input type="hidden" name="next" value="/app/orders?id=3"/>'
+
+  it('the sign-in page loads the passkey form with next, and the passkey goes there', async () => {
+    const { authenticator } = await withPasskey()
+    const home = await (await get(`/?next=${encodeURIComponent(next)}`)).text()
+    const load = /data-passkey-load="([^"]+)"/.exec(home)![1]!.replace(/&amp;/g, '&')
+    expect(load).toBe('/login/passkey?next=%2Fapp%2Forders%3Fid%3D3')
+    const page = await get(load)
+    const html = await page.text()
+    expect(html).toContain(hidden)
+    const credential = await authenticator.assert(
+      ceremony(optionsIn(html, '/login/passkey').challenge),
+    )
+    const res = await post(
+      '/login/passkey',
+      { credential, next },
+      { cookie: cookieFrom(page, SIGNIN) },
+    )
+    expect(res.status).toBe(303)
+    expect(res.headers.get('Location')).toBe(next)
+  })
+
+  it('the code page links to the passkey step with next, which goes there', async () => {
+    const { email, authenticator, cookie } = await withPasskey()
+    await withTwoFactor(cookie)
+    const first = await post('/login', { email, password: PASSWORD, next })
+    const pending = cookieFrom(first, PENDING)!
+    const codePage = await (await get(first.headers.get('Location')!, { cookie: pending })).text()
+    const link = /href="(\/login\/two-factor\/passkey[^"]*)"/.exec(codePage)![1]!
+    expect(link).toBe('/login/two-factor/passkey?next=%2Fapp%2Forders%3Fid%3D3')
+    const step = await get(link, { cookie: pending })
+    const html = await step.text()
+    expect(html).toContain(hidden)
+    const options = optionsIn(html, '/login/two-factor/passkey')
+    const credential = await authenticator.assert(ceremony(options.challenge))
+    const done = await post(
+      '/login/two-factor/passkey',
+      { credential, next },
+      { cookie: jar(pending, cookieFrom(step, SECOND)) },
+    )
+    expect(done.status).toBe(303)
+    expect(done.headers.get('Location')).toBe(next)
+  })
+})
+
 /** Sudo mode's passkey offer: its options and the browser-bound challenge cookie. */
 async function sudoOffer(cookie: string) {
   const offer = await get('/account/passkeys/confirm', { cookie })
