@@ -171,6 +171,35 @@ describe('signing in with a passkey', () => {
     expect(unknown.res.status).toBe(400)
   })
 
+  it('still signs in, returning the user handle it was registered with, after SESSION_SECRET is rotated', async () => {
+    const user = await signedIn()
+    const page = await get('/account/passkeys', { cookie: user.cookie })
+    const options = optionsIn(await page.text(), '/account/passkeys/add')
+    const authenticator = await TestAuthenticator.create()
+    const credential = await authenticator.register(ceremony(options.challenge))
+    const added = await post(
+      '/account/passkeys/add',
+      { credential, name: 'Test key', password: PASSWORD },
+      { cookie: jar(user.cookie, cookieFrom(page, ADD)) },
+    )
+    expect(added.status).toBe(303)
+    // A discoverable credential answers with the handle it was given at registration.
+    const handle = options.user.id as string
+    for (const secret of [undefined, 'a rotated session secret, 32 characters or more']) {
+      const env = secret ? { SESSION_SECRET: secret } : {}
+      const signIn = await callApp('/login/passkey', env)
+      const { challenge } = optionsIn(await signIn.text(), '/login/passkey')
+      const answer = await authenticator.assert(ceremony(challenge), handle)
+      const res = await callApp('/login/passkey', env, {
+        method: 'POST',
+        body: new URLSearchParams({ credential: answer }),
+        cookie: cookieFrom(signIn, SIGNIN),
+      })
+      expect(res.status).toBe(303)
+      expect(cookieFrom(res, SESSION)).toBeDefined()
+    }
+  })
+
   it('refuses a counter that went back (a cloned authenticator), accepts synced passkeys at 0', async () => {
     const { authenticator } = await withPasskey()
     expect((await passkeySignIn(authenticator)).res.status).toBe(303)
@@ -279,6 +308,62 @@ describe('signing in with a passkey', () => {
     expect((await post('/login/passkey', { credential })).status).toBe(400)
   })
 
+  // Base64url whose last character carries bits past the last byte ('AB', not 'AA') is not a
+  // canonical encoding, and the decoder throws on it: before the fix, inside the validator (500).
+  it('refuses a field that is not canonical base64url as malformed, at every ceremony, not a 500', async () => {
+    const user = await withPasskey()
+    const cookie = await withTwoFactor(user.cookie)
+    const skewed = (json: string, field: string) => {
+      const credential = JSON.parse(json)
+      credential.response[field] = 'AB'
+      return JSON.stringify(credential)
+    }
+    const signIn = await signInPage()
+    const assertion = await user.authenticator.assert(ceremony(signIn.options.challenge))
+    for (const field of ['clientDataJSON', 'authenticatorData', 'signature']) {
+      const res = await post(
+        '/login/passkey',
+        { credential: skewed(assertion, field) },
+        { cookie: signIn.cookie },
+      )
+      expect(res.status).toBe(400)
+      expect(await res.text()).toContain('That passkey was not accepted')
+    }
+
+    const page = await get('/account/passkeys', { cookie })
+    const options = optionsIn(await page.text(), '/account/passkeys/add')
+    const other = await TestAuthenticator.create()
+    const registration = await other.register(ceremony(options.challenge))
+    const add = await post(
+      '/account/passkeys/add',
+      { credential: skewed(registration, 'attestationObject'), name: 'Key', password: PASSWORD },
+      { cookie: jar(cookie, cookieFrom(page, ADD)) },
+    )
+    expect(add.status).toBe(400)
+
+    const first = await post('/login', { email: user.email, password: PASSWORD })
+    const pending = cookieFrom(first, PENDING)!
+    const step = await get('/login/two-factor/passkey', { cookie: pending })
+    const stepOptions = optionsIn(await step.text(), '/login/two-factor/passkey')
+    const second = await user.authenticator.assert(ceremony(stepOptions.challenge))
+    const res = await post(
+      '/login/two-factor/passkey',
+      { credential: skewed(second, 'signature') },
+      { cookie: jar(pending, cookieFrom(step, SECOND)) },
+    )
+    expect(res.status).toBe(400)
+    expect(cookieFrom(res, SESSION)).toBeUndefined()
+
+    const offer = await sudoOffer(cookie)
+    const answer = await user.authenticator.assert(ceremony(offer.options.challenge))
+    const sudo = await post(
+      '/account/sessions/others',
+      { password: PASSWORD, second_factor: skewed(answer, 'clientDataJSON') },
+      { cookie: jar(cookie, offer.cookie) },
+    )
+    expect(sudo.status).toBe(400)
+  })
+
   it('counts failures per address: past 20 in 15 minutes the answer is 429', async () => {
     const stranger = await TestAuthenticator.create()
     const headers = { 'CF-Connecting-IP': uniqueAddress() }
@@ -381,6 +466,38 @@ describe('passkeys and two-factor sign-in', () => {
     expect(cookieFrom(again, SESSION)).toBeUndefined()
   })
 
+  it('leaves no session when spending the pending sign-in fails: 503, no cookie', async () => {
+    const { email, authenticator, cookie } = await withPasskey()
+    await withTwoFactor(cookie)
+    const userId = await userIdOf(email)
+    const sessionsOf = async () =>
+      Number(
+        (await db().select({ n: count() }).from(sessions).where(eq(sessions.userId, userId)))[0]!.n,
+      )
+    const first = await post('/login', { email, password: PASSWORD })
+    const pending = cookieFrom(first, PENDING)!
+    const step = await get('/login/two-factor/passkey', { cookie: pending })
+    const options = optionsIn(await step.text(), '/login/two-factor/passkey')
+    const credential = await authenticator.assert(ceremony(options.challenge))
+    const before = await sessionsOf()
+    // The gateway fails the pending sign-in's spend only; the session's insert beside it succeeds.
+    const real = globalThis.fetch
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      if (typeof init?.body === 'string' && init.body.includes('delete from `one_time_tokens`'))
+        return new Response('unavailable', { status: 503 })
+      return real(input, init)
+    })
+    const res = await post(
+      '/login/two-factor/passkey',
+      { credential },
+      { cookie: jar(pending, cookieFrom(step, SECOND)) },
+    )
+    vi.restoreAllMocks()
+    expect(res.status).toBe(503)
+    expect(cookieFrom(res, SESSION)).toBeUndefined()
+    expect(await sessionsOf()).toBe(before)
+  })
+
   it("another account's passkey does not complete the second step", async () => {
     const mine = await withPasskey()
     await withTwoFactor(mine.cookie)
@@ -399,6 +516,53 @@ describe('passkeys and two-factor sign-in', () => {
     )
     expect(res.status).toBe(400)
     expect(cookieFrom(res, SESSION)).toBeUndefined()
+  })
+})
+
+describe('next across a passkey sign-in', () => {
+  const next = '/app/orders?id=3'
+  const hidden = '<input type="hidden" name="next" value="/app/orders?id=3"/>'
+
+  it('the sign-in page loads the passkey form with next, and the passkey goes there', async () => {
+    const { authenticator } = await withPasskey()
+    const home = await (await get(`/?next=${encodeURIComponent(next)}`)).text()
+    const load = /data-passkey-load="([^"]+)"/.exec(home)![1]!.replace(/&amp;/g, '&')
+    expect(load).toBe('/login/passkey?next=%2Fapp%2Forders%3Fid%3D3')
+    const page = await get(load)
+    const html = await page.text()
+    expect(html).toContain(hidden)
+    const credential = await authenticator.assert(
+      ceremony(optionsIn(html, '/login/passkey').challenge),
+    )
+    const res = await post(
+      '/login/passkey',
+      { credential, next },
+      { cookie: cookieFrom(page, SIGNIN) },
+    )
+    expect(res.status).toBe(303)
+    expect(res.headers.get('Location')).toBe(next)
+  })
+
+  it('the code page links to the passkey step with next, which goes there', async () => {
+    const { email, authenticator, cookie } = await withPasskey()
+    await withTwoFactor(cookie)
+    const first = await post('/login', { email, password: PASSWORD, next })
+    const pending = cookieFrom(first, PENDING)!
+    const codePage = await (await get(first.headers.get('Location')!, { cookie: pending })).text()
+    const link = /href="(\/login\/two-factor\/passkey[^"]*)"/.exec(codePage)![1]!
+    expect(link).toBe('/login/two-factor/passkey?next=%2Fapp%2Forders%3Fid%3D3')
+    const step = await get(link, { cookie: pending })
+    const html = await step.text()
+    expect(html).toContain(hidden)
+    const options = optionsIn(html, '/login/two-factor/passkey')
+    const credential = await authenticator.assert(ceremony(options.challenge))
+    const done = await post(
+      '/login/two-factor/passkey',
+      { credential, next },
+      { cookie: jar(pending, cookieFrom(step, SECOND)) },
+    )
+    expect(done.status).toBe(303)
+    expect(done.headers.get('Location')).toBe(next)
   })
 })
 

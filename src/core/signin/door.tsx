@@ -99,10 +99,22 @@ function standing(standsOn: StandsOn | undefined, broke: { error?: unknown }) {
   })
 }
 
+/**
+ * Other work beside the session's insert (the throttle settled, the method's `alongside`, such as
+ * a second step's spend of its pending sign-in): a throw is kept for `fallen` rather than failing
+ * the round trip at once, so the session started beside it is ended before the 503, not left as a
+ * row nobody holds the cookie of (an unknown session in the owner's list).
+ */
+function beside(work: Promise<unknown> | undefined, broke: { error?: unknown }) {
+  return work?.catch((error: unknown) => {
+    broke.error ??= error ?? new Error('work beside a sign-in failed')
+  })
+}
+
 /** The session `issueSessionCookie` just started, ended again: its write did not stand. */
 async function fallen<E extends AppEnv>(
   c: Context<E>,
-  standsOn: StandsOn,
+  standsOn: StandsOn | undefined,
   broke: { error?: unknown },
 ) {
   // Its cookie is not sent either (every cookie set so far goes; `refused` sets its own).
@@ -111,7 +123,7 @@ async function fallen<E extends AppEnv>(
   c.set('auth', null)
   if (started) await endSession(c.var.db, started.idHash)
   if (broke.error !== undefined) throw broke.error
-  return standsOn.refused()
+  return standsOn!.refused()
 }
 
 /**
@@ -156,12 +168,12 @@ export async function finishSignIn<E extends AppEnv>(
   const broke: { error?: unknown } = {}
   const [stood] = await Promise.all([
     standing(step.standsOn, broke),
-    succeeded(db, step.rules),
-    step.alongside?.(),
-    user.failedSignIns === 0 ? undefined : clearFailedSignIns(db, user.id),
+    beside(succeeded(db, step.rules), broke),
+    beside(step.alongside?.(), broke),
+    beside(user.failedSignIns === 0 ? undefined : clearFailedSignIns(db, user.id), broke),
     issueSessionCookie(c, sessionUser),
   ])
-  if (!stood) return fallen(c, step.standsOn!, broke)
+  if (!stood || broke.error !== undefined) return fallen(c, step.standsOn, broke)
   // This browser is now a known device for the account (device.ts): no database call.
   await rememberDevice(c, config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
@@ -196,11 +208,11 @@ export async function completeSignIn<E extends AppEnv>(
   const broke: { error?: unknown } = {}
   const [stood] = await Promise.all([
     standing(step.standsOn, broke),
-    succeeded(c.var.db, step.rules),
-    step.alongside(),
+    beside(succeeded(c.var.db, step.rules), broke),
+    beside(step.alongside(), broke),
     issueSessionCookie(c, sessionUser),
   ])
-  if (!stood) return fallen(c, step.standsOn!, broke)
+  if (!stood || broke.error !== undefined) return fallen(c, step.standsOn, broke)
   await rememberDevice(c, c.var.config.sessionSecret, user.email)
   await audit(c, 'login', 'success', { userId: user.id, method: step.method })
   const next = await nextFrom(c)

@@ -7,11 +7,23 @@ import { decodeBase64urlIgnorePadding } from '@oslojs/encoding'
 
 export const CREDENTIAL_MAX = 16_000
 const B64URL = /^[A-Za-z0-9_-]*={0,2}$/
+
+/** The bytes, or undefined where the decoder throws (a length or trailing bits no encoder makes). */
+function decoded(s: string): Uint8Array | undefined {
+  try {
+    return decodeBase64urlIgnorePadding(s.replace(/=+$/, ''))
+  } catch {
+    return undefined
+  }
+}
+
+// A throw inside a transform escapes safeParse (a 500): the decoder's refusal is an issue instead.
 const bytes = v.pipe(
   v.string(),
   v.maxLength(CREDENTIAL_MAX),
   v.regex(B64URL),
-  v.transform((s) => decodeBase64urlIgnorePadding(s.replace(/=+$/, ''))),
+  v.transform(decoded),
+  v.instance(Uint8Array),
 )
 
 const common = {
@@ -56,9 +68,6 @@ export function parseAssertion(text: string) {
   const parsed = v.safeParse(assertion, parseJson(text))
   if (!parsed.success) return undefined
   // rawId is the id's bytes; the id must decode.
-  try {
-    return { ...parsed.output, rawId: decodeBase64urlIgnorePadding(parsed.output.id) }
-  } catch {
-    return undefined
-  }
+  const rawId = decoded(parsed.output.id)
+  return rawId && { ...parsed.output, rawId }
 }

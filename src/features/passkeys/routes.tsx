@@ -6,6 +6,7 @@ import type { AppEnv } from '../../core/env'
 import { text } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
+import { nextFrom, withNext } from '../../core/http/next'
 import { countFailure, tooManyAttempts } from '../../core/http/throttled'
 import { describeUserAgent } from '../../core/http/user-agent'
 import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
@@ -279,6 +280,8 @@ async function signInPage(
   unknownId?: string,
 ) {
   c.header('Cache-Control', 'no-store')
+  // Where the person was going, from the sign-in page's load or the form (as the password form).
+  const next = await nextFrom(c)
   const { rpId } = relyingParty(c)
   const options = requestOptions(await issueCeremony(c, 'signin', ''), rpId)
   // A passkey the server does not know: the page tells the browser's password manager (Signal
@@ -287,7 +290,7 @@ async function signInPage(
   return render(
     c,
     'Sign in with a passkey',
-    <PasskeySignInCard options={options} failure={failure} unknown={unknown} />,
+    <PasskeySignInCard options={options} failure={failure} unknown={unknown} next={next} />,
     status,
   )
 }
@@ -303,7 +306,7 @@ const assertionForm = validForm(
 )
 
 passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
-  const { db, config } = c.var
+  const { db } = c.var
   const parsed = parseAssertion(c.req.valid('form').credential)
   const held = await heldCeremony(c, 'signin', '')
   const fail = async (reason: string, userId?: number) => {
@@ -326,10 +329,10 @@ passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
   ])
   if (!spent) return fail('replayed')
   if (!found) return fail('unknown_credential')
-  const handle = parsed.response.userHandle
-  if (handle && handle !== (await userHandle(config.sessionSecret, found.id))) {
-    return fail('user_handle', found.id)
-  }
+  // The account is the one the credential's row names, proven by its key's signature. The user
+  // handle is not compared (WebAuthn L3 7.2 step 6): it is outside what the authenticator signs,
+  // and ours is an HMAC under SESSION_SECRET, so after a rotation of that secret every passkey
+  // would answer with a handle that no longer matches and none could sign in.
   // User verification is required: this passkey is both factors (no password, no TOTP step).
   const check = await checkAssertion(c, parsed.response, held.challenge, found, true)
   if ('reason' in check) return fail(check.reason, found.id)
@@ -357,7 +360,7 @@ passkeyRoutes.get('/login/two-factor/passkey', withSession, async (c) => {
   c.header('Cache-Control', 'no-store')
   const { db } = c.var
   const held = await peekChallenge(c, db, PENDING_SECOND_STEP)
-  if (!held) return navigate(c, '/login/two-factor')
+  if (!held) return navigate(c, withNext('/login/two-factor', await nextFrom(c)))
   return secondStepPage(c, held.userId, held.tokenHash)
 })
 
@@ -377,10 +380,11 @@ async function secondStepPage(
     keys.map((k) => k.credentialId),
     'preferred',
   )
+  const next = await nextFrom(c)
   return render(
     c,
     'Use your passkey',
-    <PasskeySecondStepCard options={options} failure={failure} />,
+    <PasskeySecondStepCard options={options} failure={failure} next={next} />,
     status,
   )
 }
@@ -393,7 +397,7 @@ passkeyRoutes.post('/login/two-factor/passkey', withSession, assertionForm, asyn
   const pending = await tryChallenge(c, db, PENDING_SECOND_STEP)
   if (!pending) {
     forgetChallenge(c, PENDING_SECOND_STEP)
-    return navigate(c, '/login/two-factor')
+    return navigate(c, withNext('/login/two-factor', await nextFrom(c)))
   }
   const ceremony: Ceremony = '2fa'
   const held = await heldCeremony(c, ceremony, PENDING_BOUND(pending.tokenHash))

@@ -10,6 +10,8 @@ import {
   When,
 } from '../../core/ui/components'
 import type { Flash } from '../../core/ui/flash'
+import { withNext } from '../../core/http/next'
+import { NextField } from '../../core/ui/next-field'
 import type { PasskeyRow } from './queries'
 
 export const NAME_MAX = 64
@@ -209,18 +211,24 @@ export function PasskeySignInCard(props: {
   failure?: string
   /** A credential the server does not know, for the Signal API's signalUnknownCredential. */
   unknown?: { rpId: string; credentialId: string }
+  /** Where to go after signing in (a path `nextFrom` accepted), as the password form carries it. */
+  next?: string
 }) {
   return (
     <Card id="passkey-signin" title="Sign in with a passkey">
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
       {props.unknown && <div data-passkey-unknown={JSON.stringify(props.unknown)} hidden></div>}
       <p class="passkey-nojs">Signing in with a passkey needs JavaScript.</p>
-      <PasskeySignInForm options={props.options} />
+      <PasskeySignInForm options={props.options} next={props.next} />
     </Card>
   )
 }
 
-export function PasskeySignInForm(props: { options: object; conditional?: boolean }) {
+export function PasskeySignInForm(props: {
+  options: object
+  conditional?: boolean
+  next?: string
+}) {
   return (
     <CeremonyForm
       action="/login/passkey"
@@ -231,12 +239,14 @@ export function PasskeySignInForm(props: { options: object; conditional?: boolea
       // Not "Sign in …": beside the password form's "Sign in" button, a name that starts alike
       // makes both hard to tell apart by voice control and by name.
       button="Use a passkey"
-    />
+    >
+      <NextField next={props.next} />
+    </CeremonyForm>
   )
 }
 
 /** The second step with a passkey instead of the app's code. */
-export function PasskeySecondStepCard(props: { options: object; failure?: string }) {
+export function PasskeySecondStepCard(props: { options: object; failure?: string; next?: string }) {
   return (
     <Card id="passkey-second-step" title="Use your passkey">
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
@@ -247,9 +257,11 @@ export function PasskeySecondStepCard(props: { options: object; failure?: string
         mode="get"
         options={props.options}
         button="Use your passkey"
-      />
+      >
+        <NextField next={props.next} />
+      </CeremonyForm>
       <p class="switch">
-        <a href="/login/two-factor">Enter a code from your app instead</a>
+        <a href={withNext('/login/two-factor', props.next)}>Enter a code from your app instead</a>
       </p>
     </Card>
   )

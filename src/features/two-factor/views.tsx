@@ -230,7 +230,7 @@ export function SecondStepCard(props: {
       </p>
       {/* Shown by /js/passkeys.js only where the browser has WebAuthn (features/passkeys). */}
       <p class="switch" data-passkey-only hidden>
-        <a href={`${app}/passkey`}>Use a passkey instead</a>
+        <a href={withNext(`${app}/passkey`, next)}>Use a passkey instead</a>
       </p>
     </Card>
   )
