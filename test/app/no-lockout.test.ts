@@ -187,6 +187,22 @@ describe('mail limits that cannot silence the owner', () => {
     await waitForMail(victim, 'Reset your edge-auth password', 4)
   })
 
+  it('four addresses spending the recipient’s hourly allowance leave the owner a message', async () => {
+    const victim = uniqueEmail('victim')
+    await signup({ email: victim })
+    const device = await knownDevice(victim)
+    // Each address gets its 3 messages to the victim through; 4 of them (four IPv6 /64s, which one
+    // rented server has) use up the 12 an hour the victim may receive from everyone together.
+    for (let a = 0; a < 4; a++) {
+      const attacker = from()
+      for (let i = 0; i < 3; i++) await post('/forgot', { email: victim }, attacker)
+    }
+    await waitForMail(victim, 'Reset your edge-auth password', 12)
+    // The owner's own request, from the browser that signed in before: still a message.
+    await post('/forgot', { email: victim }, { ...from(), cookie: device })
+    await waitForMail(victim, 'Reset your edge-auth password', 13)
+  })
+
   it('two reset requests at once leave one live link', async () => {
     const email = uniqueEmail('victim')
     await signup({ email })
