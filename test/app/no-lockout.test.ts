@@ -21,7 +21,7 @@ import {
   ORIGIN,
   type Sent,
 } from './helpers'
-import { linkPath, settledSubjects, waitForMail } from './mail-outbox'
+import { linkPath, sentTo, settledSubjects, waitForMail } from './mail-outbox'
 
 // Issue 16: nobody elsewhere can lock the owner out, silence the owner's mail, or keep what a
 // stolen password opened once the owner has responded.
@@ -187,6 +187,22 @@ describe('mail limits that cannot silence the owner', () => {
     await waitForMail(victim, 'Reset your edge-auth password', 4)
   })
 
+  it('four addresses spending the recipient’s hourly allowance leave the owner a message', async () => {
+    const victim = uniqueEmail('victim')
+    await signup({ email: victim })
+    const device = await knownDevice(victim)
+    // Each address gets its 3 messages to the victim through; 4 of them (four IPv6 /64s, which one
+    // rented server has) use up the 12 an hour the victim may receive from everyone together.
+    for (let a = 0; a < 4; a++) {
+      const attacker = from()
+      for (let i = 0; i < 3; i++) await post('/forgot', { email: victim }, attacker)
+    }
+    await waitForMail(victim, 'Reset your edge-auth password', 12)
+    // The owner's own request, from the browser that signed in before: still a message.
+    await post('/forgot', { email: victim }, { ...from(), cookie: device })
+    await waitForMail(victim, 'Reset your edge-auth password', 13)
+  })
+
   it('two reset requests at once leave one live link', async () => {
     const email = uniqueEmail('victim')
     await signup({ email })
@@ -224,6 +240,33 @@ describe('what a stolen password opened ends when the owner responds', () => {
       .from(users)
       .where(eq(users.email, email))
     expect(row?.email).toBe(email)
+  })
+
+  it('a password change while the email change’s link is still being made: no link works', async () => {
+    const { email, cookie } = await signedIn()
+    const thief = uniqueEmail('thief')
+    // The link is made after the answer; the password change, sent at once, lands while that is
+    // under way.
+    const [started, changed] = await Promise.all([
+      post('/account/email', { email: thief, password: PASSWORD }, { cookie }),
+      post(
+        '/account/password',
+        { current_password: PASSWORD, new_password: NEW_PASSWORD },
+        { cookie },
+      ),
+    ])
+    // Signed out already (the change landed first) is fine too: then nothing was started.
+    expect(['/account/email/sent', '/']).toContain(started.headers.get('Location'))
+    expect(changed.headers.get('Location')).toBe('/account')
+    await waitForMail(email, 'email address is about to change')
+    await settledSubjects(thief)
+    for (const mail of (await sentTo(thief)).filter((m) => m.subject.includes('Confirm'))) {
+      const landed = await get(linkPath(mail))
+      const link = cookieFrom(landed, '__Host-email_change') ?? ''
+      expect((await post('/account/email/confirm', {}, { cookie: link })).status).toBe(400)
+    }
+    const [row] = await db().select({ n: count() }).from(users).where(eq(users.email, email))
+    expect(Number(row?.n)).toBe(1)
   })
 
   it('a reset link outlives neither a password change nor "sign out everywhere else"', async () => {

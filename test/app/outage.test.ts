@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest'
-import { callApp, cookieFrom, PASSWORD, SESSION, uniqueEmail } from './helpers'
+import { callApp, cookieFrom, PASSWORD, SESSION, signedIn, uniqueEmail } from './helpers'
 
 const database = { DATABASE_URL: inject('outageDatabaseUrl') }
 
@@ -65,4 +65,17 @@ describe.sequential('outages (the database comes back by itself)', () => {
     // Bounded by the configured timeout (generous margin for a loaded machine), not by the client.
     expect(Date.now() - started).toBeLessThan(10_000)
   })
+
+  for (const [what, key] of [
+    ['stalls', 'halfAnswerStalledUrl'],
+    ['is cut off', 'halfAnswerCutUrl'],
+  ] as const) {
+    it(`answers 503 when the database's answer ${what} after its headers`, async () => {
+      // A signed-in page: its session read is a plain statement (a sign-in's throttle reservation
+      // turns any failure into a refusal of its own).
+      const { cookie } = await signedIn()
+      const broken = { DATABASE_URL: inject(key), DATABASE_TIMEOUT_MS: '300' }
+      await expectUnavailable(await callApp('/welcome', broken, { cookie }))
+    })
+  }
 })

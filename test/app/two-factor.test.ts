@@ -1,7 +1,8 @@
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { sessions, users } from '../../src/core/db/schema'
 import { features } from '../../src/features'
+import { oneTimeTokens } from '../../src/core/security/tables'
 import { recoveryCodes } from '../../src/features/two-factor/schema'
 import { countDatabaseCalls, recordDatabaseCalls, roundTrips } from './database-calls'
 import {
@@ -14,6 +15,7 @@ import {
   post,
   SESSION,
   signedIn,
+  uniqueAddress,
   userIdOf,
 } from './helpers'
 import { linkPath, waitForMail } from './mail-outbox'
@@ -679,6 +681,52 @@ describe('a password reset', () => {
     const pending = cookieFrom(login, PENDING)
     const code = await totp(key, nowStep())
     expect((await post('/login/two-factor', { code }, { cookie: pending })).status).toBe(303)
+  })
+})
+
+describe('a login racing a reset', () => {
+  it('leaves no pending second step behind: none a stale first step wrote completes', async () => {
+    const { email, key, userId } = await enrolled()
+    expect((await post('/forgot', { email })).status).toBe(303)
+    const link = await get(linkPath(await waitForMail(email, 'Reset your edge-auth password')))
+    const resetCookie = cookieFrom(link, '__Host-reset')
+    const pendings: string[] = []
+    let done = false
+    // Login loops with the old password, each from an address of its own: some first step reads
+    // the old hash before the reset commits and writes its pending sign-in after.
+    const loop = async () => {
+      const opts = { headers: { 'CF-Connecting-IP': uniqueAddress() } }
+      while (!done) {
+        const res = await post('/login', { email, password: PASSWORD }, opts)
+        const pending = cookieFrom(res, PENDING)
+        if (pending) pendings.push(pending)
+        if (res.status === 400) return // the old password no longer works
+      }
+    }
+    const loops = Array.from({ length: 6 }, loop)
+    await new Promise((r) => setTimeout(r, 150))
+    const reset = await post(
+      '/reset',
+      { password: 'a brand new long passphrase' },
+      { cookie: resetCookie },
+    )
+    expect(reset.status).toBe(303)
+    await new Promise((r) => setTimeout(r, 300))
+    done = true
+    await Promise.all(loops)
+    expect(pendings.length).toBeGreaterThan(0)
+    // Whatever the timing, the reset ended every pending sign-in the old password started.
+    const live = await db()
+      .select({ purpose: oneTimeTokens.purpose })
+      .from(oneTimeTokens)
+      .where(and(eq(oneTimeTokens.userId, userId), eq(oneTimeTokens.purpose, '2fa-pending')))
+    expect(live).toEqual([])
+    await awayFromBoundary()
+    const code = await totp(key, nowStep())
+    for (const pending of pendings) {
+      const second = await post('/login/two-factor', { code }, { cookie: pending })
+      expect(cookieFrom(second, SESSION)).toBeUndefined()
+    }
   })
 })
 

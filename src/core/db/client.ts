@@ -12,13 +12,15 @@ export class DatabaseUnreachableError extends Error {
 /**
  * The driver lets a failed fetch escape as whatever the runtime throws (workerd: a plain Error), and
  * a database that stops answering would hold the request open: bound every call and tag failures so
- * they can be told apart from bugs.
+ * they can be told apart from bugs. The body is read here too: an answer that stalls or is cut off
+ * after its headers fails in the driver's own read otherwise, untagged (a 500, not the 503 page).
  */
 function boundedFetch(timeoutMs: number): typeof fetch {
   return async (input, init) => {
     const signal = AbortSignal.timeout(timeoutMs)
     try {
-      return await fetch(input, { ...init, signal })
+      const res = await fetch(input, { ...init, signal })
+      return new Response(await res.arrayBuffer(), res)
     } catch (err) {
       throw new DatabaseUnreachableError('database request failed', { cause: err })
     }

@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { mountOf } from '../http/mount'
 import { clientAddress } from '../http/request'
+import { knownDevice } from '../security/device'
 import { describeError, logEvent } from '../security/log'
 import { mailStages, reserveInOrder } from '../security/throttle'
 import { sendMail, type Mail } from './send'
@@ -33,7 +34,10 @@ export function afterResponse<E extends AppEnv>(
  * neither a refused client nor an address without an account can spend the owner's allowance. The
  * lookup runs in the first stage's round trip. A refusal is only logged, since the person already
  * got the same answer as for a send. Security notices (password changed, address changing) skip
- * this: otherwise someone could use up an inbox's allowance first and then act unseen.
+ * this: otherwise someone could use up an inbox's allowance first and then act unseen. A request
+ * from the recipient's own session or known device (device.ts) is not held to the recipient's
+ * overall allowance, which others can use up together (OWASP Forgot Password Cheat Sheet: the
+ * owner's own request still sends).
  */
 export async function mailAllowedFor<E extends AppEnv, T>(
   c: Context<E>,
@@ -43,7 +47,9 @@ export async function mailAllowedFor<E extends AppEnv, T>(
   worthSending: (found: T) => boolean,
 ): Promise<{ allowed: boolean; found: T }> {
   const { config, db } = c.var
-  const stages = await mailStages(config.sessionSecret, to, clientAddress(c))
+  const fromOwner =
+    c.var.auth?.email === to || (await knownDevice(c, config.sessionSecret, to)) !== undefined
+  const stages = await mailStages(config.sessionSecret, to, clientAddress(c), fromOwner)
   const [reservation, found] = await reserveInOrder(db, stages, lookup, worthSending)
   const allowed = reservation.allowed && worthSending(found)
   if (!reservation.allowed) logEvent('warn', 'mail_throttled', { job })

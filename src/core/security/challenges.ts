@@ -9,6 +9,7 @@ import {
   findSecret,
   reserveChallengeTry,
   replaceSecret,
+  replaceSecretUnder,
   tryChallengeCode,
   type SecretHolder,
 } from './secret-queries'
@@ -43,18 +44,21 @@ export async function codeHash(secret: string, kind: ChallengeKind, code: string
 
 /**
  * Starts a challenge for a user in this browser, replacing the user's earlier one of the kind in
- * one statement (a newer code replaces the older), and sets its cookie.
+ * one statement (a newer code replaces the older), and sets its cookie. With `generation` (the
+ * credential generation the first step read), it is stored only while that is still the account's
+ * (`replaceSecretUnder`): a first step that verified the old password before a reset committed
+ * leaves no pending sign-in after it (ASVS 7.4.3). A challenge not stored sets no cookie.
  */
 export async function issueChallenge(
   c: Context,
   db: Database,
   kind: ChallengeKind,
   userId: number,
-  options: { codeHash?: string; now?: Date } = {},
+  options: { codeHash?: string; now?: Date; generation?: number } = {},
 ) {
   const now = options.now ?? new Date()
   const token = kind.shape.make()
-  await replaceSecret(db, {
+  const row = {
     tokenHash: await sha256Hex(token),
     userId,
     purpose: kind.purpose,
@@ -62,7 +66,9 @@ export async function issueChallenge(
     codeHash: options.codeHash ?? null,
     createdAt: now,
     expiresAt: new Date(now.getTime() + kind.lifetimeSeconds * 1000),
-  })
+  }
+  if (options.generation === undefined) await replaceSecret(db, row)
+  else if (!(await replaceSecretUnder(db, row, options.generation))) return
   const { name, options: cookie } = cookiePolicy(c, kind.cookie)
   setCookie(c, name, token, cookie)
 }

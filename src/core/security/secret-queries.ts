@@ -1,5 +1,5 @@
 import { and, eq, gt, isNotNull, lt, sql } from 'drizzle-orm'
-import { deleteInBatches, type Database } from '../db/client'
+import { deleteInBatches, retryOnDeadlock, type Database } from '../db/client'
 import { users } from '../db/schema'
 import { signInFields } from '../db/users'
 import { oneTimeTokens as t } from './tables'
@@ -32,6 +32,29 @@ export async function replaceSecret(db: Database, row: SecretRow) {
         expiresAt: sql`values(${t.expiresAt})`,
       },
     })
+}
+
+/**
+ * `replaceSecret`, only while the user's credential generation is still `generation` (the one the
+ * request read), in the same atomic statement (INSERT … SELECT from the user's row): a request that
+ * read the account before a credential change and writes after it (a first step racing a reset,
+ * an email change racing a password change) leaves nothing the change did not end. True when
+ * stored.
+ */
+export async function replaceSecretUnder(db: Database, row: SecretRow, generation: number) {
+  const result = await retryOnDeadlock(() =>
+    db.execute(sql`insert into ${t} (${sql.raw(
+      'token_hash, user_id, purpose, new_email, created_at, expires_at, code_hash, failures',
+    )})
+      select ${row.tokenHash}, ${users.id}, ${row.purpose}, ${row.newEmail}, ${row.createdAt},
+        ${row.expiresAt}, ${row.codeHash ?? null}, 0
+      from ${users} where ${users.id} = ${row.userId} and ${users.credentialGeneration} = ${generation}
+      on duplicate key update ${t.tokenHash} = values(${t.tokenHash}),
+        ${t.newEmail} = values(${t.newEmail}), ${t.codeHash} = values(${t.codeHash}),
+        ${t.failures} = 0, ${t.createdAt} = values(${t.createdAt}),
+        ${t.expiresAt} = values(${t.expiresAt})`),
+  )
+  return result.rowsAffected > 0
 }
 
 /** The secret's row with its account as the sign-in door reads it (`signInFields`). */

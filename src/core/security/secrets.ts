@@ -6,6 +6,7 @@ import {
   findSecret,
   purgeSecretRows,
   replaceSecret,
+  replaceSecretUnder,
 } from './secret-queries'
 import { sha256Hex } from './digest'
 
@@ -71,15 +72,40 @@ export async function issueSecret(
   now = new Date(),
 ): Promise<string> {
   const secret = kind.shape.make()
-  await replaceSecret(db, {
-    tokenHash: await sha256Hex(secret),
+  await replaceSecret(db, secretRow(kind, await sha256Hex(secret), holder, now))
+  return secret
+}
+
+/**
+ * `issueSecret` for a secret the signed-in user's request starts (an email change): stored only
+ * while the account's credential generation is still the session's, so a password change or reset
+ * that lands meanwhile ends it too (`replaceSecretUnder`). Undefined when it was not stored.
+ */
+export async function issueSecretUnder(
+  db: Database,
+  kind: SecretKind,
+  holder: { userId: number; newEmail?: string; generation: number },
+  now = new Date(),
+): Promise<string | undefined> {
+  const secret = kind.shape.make()
+  const row = secretRow(kind, await sha256Hex(secret), holder, now)
+  return (await replaceSecretUnder(db, row, holder.generation)) ? secret : undefined
+}
+
+function secretRow(
+  kind: SecretKind,
+  tokenHash: string,
+  holder: { userId: number; newEmail?: string },
+  now: Date,
+) {
+  return {
+    tokenHash,
     userId: holder.userId,
     purpose: kind.purpose,
     newEmail: holder.newEmail ?? null,
     createdAt: now,
     expiresAt: new Date(now.getTime() + kind.lifetimeSeconds * 1000),
-  })
-  return secret
+  }
 }
 
 /** Whether a string could be a secret of this kind at all. */

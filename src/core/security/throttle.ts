@@ -40,7 +40,8 @@ const ACCOUNT = {
 // causes, so nobody can flood an inbox or use the app to spam. Refusals are answered like success.
 // The recipient's allowance is counted per client (3 an hour) and overall (12 an hour), and only
 // once the client's own allowance let the message through: one client can never use up what the
-// owner's own request needs.
+// owner's own request needs, and the owner's own session or known device skips the overall count,
+// which several clients together could.
 const MAIL_RECIPIENT_FROM_CLIENT = {
   limit: 3,
   windowSeconds: HOUR,
@@ -129,9 +130,15 @@ export async function subscriberRule(
  * client's allowance first, then the recipient's from this client, then the recipient's overall:
  * each only once the one before allowed the message, so no refusal spends the next. Without an address
  * (no CF-Connecting-IP: only a developer's own wrangler dev) every request would share one client,
- * so only the recipient is counted.
+ * so only the recipient is counted. `fromOwner` (the recipient's own session or known device) skips
+ * the overall count: a few addresses (four IPv6 /64s) can use it up, and must not silence the owner.
  */
-export async function mailStages(secret: string, recipient: string, address: string) {
+export async function mailStages(
+  secret: string,
+  recipient: string,
+  address: string,
+  fromOwner = false,
+) {
   const hash = await keyedHash(secret)
   const fromClient = hash(`mail-from\n${recipient}\n${subscriberPrefix(address)}`).then(
     (keyHash): Rule => ({ keyHash, ...MAIL_RECIPIENT_FROM_CLIENT }),
@@ -142,7 +149,8 @@ export async function mailStages(secret: string, recipient: string, address: str
   }))
   if (address === 'unknown') return [[await overall]]
   const client = await hash(`mail-client\n${subscriberPrefix(address)}`)
-  return [[{ keyHash: client, ...MAIL_CLIENT }], [await fromClient], [await overall]]
+  const stages = [[{ keyHash: client, ...MAIL_CLIENT }], [await fromClient]]
+  return fromOwner ? stages : [...stages, [await overall]]
 }
 
 function refuses(rule: ThrottleRule, attempt: number) {

@@ -157,7 +157,7 @@ export async function finishSignIn<E extends AppEnv>(
       succeeded(db, step.rules),
       step.alongside?.(),
       user.failedSignIns === 0 ? undefined : clearFailedSignIns(db, user.id),
-      issueChallenge(c, db, PENDING_SECOND_STEP, user.id),
+      issueChallenge(c, db, PENDING_SECOND_STEP, user.id, { generation: user.generation }),
     ])
     await audit(c, 'login', 'success', { userId: user.id, method: step.method, reason: 'pending' })
     // `next` rides along to the second step's page, whose forms carry it on (NextField).

@@ -14,7 +14,7 @@ import { signedIn, type SignedInContext } from '../../core/sessions/guard'
 import { reauthenticate } from '../../core/signin/reauth'
 import {
   deleteUserSecrets,
-  issueSecret,
+  issueSecretUnder,
   peekSecret,
   spendSecret,
 } from '../../core/security/secrets'
@@ -120,7 +120,11 @@ emailChangeRoutes.post('/account/email', signedIn, validEmailChange, async (c) =
       deliver(c, 'email_change_notice', notice),
     ])
     if (!allowed) return
-    const token = await issueSecret(db, EMAIL_CHANGE, { userId: user.id, newEmail: email })
+    // Only under the session's credential generation: a password change (or reset, or "sign out
+    // everywhere else") that lands meanwhile leaves no link behind it.
+    const holder = { userId: user.id, newEmail: email, generation: auth.generation }
+    const token = await issueSecretUnder(db, EMAIL_CHANGE, holder)
+    if (!token) return
     const link = `${linkOrigin(c)}/account/email/confirm/${token}`
     await deliver(c, 'email_change', emailChangeMail(config.appName, email, link))
   })
