@@ -620,6 +620,36 @@ describe('TOTP_ENCRYPTION_KEY', () => {
     expect(res.status).toBe(503)
     expect(logs.lines().some((l) => l.event === 'totp_key_cannot_open')).toBe(true)
   })
+  it('in sudo mode, an app code that cannot be checked gets the 503 page; a recovery code works', async () => {
+    const { key: totpKey, codes, session } = await enrolled()
+    await awayFromBoundary()
+    const logs = captureLogs()
+    for (const env of [{ TOTP_ENCRYPTION_KEY: '' }, { TOTP_ENCRYPTION_KEY: `7:${key}` }]) {
+      const res = await callApp('/account/two-factor/recovery-codes', env, {
+        method: 'POST',
+        body: new URLSearchParams({
+          password: PASSWORD,
+          second_factor: await totp(totpKey, nowStep()),
+        }),
+        cookie: session,
+      })
+      expect(res.status).toBe(503)
+      const page = await res.text()
+      expect(page).toContain('cannot be checked on this server right now')
+      expect(page).not.toContain('Enter a current code')
+    }
+    expect(logs.lines().some((l) => l.event === 'totp_key_cannot_open')).toBe(true)
+    const recovery = await callApp(
+      '/account/two-factor/recovery-codes',
+      { TOTP_ENCRYPTION_KEY: `7:${key}` },
+      {
+        method: 'POST',
+        body: new URLSearchParams({ password: PASSWORD, second_factor: codes[0]! }),
+        cookie: session,
+      },
+    )
+    expect(recovery.status).toBe(200)
+  })
 })
 
 describe('a key rotation', () => {

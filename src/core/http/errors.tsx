@@ -17,6 +17,17 @@ const PUBLIC_MESSAGES: Partial<Record<number, [string, string]>> = {
   503: ['Unavailable', 'The service cannot reach its database right now. Try again in a minute.'],
 }
 
+/**
+ * A part of the service that cannot work right now, for a reason the person can be told and act
+ * on (the message says what to do instead): a 503 page with that message, not the database one.
+ */
+export class PartUnavailableError extends Error {
+  override name = 'PartUnavailableError'
+  constructor(readonly publicMessage: string) {
+    super(publicMessage)
+  }
+}
+
 function errorPage(c: Context, status: ContentfulStatusCode) {
   const [title, message] = PUBLIC_MESSAGES[status] ?? [
     'Something went wrong',
@@ -37,6 +48,11 @@ export function onError(err: Error, c: Context) {
     logEvent('error', 'database_unavailable', describeError(err))
     c.header('Retry-After', '30')
     return errorPage(c, 503)
+  }
+  if (err instanceof PartUnavailableError) {
+    // Whoever threw it logged why (by name, never a value); the page says what the person can do.
+    const title = 'Unavailable'
+    return render(c, title, <ErrorCard title={title} message={err.publicMessage} />, 503)
   }
   if (err instanceof ConfigError) {
     // The message names the setting, never its value.

@@ -5,6 +5,7 @@ import type { AppEnv } from '../../core/env'
 import { sudoPasswordField, text } from '../../core/forms/fields'
 import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
+import { PartUnavailableError } from '../../core/http/errors'
 import { nextFrom, safeNext, withNext } from '../../core/http/next'
 import { tooManyAttempts } from '../../core/http/throttled'
 import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
@@ -477,9 +478,14 @@ export async function checkSecondFactor(c: Context<AppEnv>, auth: LiveSession, c
   const { db, config } = c.var
   const totp = typedCode(code)
   if (totp) {
+    // A code that cannot be checked here is not a wrong code: the person is told so, and that a
+    // recovery code works, as at the sign-in's second step (a 503, not "that code is wrong").
+    if (!totpAvailable(c)) throw new PartUnavailableError(UNAVAILABLE)
     const stored = await findTotpKey(db, auth.userId)
-    const key = stored && (await openStored(c, auth.userId, stored))
-    const step = key ? await matchingStep(key, totp, new Date()) : undefined
+    if (!stored) return false
+    const key = await openStored(c, auth.userId, stored)
+    if (!key) throw new PartUnavailableError(UNAVAILABLE)
+    const step = await matchingStep(key, totp, new Date())
     return step !== undefined && advanceStep(db, auth.userId, step)
   }
   const recovery = typedRecoveryCode(code)
