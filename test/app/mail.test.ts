@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { callApp, post, signup, uniqueAddress, uniqueEmail } from './helpers'
+import { callApp, captureLogs, post, signup, uniqueAddress, uniqueEmail } from './helpers'
 import { sentTo, settledCount, waitForMail } from './mail-outbox'
 
 describe('every message', () => {
@@ -53,7 +53,7 @@ describe('mail limits (answered like success)', () => {
       answers.push([res.status, res.headers.get('Location'), await res.text()])
     }
     expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1)
-    await waitForMail(email, 'Reset your', 3)
+    await waitForMail(email, 'Reset your', 3, 15_000)
     expect(await settledCount(email)).toBe(3)
     // Other clients still reach the owner, up to the recipient's 12 an hour in all (every message
     // to the address counts, the signup's confirmation link included when one was sent).
@@ -64,6 +64,20 @@ describe('mail limits (answered like success)', () => {
     const total = await settledCount(email, 2000)
     expect(total).toBeGreaterThanOrEqual(9)
     expect(total).toBeLessThanOrEqual(12)
+  })
+
+  it('requests sent together all send (their secrets do not deadlock)', async () => {
+    const emails = Array.from({ length: 3 }, () => uniqueEmail('together'))
+    for (const email of emails) await signup({ email })
+    const logs = captureLogs()
+    const together = emails.flatMap((email) =>
+      Array.from({ length: 8 }, () =>
+        post('/forgot', { email }, { headers: { 'CF-Connecting-IP': uniqueAddress() } }),
+      ),
+    )
+    expect((await Promise.all(together)).map((r) => r.status)).toEqual(Array(24).fill(303))
+    for (const email of emails) await waitForMail(email, 'Reset your', 8, 15_000)
+    expect(logs.lines().filter((l) => l.event === 'mail_job_failed')).toEqual([])
   })
 
   it('sends at most 10 messages an hour because of one client', async () => {

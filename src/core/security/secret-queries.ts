@@ -19,19 +19,23 @@ export interface SecretRow {
  * (the unique key on user and purpose), so two requests racing can never leave two live secrets.
  */
 export async function replaceSecret(db: Database, row: SecretRow) {
-  await db
-    .insert(t)
-    .values({ ...row, codeHash: row.codeHash ?? null, failures: 0 })
-    .onDuplicateKeyUpdate({
-      set: {
-        tokenHash: sql`values(${t.tokenHash})`,
-        newEmail: sql`values(${t.newEmail})`,
-        codeHash: sql`values(${t.codeHash})`,
-        failures: 0,
-        createdAt: sql`values(${t.createdAt})`,
-        expiresAt: sql`values(${t.expiresAt})`,
-      },
-    })
+  // Two at once for one user (two "Forgot your password?" clicks, whose mail jobs run together)
+  // can deadlock on the unique key's locks: InnoDB rolls one back, and it is simply run again.
+  await retryOnDeadlock(() =>
+    db
+      .insert(t)
+      .values({ ...row, codeHash: row.codeHash ?? null, failures: 0 })
+      .onDuplicateKeyUpdate({
+        set: {
+          tokenHash: sql`values(${t.tokenHash})`,
+          newEmail: sql`values(${t.newEmail})`,
+          codeHash: sql`values(${t.codeHash})`,
+          failures: 0,
+          createdAt: sql`values(${t.createdAt})`,
+          expiresAt: sql`values(${t.expiresAt})`,
+        },
+      }),
+  )
 }
 
 /**
