@@ -3,7 +3,7 @@ import type { Database, Transaction } from './db/client'
 import { sessions, users } from './db/schema'
 import { deleteUserSessions, purgeExpiredSessions } from './db/sessions'
 import type { Feature } from './feature'
-import { deleteUserSecrets, purgeExpiredSecrets } from './security/secrets'
+import { deleteUserSecrets, purgeExpiredSecrets, spendSecret } from './security/secrets'
 import { deleteKeys, purgeThrottles } from './security/throttle-queries'
 
 /**
@@ -41,7 +41,22 @@ export interface CredentialChange {
   lock?: { at: Date; until: Date | null; reason: string }
   /** More of the same change, in its transaction (an admin removing the second factors). */
   alongside?: (tx: Transaction) => Promise<unknown>
+  /**
+   * A reset link's secret: the change happens only for the request whose delete removes it,
+   * and inside the transaction, so a failure anywhere after it keeps the link usable (the person
+   * tries again with the same mail) and two requests racing with one link change it once.
+   */
+  spending?: string
 }
+
+/** What a credential change did: the new generation and how many sessions it ended. */
+export interface CredentialChanged {
+  generation: number
+  ended: number
+}
+
+// Thrown inside the transaction to roll it back when the link was already spent.
+class AlreadySpent extends Error {}
 
 /**
  * A credential change (password change, reset, "sign out everywhere else"), in one transaction:
@@ -51,8 +66,21 @@ export interface CredentialChange {
  * challenges: OWASP Forgot Password Cheat Sheet, whatever the old credentials set in motion).
  * Returns the new generation (for the session that carries on) and how many sessions ended.
  */
+export function changeCredentials(
+  db: Database,
+  userId: number,
+  change: CredentialChange & { spending: string },
+): Promise<CredentialChanged | undefined>
+export function changeCredentials(
+  db: Database,
+  userId: number,
+  change: CredentialChange,
+): Promise<CredentialChanged>
 export async function changeCredentials(db: Database, userId: number, change: CredentialChange) {
-  return db.transaction(async (tx) => {
+  const changed = db.transaction(async (tx): Promise<CredentialChanged> => {
+    // Single use (ASVS 6.4.1): of two requests racing with one link, the second waits on the
+    // first's row lock and then finds nothing to delete.
+    if (change.spending && !(await spendSecret(tx, change.spending))) throw new AlreadySpent()
     // The new generation comes back as the statement's insert id (LAST_INSERT_ID(expr)), so no
     // read follows the update.
     const bumped = await tx
@@ -85,6 +113,10 @@ export async function changeCredentials(db: Database, userId: number, change: Cr
     await deleteKeys(tx, change.throttleKeyHashes ?? [])
     await change.alongside?.(tx)
     return { generation, ended }
+  })
+  return changed.catch((err: unknown) => {
+    if (err instanceof AlreadySpent) return undefined
+    throw err
   })
 }
 

@@ -1,7 +1,8 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { users } from '../../src/core/db/schema'
 import {
+  callApp,
   cookieFrom,
   db,
   FLASH,
@@ -63,6 +64,35 @@ describe('email change', () => {
     expect((await post('/login', { email: next, password: PASSWORD })).status).toBe(303)
     expect((await post('/login', { email, password: PASSWORD })).status).toBe(400)
     // Single use.
+    expect((await post('/account/email/confirm', {}, { cookie: link })).status).toBe(400)
+  })
+
+  it('keeps the link when the change fails after it was checked (loses nothing)', async () => {
+    const { email, cookie } = await signedIn()
+    const id = await userIdOf(email)
+    const next = uniqueEmail('next')
+    await post('/account/email', { email: next, password: PASSWORD }, { cookie })
+    const landed = await get(linkPath(await waitForMail(next, 'Confirm your new email address')))
+    const link = cookieFrom(landed, CONFIRM)!
+    let blocked: Response | undefined
+    // The users row is held, so the change's transaction gives up (500 ms) after the link's delete.
+    await db().transaction(async (tx) => {
+      await tx.execute(sql`select id from users where id = ${id} for update`)
+      blocked = await callApp(
+        '/account/email/confirm',
+        { DATABASE_TIMEOUT_MS: '500' },
+        {
+          method: 'POST',
+          body: new URLSearchParams(),
+          cookie: link,
+        },
+      )
+    })
+    expect(blocked!.status).toBe(503)
+    expect((await userRow(id)).email).toBe(email)
+    // The same link still works, once.
+    expect((await post('/account/email/confirm', {}, { cookie: link })).status).toBe(303)
+    expect((await userRow(id)).email).toBe(next)
     expect((await post('/account/email/confirm', {}, { cookie: link })).status).toBe(400)
   })
 

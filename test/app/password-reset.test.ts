@@ -1,10 +1,11 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { sessions, users } from '../../src/core/db/schema'
 import { oneTimeTokens } from '../../src/core/security/tables'
 import { deleteAccount } from '../../src/core/lifecycle'
 import { features } from '../../src/features'
 import {
+  callApp,
   cookieFrom,
   db,
   FLASH,
@@ -140,6 +141,37 @@ describe('the reset link', () => {
     const notice = await waitForMail(email, 'Your edge-auth password was changed')
     expect(notice.link).toBe('https://edge-auth.test/forgot')
     expect(notice.text).not.toContain(NEW_PASSWORD)
+  })
+
+  it('keeps the link when the change fails after it was checked (loses nothing)', async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    const userId = await userIdOf(email)
+    const cookie = await openLink(await requestReset(email))
+    const body = new URLSearchParams({ password: NEW_PASSWORD })
+    let blocked: Response | undefined
+    // The users row is held, so the reset's transaction gives up (500 ms) after its first statement.
+    await db().transaction(async (tx) => {
+      await tx.execute(sql`select id from users where id = ${userId} for update`)
+      blocked = await callApp(
+        '/reset',
+        { DATABASE_TIMEOUT_MS: '500' },
+        {
+          method: 'POST',
+          body,
+          cookie,
+        },
+      )
+    })
+    expect(blocked!.status).toBe(503)
+    expect((await post('/login', { email, password: PASSWORD })).status).toBe(303)
+    // The same link still works, once.
+    const done = await post('/reset', { password: NEW_PASSWORD }, { cookie })
+    expect(done.status).toBe(303)
+    expect((await post('/login', { email, password: NEW_PASSWORD })).status).toBe(303)
+    expect(
+      (await post('/reset', { password: 'yet another long passphrase' }, { cookie })).status,
+    ).toBe(400)
   })
 
   it('refuses an expired token', async () => {

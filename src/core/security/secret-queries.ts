@@ -114,7 +114,10 @@ export async function findSecret(
 }
 
 /** Deletes the secret; true only for the one request whose delete removed it. */
-export async function deleteSecret(db: Database, tokenHash: string): Promise<boolean> {
+export async function deleteSecret(
+  db: Pick<Database, 'delete'>,
+  tokenHash: string,
+): Promise<boolean> {
   const result = await db.delete(t).where(eq(t.tokenHash, tokenHash))
   return result.rowsAffected === 1
 }

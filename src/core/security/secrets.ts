@@ -124,7 +124,7 @@ export async function peekSecret(db: Database, kind: SecretKind, secret: string,
  * whose delete removed it, so two requests racing with one secret cannot both use it, whichever
  * isolate each runs in.
  */
-export async function spendSecret(db: Database, secret: string): Promise<boolean> {
+export async function spendSecret(db: Pick<Database, 'delete'>, secret: string): Promise<boolean> {
   return deleteSecret(db, await sha256Hex(secret))
 }
 

@@ -153,20 +153,25 @@ emailChangeRoutes.post('/account/email/confirm', withSession, async (c) => {
   const { db } = c.var
   const token = linkToken(c, CONFIRM_COOKIE)
   const holder = await peekSecret(db, EMAIL_CHANGE, token)
-  if (!holder?.newEmail || !(await spendSecret(db, token))) return invalidLink(c)
-  forgetLinkToken(c, CONFIRM_COOKIE)
+  if (!holder?.newEmail) return invalidLink(c)
   const newEmail = holder.newEmail
   try {
     // One transaction: links mailed to the old address (a reset, say) must not work once it is no
-    // longer the account's, nor any other pending secret outlive the change.
-    await db.transaction(async (tx) => {
+    // longer the account's, nor any other pending secret outlive the change. It spends the link
+    // first (single use: of two racing requests only the one whose delete removed it goes on), so
+    // a failure after that keeps it usable.
+    const spent = await db.transaction(async (tx) => {
+      if (!(await spendSecret(tx, token))) return false
       await changeEmail(tx, holder.userId, newEmail, new Date())
       await deleteUserSecrets(tx, holder.userId)
+      return true
     })
+    if (!spent) return invalidLink(c)
   } catch (err) {
     if (!isDuplicateKey(err)) throw err
     return render(c, 'Address in use', <EmailTakenCard />, 409)
   }
+  forgetLinkToken(c, CONFIRM_COOKIE)
   await audit(c, 'email_change', 'success', { userId: holder.userId, reason: 'confirmed' })
   if (c.var.auth?.userId === holder.userId) return navigate(c, '/welcome')
   setFlash(c, CHANGED)

@@ -73,9 +73,12 @@ emailVerificationRoutes.post('/verify', withSession, async (c) => {
   const { db } = c.var
   const token = linkToken(c, VERIFY_COOKIE)
   const holder = await verifyHolder(c)
-  if (!holder || !(await spendSecret(db, token))) return invalidLink(c)
+  if (!holder) return invalidLink(c)
+  // Marked before the link is spent: marking again changes nothing, so a failure between the two
+  // leaves a link that still works, never one spent for nothing (two racing uses both confirm).
   const marked = await markEmailVerified(db, holder.userId, holder.email, new Date())
   if (!marked) return invalidLink(c)
+  await spendSecret(db, token)
   forgetLinkToken(c, VERIFY_COOKIE)
   await audit(c, 'email_verify', 'success', { userId: holder.userId })
   const next = await nextFrom(c)

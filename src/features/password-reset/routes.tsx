@@ -14,7 +14,7 @@ import { breachedPasswordMessage } from '../../core/passwords/breached'
 import { hashPassword } from '../../core/passwords/hash'
 import { passwordContext } from '../../core/passwords/rules'
 import { accountThrottleKey } from '../../core/security/throttle'
-import { issueSecret, peekSecret, spendSecret } from '../../core/security/secrets'
+import { issueSecret, peekSecret } from '../../core/security/secrets'
 import { HxLink } from '../../core/ui/components'
 import { defineNotice, setFlash } from '../../core/ui/flash'
 import { invalidLink as invalid } from '../../core/ui/link-invalid'
@@ -144,19 +144,21 @@ passwordResetRoutes.post('/reset', resetForm, async (c) => {
     return render(c, 'New password', card, 422)
   }
   const passwordHash = hashPassword(password, config.bcryptCost)
-  // Single use: of two requests racing with one link, only the one whose delete removed it goes on.
-  if (!(await spendSecret(db, token))) return invalidLink(c)
   // ASVS 7.4.3 / 6.4.3: a reset ends every session, wherever it is, and voids any a login racing
   // it may still insert (a new credential generation). The user's other links go too: an email
   // change someone else started with the old password must not outlive the reset (OWASP: a reset
   // invalidates what the old credentials set in motion). The account's sign-in delay and its run
-  // of failures are cleared: the owner proved the mailbox. One transaction.
+  // of failures are cleared: the owner proved the mailbox. One transaction, which also spends the
+  // link: only the request whose delete removed it goes on, and a failure keeps it.
   const accountKey = await accountThrottleKey(config.sessionSecret, holder.email)
-  const { ended } = await changeCredentials(db, holder.userId, {
+  const changed = await changeCredentials(db, holder.userId, {
     passwordHash,
     confirmEmailAt: new Date(),
     throttleKeyHashes: [accountKey],
+    spending: token,
   })
+  if (!changed) return invalidLink(c)
+  const { ended } = changed
   forgetLinkToken(c, RESET_COOKIE)
   await audit(c, 'password_reset', 'success', { userId: holder.userId, count: ended })
   // The person signs in with the new password rather than being signed in here: the link proves
