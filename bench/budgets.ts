@@ -105,6 +105,19 @@ export function checkBudgets(report: BenchReport, scenarios: Scenario[]): Budget
     pass: kib <= 112,
     detail: `${kib.toFixed(1)} KiB`,
   })
+  // The issues' budgets for what a capability adds: two-factor (17), passkeys (18), providers (20).
+  const featureBudgets: Record<string, number> = { twoFactor: 6, passkeys: 10, providers: 10 }
+  for (const feature of report.bundle.features) {
+    const budget = featureBudgets[feature.name]
+    if (budget === undefined) continue
+    const added = feature.addedGzip / 1024
+    out.push({
+      name: `${feature.name} adds <= ${budget} KiB gzipped`,
+      kind: 'size',
+      pass: added <= budget,
+      detail: `${added.toFixed(1)} KiB`,
+    })
+  }
   const ps = report.pointSelect
   const overFloor = ps.workerdDriverP50Ms / ps.workerdFloorP50Ms
   timing(

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import bcrypt from 'bcryptjs'
 import { createUsers, deviceCookies, login } from './accounts'
 import { checkBudgets, type BudgetResult } from './budgets'
+import { measureFeatureBytes, type FeatureBytes } from './feature-bytes'
 import { noopServer } from './gateway'
 import { percentile, runLoad, type LoadResult, type Scenario } from './load'
 import { measurePointSelect, measureWorkerdBcrypt, type PointSelectResult } from './point-select'
@@ -62,6 +63,8 @@ export interface BenchReport {
   bundle: {
     app: { raw: number; gzip: number; shares: Array<{ name: string; rawBytes: number }> }
     reference: { raw: number; gzip: number }
+    /** What each listed capability adds, gzipped (feature-bytes.ts). */
+    features: FeatureBytes[]
   }
   scenarios: ScenarioReport[]
   pointSelect: PointSelectResult
@@ -300,6 +303,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
           shares: bundles.app.shares,
         },
         reference: { raw: bundles.reference.rawBytes, gzip: bundles.reference.gzipBytes },
+        features: await measureFeatureBytes(),
       },
       scenarios: reports,
       pointSelect,

@@ -75,6 +75,12 @@ export function formatReport(report: BenchReport): string[] {
       `(reference: ${kib(bundle.reference.raw)}, ${kib(bundle.reference.gzip)} gzipped)`,
     `  minified bytes, ${share(ownTotal)}: ${own.map(share).join(', ')}`,
     `  minified bytes by package: ${packages.slice(0, 8).map(share).join(', ')}`,
+    `  gzipped bytes each capability adds (the build without its line in src/features.ts): ${[
+      ...bundle.features,
+    ]
+      .sort((a, b) => b.addedGzip - a.addedGzip)
+      .map((f) => `${f.name} ${kib(f.addedGzip)}`)
+      .join(', ')}`,
     `point SELECT p50 over ${ps.queries} queries: mysql2 direct ${ps.mysql2P50Ms.toFixed(3)} ms, ` +
       `driver + gateway in workerd ${ps.workerdDriverP50Ms.toFixed(3)} ms (${ps.ratio.toFixed(2)}x), ` +
       `driver against a do-nothing server ${ps.workerdFloorP50Ms.toFixed(3)} ms; ` +

@@ -15,6 +15,12 @@ export interface AccountLink {
   forAdmins?: boolean
 }
 
+/** A link to another way of signing in, on the sign-in and signup pages ("Continue with GitHub"). */
+export interface SignInLink {
+  href: string
+  label: string
+}
+
 /**
  * One audited event of a known user, as `audit` (core/http/audit.ts) hands it to `recordEvent`
  * after the answer: only the fixed vocabulary of the audit call and the place and browser in
@@ -51,6 +57,11 @@ export interface Feature {
   purge?: (db: Database, now: Date) => Promise<Record<string, number>>
   /** Links on the account page. */
   accountLinks?: readonly AccountLink[]
+  /**
+   * Other ways to sign in, linked from the sign-in and signup pages (core/ui/sign-in-links.tsx);
+   * read from configuration, never the database, as those pages cost no statement.
+   */
+  signInLinks?: (c: Context<AppEnv>) => readonly SignInLink[]
   /**
    * A second factor's check for sudo mode (core/signin/reauth.ts): true when `code` (the form's
    * `second_factor` field) is a right, unused code of the signed-in account, spending it. Several

@@ -27,6 +27,14 @@ describe('benchmark harness, quick', () => {
     expect(report.pointSelect.workerdDriverP50Ms).toBeGreaterThan(0)
     expect(report.pointSelect.workerdFloorP50Ms).toBeGreaterThan(0)
     expect(report.bcrypt4Ms).toBeGreaterThan(0)
+    // Every capability built without its line in src/features.ts (one list, no other file touched),
+    // and the three with byte budgets each add something measurable.
+    const added = new Map(report.bundle.features.map((f) => [f.name, f.addedGzip]))
+    expect(added.size).toBeGreaterThanOrEqual(16)
+    for (const name of ['twoFactor', 'passkeys', 'providers']) {
+      expect(added.get(name), name).toBeGreaterThan(2048)
+    }
+    expect(report.budgets.filter((b) => b.name.includes(' adds <= '))).toHaveLength(3)
     // The floor the signed-in pages are read against really reads the database once.
     expect(byName.get('reference page + 1 query')!.statements).toBe(1)
   })

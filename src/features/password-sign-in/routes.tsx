@@ -13,7 +13,7 @@ import { knownDevice } from '../../core/security/device'
 import { reserveInOrder, signInStages, succeeded } from '../../core/security/throttle'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { startCodeSignIn } from '../email-code'
-import { providerKey, providerLinks } from '../providers'
+import { signInLinks, signInLinksKey } from '../../core/ui/sign-in-links'
 import { leave, navigate, render } from '../../core/ui/render'
 import { signInSchema } from './forms'
 import { SignInCard } from './views'
@@ -27,11 +27,11 @@ passwordSignInRoutes.get('/', withSession, async (c) => {
   const next = await nextFrom(c)
   if (c.var.auth) return next ? leave(c, next) : navigate(c, '/welcome')
   const flash = takeFlash(c)
-  const providers = providerLinks(c)
-  return c.render(
-    <SignInCard flash={flash} email={flash?.email} next={next} providers={providers} />,
-    { title: 'Sign in', sameForEveryone: flash || next ? undefined : `sign-in ${providerKey(c)}` },
-  )
+  const links = signInLinks(c)
+  return c.render(<SignInCard flash={flash} email={flash?.email} next={next} links={links} />, {
+    title: 'Sign in',
+    sameForEveryone: flash || next ? undefined : `sign-in ${signInLinksKey(links)}`,
+  })
 })
 
 // A failed sign-in without JavaScript leaves /login in the address bar: reloading it must not 404.
@@ -47,7 +47,7 @@ const validSignIn = validForm(
         email={keptValues(raw, ['email']).email}
         errors={errors}
         next={safeNext(raw.next)}
-        providers={providerLinks(c)}
+        links={signInLinks(c)}
       />,
       422,
     ),
@@ -70,12 +70,7 @@ passwordSignInRoutes.post('/login', validSignIn, async (c) => {
     render(
       c,
       'Sign in',
-      <SignInCard
-        email={values.email}
-        failure={failure}
-        next={next}
-        providers={providerLinks(c)}
-      />,
+      <SignInCard email={values.email} failure={failure} next={next} links={signInLinks(c)} />,
       status,
     )
 

@@ -12,7 +12,8 @@ import {
 import type { Flash } from '../../core/ui/flash'
 import { withNext } from '../../core/http/next'
 import { NextField } from '../../core/ui/next-field'
-import { ProviderButtons, type ProviderLink } from '../providers'
+import type { SignInLink } from '../../core/feature'
+import { SignInLinks } from '../../core/ui/sign-in-links'
 
 // No maxlength on passwords: the server's cap is 72 UTF-8 bytes, and maxlength counts UTF-16 code
 // units (a 72-byte password can be 18 emoji or 72 letters), so no maxlength value is right for both.
@@ -25,8 +26,8 @@ export function SignInCard(props: {
   flash?: Flash
   /** Where to go after signing in: a path `safeNext` accepted. */
   next?: string
-  /** The configured sign-in providers' buttons (features/providers). */
-  providers?: readonly ProviderLink[]
+  /** Other ways to sign in: every feature's `signInLinks` (a provider's "Continue with …"). */
+  links?: readonly SignInLink[]
 }) {
   const errors = props.errors ?? {}
   // Focus the first field to fix; after "Invalid credentials" (or an account just created) the email
@@ -53,7 +54,7 @@ export function SignInCard(props: {
       {/* /js/passkeys.js loads the passkey sign-in form here (features/passkeys), so this page
           stays the same for everyone and costs no statement; without JavaScript it stays empty. */}
       <div data-passkey-load={withNext('/login/passkey', props.next)}></div>
-      <ProviderButtons providers={props.providers} next={props.next} />
+      <SignInLinks links={props.links} next={props.next} />
       <p class="switch">
         <HxLink href={withNext('/signin/code', props.next)}>Email me a sign-in code</HxLink> ·{' '}
         <HxLink href={withNext('/forgot', props.next)}>Forgot your password?</HxLink>

@@ -1,12 +1,7 @@
-import type { Context } from 'hono'
 import type { Feature } from '../../core/feature'
-import type { AppEnv } from '../../core/env'
 import { providerSettings } from './config'
 import { connectedCount, deleteConnected } from './queries'
 import { providerRoutes } from './routes'
-import type { ProviderLink } from './views'
-
-export { ProviderButtons, type ProviderLink } from './views'
 
 /**
  * Sign in with GitHub, Google or an OpenID Connect provider (`/login/provider/:id`), a new account
@@ -18,16 +13,10 @@ export const providers: Feature = {
   deleteUserRows: deleteConnected,
   accountLinks: [{ href: '/account/connected', label: 'Connected accounts' }],
   waysIn: connectedCount,
-}
-
-/** The configured providers' buttons for the sign-in and signup pages (no statement). */
-export function providerLinks(c: Context<AppEnv>): readonly ProviderLink[] {
-  return providerSettings(c.env, c.var.config).providers.map(({ id, label }) => ({ id, label }))
-}
-
-/** What the buttons depend on, for pages rendered once per isolate (`sameForEveryone`). */
-export function providerKey(c: Context<AppEnv>): string {
-  return providerLinks(c)
-    .map((p) => `${p.id}=${p.label}`)
-    .join(',')
+  // A button per configured provider; none when none is configured.
+  signInLinks: (c) =>
+    providerSettings(c.env, c.var.config).providers.map(({ id, label }) => ({
+      href: `/login/provider/${id}`,
+      label: `Continue with ${label}`,
+    })),
 }

@@ -14,32 +14,6 @@ import type { Flash } from '../../core/ui/flash'
 import type { Provider } from './config'
 import type { ConnectedRow } from './queries'
 
-/** A configured provider as its button needs it. */
-export interface ProviderLink {
-  id: string
-  label: string
-}
-
-/**
- * "Continue with …" for each configured provider: plain links, a full navigation to the provider
- * (an htmx request cannot follow a cross-origin redirect, and CSP form-action would block a form
- * whose answer redirects there). Nothing at all when none is configured.
- */
-export function ProviderButtons(props: { providers?: readonly ProviderLink[]; next?: string }) {
-  if (!props.providers?.length) return null
-  return (
-    <ul class="providers" aria-label="Other ways to sign in">
-      {props.providers.map((p) => (
-        <li>
-          <a class="provider-button" href={withNext(`/login/provider/${p.id}`, props.next)}>
-            Continue with {p.label}
-          </a>
-        </li>
-      ))}
-    </ul>
-  )
-}
-
 /** A provider sign-in that did not work: what happened, and the way back. */
 export function ProviderFailureCard(props: {
   label: string
@@ -94,7 +68,7 @@ export function ConnectedCard(props: {
   /** The account has no password: sudo mode takes a very recent sign-in instead. */
   passwordless: boolean
   /** For a passwordless account whose sign-in is no longer recent: where to sign in again. */
-  again?: ProviderLink
+  again?: Pick<Provider, 'id' | 'label'>
   flash?: Flash
   refusal?: Refusal
 }) {

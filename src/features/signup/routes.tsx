@@ -18,7 +18,7 @@ import { leave, navigate, render } from '../../core/ui/render'
 import { sendVerification } from '../email-verification'
 import { signupSchema } from './forms'
 import { signupTakenMail } from './mail'
-import { providerKey, providerLinks } from '../providers'
+import { signInLinks, signInLinksKey } from '../../core/ui/sign-in-links'
 import { SignupCard } from './views'
 
 export const signupRoutes = new Hono<AppEnv>()
@@ -33,14 +33,11 @@ signupRoutes.get('/signup', withSession, async (c) => {
   if (c.var.auth) return next ? leave(c, next) : navigate(c, '/welcome')
   const min = c.var.config.passwordMinLength
   const flash = takeFlash(c)
-  const providers = providerLinks(c)
-  return c.render(
-    <SignupCard passwordMinLength={min} flash={flash} next={next} providers={providers} />,
-    {
-      title: 'Create an account',
-      sameForEveryone: flash || next ? undefined : `signup ${min} ${providerKey(c)}`,
-    },
-  )
+  const links = signInLinks(c)
+  return c.render(<SignupCard passwordMinLength={min} flash={flash} next={next} links={links} />, {
+    title: 'Create an account',
+    sameForEveryone: flash || next ? undefined : `signup ${min} ${signInLinksKey(links)}`,
+  })
 })
 
 function signupCard(
@@ -61,7 +58,7 @@ function signupCard(
       failure={failure}
       passwordMinLength={min}
       next={next}
-      providers={providerLinks(c)}
+      links={signInLinks(c)}
     />,
     status,
   )

@@ -13,7 +13,8 @@ import {
 import type { Flash } from '../../core/ui/flash'
 import { withNext } from '../../core/http/next'
 import { NextField } from '../../core/ui/next-field'
-import { ProviderButtons, type ProviderLink } from '../providers'
+import type { SignInLink } from '../../core/feature'
+import { SignInLinks } from '../../core/ui/sign-in-links'
 import type { SignupInput } from './forms'
 
 type SignupField = keyof SignupInput
@@ -26,8 +27,8 @@ export function SignupCard(props: {
   passwordMinLength: number
   /** Where to go once signed in: a path `safeNext` accepted, carried on to the sign-in page. */
   next?: string
-  /** The configured sign-in providers' buttons (features/providers). */
-  providers?: readonly ProviderLink[]
+  /** Other ways to sign in: every feature's `signInLinks` (a provider's "Continue with …"). */
+  links?: readonly SignInLink[]
 }) {
   const errors = props.errors ?? {}
   const values = props.values ?? {}
@@ -67,7 +68,7 @@ export function SignupCard(props: {
         <NextField next={props.next} />
         <SubmitButton>Create account</SubmitButton>
       </HxForm>
-      <ProviderButtons providers={props.providers} next={props.next} />
+      <SignInLinks links={props.links} next={props.next} />
       <p class="switch">
         Already have an account? <HxLink href={withNext('/', props.next)}>Sign in</HxLink>
       </p>
