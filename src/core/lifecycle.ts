@@ -78,9 +78,6 @@ export function changeCredentials(
 ): Promise<CredentialChanged>
 export async function changeCredentials(db: Database, userId: number, change: CredentialChange) {
   const changed = db.transaction(async (tx): Promise<CredentialChanged> => {
-    // Single use (ASVS 6.4.1): of two requests racing with one link, the second waits on the
-    // first's row lock and then finds nothing to delete.
-    if (change.spending && !(await spendSecret(tx, change.spending))) throw new AlreadySpent()
     // The new generation comes back as the statement's insert id (LAST_INSERT_ID(expr)), so no
     // read follows the update.
     const bumped = await tx
@@ -102,6 +99,11 @@ export async function changeCredentials(db: Database, userId: number, change: Cr
       })
       .where(eq(users.id, userId))
     const generation = Number(bumped.insertId)
+    // Single use (ASVS 6.4.1): of two requests racing with one link, the second waits on the
+    // first's lock of the user row and then finds nothing to delete. After the user row, as every
+    // writer of this user's secrets locks it (a login's pending step is written under the
+    // generation it read): spending first deadlocked with those.
+    if (change.spending && !(await spendSecret(tx, change.spending))) throw new AlreadySpent()
     const ended = await deleteUserSessions(tx, userId, change.keepIdHash)
     if (change.keepIdHash) {
       await tx

@@ -148,6 +148,9 @@ emailChangeRoutes.get('/account/email/confirm', async (c) => {
   return render(c, 'Use your new address', <EmailConfirmCard email={holder.newEmail} />)
 })
 
+// Rolls the change back when a racing request spent the link first.
+class LinkSpent extends Error {}
+
 emailChangeRoutes.post('/account/email/confirm', withSession, async (c) => {
   linkPageHeaders(c)
   const { db } = c.var
@@ -158,16 +161,16 @@ emailChangeRoutes.post('/account/email/confirm', withSession, async (c) => {
   try {
     // One transaction: links mailed to the old address (a reset, say) must not work once it is no
     // longer the account's, nor any other pending secret outlive the change. It spends the link
-    // first (single use: of two racing requests only the one whose delete removed it goes on), so
-    // a failure after that keeps it usable.
-    const spent = await db.transaction(async (tx) => {
-      if (!(await spendSecret(tx, token))) return false
+    // too (single use: of two racing requests only the one whose delete removed it goes on; the
+    // other rolls back), so a failure anywhere keeps it usable. The user row first, as every
+    // writer of the user's secrets locks it first.
+    await db.transaction(async (tx) => {
       await changeEmail(tx, holder.userId, newEmail, new Date())
+      if (!(await spendSecret(tx, token))) throw new LinkSpent()
       await deleteUserSecrets(tx, holder.userId)
-      return true
     })
-    if (!spent) return invalidLink(c)
   } catch (err) {
+    if (err instanceof LinkSpent) return invalidLink(c)
     if (!isDuplicateKey(err)) throw err
     return render(c, 'Address in use', <EmailTakenCard />, 409)
   }
