@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { Client } from '@planetscale/database'
 import { drizzle } from 'drizzle-orm/planetscale-serverless'
 import { migrate } from 'drizzle-orm/planetscale-serverless/migrator'
+import { checkDialect } from './dialect-check'
 import { adoptLegacyDatabase } from './legacy-adopt'
 import { wrapLegacyDigests } from './legacy-wrap'
 
@@ -20,7 +21,9 @@ export interface MigrateOptions {
  * Brings the database at `databaseUrl` (the worker's DATABASE_URL) up to date over HTTP: adopts a
  * FastAPI app database first if that is what it holds, applies every migration in `migrationsFolder`
  * newer than the journal's last one with drizzle's planetscale-serverless migrator, then wraps any
- * raw legacy SHA-256 digest left in `users` in bcrypt. Running it again is a no-op.
+ * raw legacy SHA-256 digest left in `users` in bcrypt, and last tries the statements the app's
+ * atomic checks rely on, rolled back (dialect-check.ts), failing if the database answers them
+ * otherwise. Running it again changes nothing.
  */
 export async function migrateDatabase(
   databaseUrl: string,
@@ -32,6 +35,7 @@ export async function migrateDatabase(
   await adoptLegacyDatabase(client, migrationsFolder, log)
   await migrate(drizzle({ client }), { migrationsFolder })
   await wrapLegacyDigests(client, options.bcryptCost ?? 10, log)
+  await checkDialect(client)
 }
 
 function bcryptCostFromEnv(): number {
@@ -81,7 +85,10 @@ if (isMain()) {
   }
   const log = (line: string) => process.stdout.write(`db:migrate: ${line}\n`)
   migrateDatabase(databaseUrl, 'drizzle', { bcryptCost, log }).then(
-    () => process.stdout.write(`db:migrate: ${describe(databaseUrl)} is up to date\n`),
+    () =>
+      process.stdout.write(
+        `db:migrate: ${describe(databaseUrl)} is up to date and runs the statements the app relies on\n`,
+      ),
     (err: unknown) => {
       process.stderr.write(`db:migrate: ${err instanceof Error ? err.message : String(err)}\n`)
       process.exit(1)
