@@ -53,7 +53,7 @@ export function SignInCard(props: {
       </HxForm>
       {/* /js/passkeys.js loads the passkey sign-in form here (features/passkeys), so this page
           stays the same for everyone and costs no statement; without JavaScript it stays empty. */}
-      <div data-passkey-load={withNext('/login/passkey', props.next)}></div>
+      <div class="passkey-slot" data-passkey-load={withNext('/login/passkey', props.next)}></div>
       <SignInLinks links={props.links} next={props.next} />
       <p class="switch">
         <HxLink href={withNext('/signin/code', props.next)}>Email me a sign-in code</HxLink> ·{' '}
