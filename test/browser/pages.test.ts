@@ -97,11 +97,37 @@ const states: { name: string; reach: () => Promise<unknown> }[] = [
       await page.getByRole('heading', { name: 'Welcome, Ada Lovelace' }).waitFor()
     },
   },
+  // The account's own pages, signed in (the welcome state's session), as their menu opens them.
+  ...(
+    [
+      ['account', '/account', 'Your account'],
+      ['account-username', '/account/username', 'Change username'],
+      ['account-email', '/account/email', 'Change your email address'],
+      ['account-password', '/account/password', 'Change password'],
+      ['account-sessions', '/account/sessions', 'Your sessions'],
+      ['account-activity', '/account/activity', 'Recent activity'],
+      ['account-delete', '/account/delete', 'Delete account'],
+    ] as const
+  ).map(([name, url, heading]) => ({
+    name,
+    reach: async () => {
+      await go(url)
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor()
+    },
+  })),
   {
     name: 'signed-out',
     reach: async () => {
+      await go('/welcome')
       await page.getByRole('button', { name: 'Sign out' }).click()
       await page.getByText('You are signed out.').waitFor()
+    },
+  },
+  {
+    name: 'forgot-password',
+    reach: async () => {
+      await go('/forgot')
+      await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor()
     },
   },
   {

@@ -21,7 +21,7 @@ export function signInLinksKey(links: readonly SignInLink[]): string {
 export function SignInLinks(props: { links?: readonly SignInLink[]; next?: string }) {
   if (!props.links?.length) return null
   return (
-    <ul class="providers" aria-label="Other ways to sign in">
+    <ul class="providers" role="list" aria-label="Other ways to sign in">
       {props.links.map((l) => (
         <li>
           <a class="provider-button" href={withNext(l.href, props.next)}>

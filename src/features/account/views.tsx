@@ -37,7 +37,7 @@ export function AccountCard(props: {
           <When at={props.memberSince} withTime={false} />
         </dd>
       </dl>
-      <ul class="account-actions">
+      <ul class="account-actions" role="list">
         {props.links.map((link) => (
           <li>
             <HxLink href={link.href}>{link.label}</HxLink>

@@ -6,7 +6,7 @@ import { describeEvent } from './words'
 export function ActivityList(props: { events: ActivityRow[] }) {
   if (props.events.length === 0) return <p>Nothing recorded in the last 90 days.</p>
   return (
-    <ol class="activity">
+    <ol class="activity" role="list">
       {props.events.map((e) => (
         <li class={e.outcome === 'success' ? 'event' : 'event refused'}>
           <p>

@@ -35,7 +35,7 @@ export function SearchCard(props: { q: string; page: number; users: FoundUser[];
       {props.users.length === 0 ? (
         <p>No users match.</p>
       ) : (
-        <ul class="admin-users">
+        <ul class="admin-users" role="list">
           {props.users.map((u) => (
             <li>
               <HxLink href={`/admin/users/${u.id}`}>{u.email}</HxLink> {u.username} (id {u.id})
@@ -177,7 +177,7 @@ export function UserCard(props: {
         ))}
       </dl>
       <h2>Live sessions ({u.sessions.length})</h2>
-      <ul class="sessions">
+      <ul class="sessions" role="list">
         {u.sessions.map((s) => (
           <li class="session">
             <strong>{describeUserAgent(s.userAgent)}</strong>

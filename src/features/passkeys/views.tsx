@@ -95,7 +95,7 @@ export function PasskeysCard(props: {
       {props.keys.length === 0 ? (
         <p>You have no passkeys yet.</p>
       ) : (
-        <ul class="passkeys">
+        <ul class="passkeys" role="list">
           {props.keys.map((key) => (
             <PasskeyItem
               item={key}

@@ -89,7 +89,7 @@ export function ConnectedCard(props: {
       {props.rows.length === 0 ? (
         <p>No account is connected.</p>
       ) : (
-        <ul class="passkeys">
+        <ul class="passkeys" role="list">
           {props.rows.map((row) => (
             <ConnectedItem
               row={row}

@@ -72,7 +72,7 @@ export function SessionsCard(props: {
       <FlashAlert flash={props.flash} />
       {props.failure && <Alert kind="error">{props.failure}</Alert>}
       <p>Where your account is signed in now. End any session you do not recognise.</p>
-      <ul class="sessions">
+      <ul class="sessions" role="list">
         {props.sessions.map((s) => (
           <SessionItem session={s} current={s.idHash === props.currentIdHash} />
         ))}

@@ -165,7 +165,7 @@ export function RecoveryCodesCard(props: { codes: string[]; appName: string; fir
         If you lose your phone, each of these codes signs you in once instead of an app code. They
         are shown only now: save them somewhere safe, such as your password manager.
       </p>
-      <ul class="codes" id="recovery-code-list">
+      <ul class="codes" role="list" id="recovery-code-list">
         {props.codes.map((code) => (
           <li>
             <code>{code}</code>
