@@ -40,6 +40,8 @@ async function signedIn(username = 'Ada') {
 
 interface Echo {
   headers: Record<string, string>
+  /** The names of the cookies the app received (the example never echoes their values). */
+  cookies: string[]
   user: { id: number; username: string; email: string; emailVerified: boolean } | null
 }
 
@@ -142,20 +144,20 @@ describe('front mode', () => {
 
   it('passes the app its own cookies when none of the product’s are sent', async () => {
     const calls = countDatabaseCalls()
-    const { headers, user } = await echo(await get('/app/echo', { cookie: 'theme=dark; lang=en' }))
+    const { cookies, user } = await echo(await get('/app/echo', { cookie: 'theme=dark; lang=en' }))
     expect(calls()).toBe(0)
     expect(user).toBeNull()
-    expect(headers['cookie']).toBe('theme=dark; lang=en')
+    expect(cookies).toEqual(['theme', 'lang'])
   })
 
   it('never forwards a dead session cookie, and reads it once', async () => {
     const calls = countDatabaseCalls()
-    const { headers, user } = await echo(
+    const { cookies, user } = await echo(
       await get('/app/echo', { cookie: `theme=dark; ${SESSION}=Fe26.2**forged` }),
     )
     expect(calls()).toBe(0) // a seal that fails its HMAC costs no statement
     expect(user).toBeNull()
-    expect(headers['cookie']).toBe('theme=dark')
+    expect(cookies).toEqual(['theme'])
   })
 
   it('forwards a signed-in request with the verified user, never the session cookie', async () => {
@@ -165,9 +167,9 @@ describe('front mode', () => {
       cookie: `theme=dark; ${cookie}; __Host-flash=x; ch-mfa=y; lang=en`,
       headers: { 'Edge-Auth-User-Id': '1', 'Edge-Auth-Username': 'root' },
     })
-    const { headers, user } = await echo(res)
+    const { headers, cookies, user } = await echo(res)
     expect(calls()).toBe(1)
-    expect(headers['cookie']).toBe('theme=dark; lang=en')
+    expect(cookies).toEqual(['theme', 'lang'])
     expect(headers['edge-auth-username']).toBe('Ada')
     expect(headers['edge-auth-email']).toBe(email)
     expect(headers['edge-auth-email-verified']).toBe('false')

@@ -27,7 +27,8 @@ export interface AuthServiceBinding {
 }
 
 export type EdgeAuthEnv = {
-  Bindings: { AUTH?: AuthServiceBinding }
+  /** AUTH_PATH: where edge-auth is mounted on this hostname ('' at the root, or its MOUNT_PATH). */
+  Bindings: { AUTH?: AuthServiceBinding; AUTH_PATH?: string }
   Variables: { user: EdgeAuthUser | null }
 }
 
@@ -81,6 +82,6 @@ export const signedIn = createMiddleware<EdgeAuthEnv>(async (c, next) => {
   // covers pages the list forgot.
   const target = c.env.AUTH
     ? await c.env.AUTH.signInUrl(here)
-    : `/?next=${encodeURIComponent(here)}`
+    : `${c.env.AUTH_PATH ?? ''}/?next=${encodeURIComponent(here)}`
   return c.redirect(target, 303)
 })

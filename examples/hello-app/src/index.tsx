@@ -5,8 +5,7 @@ import { Hono } from 'hono'
 import type { Child } from 'hono/jsx'
 import { edgeAuth, signedIn, type EdgeAuthEnv } from './edge-auth'
 
-// AUTH_PATH: where edge-auth is mounted on this hostname ('' at the root, or its MOUNT_PATH).
-type Env = EdgeAuthEnv & { Bindings: { MODE?: string; AUTH_PATH?: string } }
+type Env = EdgeAuthEnv & { Bindings: { MODE?: string } }
 
 const app = new Hono<Env>()
 
@@ -40,6 +39,9 @@ const SignOut = (props: { auth: string }) => (
 
 app.get('/app', (c) => {
   const user = c.var.user
+  // It greets whoever is signed in: no cache (nor the browser's back button after signing out)
+  // may keep it for the next person (ASVS 14.3.2). Every personalised answer needs this.
+  c.header('Cache-Control', 'no-store')
   return c.html(
     <Page title="Hello app">
       {user ? (
@@ -72,11 +74,20 @@ app.get('/app/private', signedIn, (c) => {
   )
 })
 
-// What the app received, for the tests and for a newcomer curious about the headers.
-app.get('/app/echo', (c) => {
+// What the app received, for the tests and for a newcomer curious about the headers. Cookies by
+// name only: in binding mode they include edge-auth's HttpOnly session, which a page's script
+// must never be able to read back (ASVS 3.3.4).
+app.on(['GET', 'POST'], '/app/echo', (c) => {
   const headers: Record<string, string> = {}
-  c.req.raw.headers.forEach((value, name) => (headers[name] = value))
-  return c.json({ headers, user: c.var.user })
+  c.req.raw.headers.forEach((value, name) => {
+    if (name !== 'cookie') headers[name] = value
+  })
+  const cookies = (c.req.header('Cookie') ?? '')
+    .split(';')
+    .map((part) => part.split('=')[0]!.trim())
+    .filter(Boolean)
+  c.header('Cache-Control', 'no-store')
+  return c.json({ headers, cookies, user: c.var.user })
 })
 
 export default app

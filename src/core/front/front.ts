@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import { HTTPException } from 'hono/http-exception'
 import { getConfig, type Config } from '../config'
 import type { AppEnv, Bindings } from '../env'
 import type { Feature } from '../feature'
@@ -9,6 +10,7 @@ import { context } from '../http/middleware'
 import { internalPath } from '../http/mount'
 import { withNext } from '../http/next'
 import { isLoopback } from '../http/request'
+import { logEvent } from '../security/log'
 import { authUser, type AuthUser } from '../service/auth-user'
 import { readSession } from '../sessions/cookie'
 import { leave } from '../ui/render'
@@ -93,6 +95,29 @@ function cookieName(part: string): string {
   return (at < 0 ? part : part.slice(0, at)).trim()
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * A request that changes something and that the browser says came from another origin: a sibling
+ * subdomain is the same site, so SameSite=Lax still sends it the session cookie.
+ */
+function crossOriginWrite(request: Request, url: URL): boolean {
+  if (SAFE_METHODS.has(request.method)) return false
+  const site = request.headers.get('Sec-Fetch-Site')
+  if (site && site !== 'same-origin') return true
+  const origin = request.headers.get('Origin')
+  return origin !== null && origin !== url.origin
+}
+
+/** The app's answer, with the product's own cookie changes (a dead session's cookie expired). */
+function withProductCookies(forwarded: Response, cookies: string[]): Response {
+  // A WebSocket upgrade cannot be copied; its cookie is expired by the next page instead.
+  if (cookies.length === 0 || forwarded.webSocket) return forwarded
+  const answer = new Response(forwarded.body, forwarded)
+  for (const cookie of cookies) answer.headers.append('Set-Cookie', cookie)
+  return answer
+}
+
 /** Under MOUNT_PATH the product owns its mount alone; at the root, its routes' first segments. */
 function isOwnPath(pathname: string, segments: Set<string>, mount: string): boolean {
   if (mount) return pathname === mount || pathname.startsWith(`${mount}/`)
@@ -159,7 +184,17 @@ export function front(
     await setUp(c, async () => {})
     // No session cookie: no database statement. A cookie: the one read a signed-in page makes.
     const session = await readSession(c)
-    if (!session && isProtected(url.pathname, c.var.config.protectedPaths)) {
+    const isProtectedPath = isProtected(url.pathname, c.var.config.protectedPaths)
+    if (session && crossOriginWrite(c.req.raw, url)) {
+      // ASVS 3.5.1, as the product's own forms (hono/csrf): the product vouches for the user only
+      // on what the app's own origin sent. A protected path is refused, as the product's forms
+      // refuse; any other goes on as from nobody, so the app's public endpoints still answer.
+      logEvent('warn', 'front_cross_origin_write', { method: c.req.method })
+      if (isProtectedPath) throw new HTTPException(403, { message: 'Forbidden' })
+      c.set('auth', null)
+      return undefined
+    }
+    if (!session && isProtectedPath) {
       c.header('Cache-Control', 'no-store')
       // A full page load: an htmx request from the app's page must not swap the sign-in into it.
       return leave(c, internalPath(c, withNext('/', url.pathname + url.search)))
@@ -190,9 +225,11 @@ export function front(
     }
     const session = c.var.auth
     const forwarded = await app.fetch(appRequest(c.req.raw, session && authUser(session)))
-    // Hono's `c.res` setter merges the headers of a response already there: clear it first.
+    // Hono's `c.res` setter merges the headers of a response already there (the product's security
+    // headers, which the app's answer must not get): keep only its cookie changes, then clear it.
+    const answer = withProductCookies(forwarded, c.res.headers.getSetCookie())
     c.res = undefined
-    c.res = forwarded
-    return forwarded
+    c.res = answer
+    return answer
   })
 }
