@@ -76,6 +76,8 @@ export async function fromMount(res: Response): Promise<Response> {
     const value = headers.get(name)
     if (value) headers.set(name, fromMountPath(value))
   }
+  const refresh = /^(\d+; url=)(.*)$/.exec(headers.get('Refresh') ?? '')
+  if (refresh) headers.set('Refresh', refresh[1]! + fromMountPath(refresh[2]!))
   const location = headers.get('HX-Location')
   if (location) {
     if (location.startsWith('{')) {

@@ -67,6 +67,37 @@ describe('sign in with the local OpenID provider', () => {
     })
   }
 
+  for (const js of [true, false]) {
+    it(`connects GitHub from Connected accounts and comes back (${js ? 'htmx' : 'no JavaScript'})`, async () => {
+      const context = await browser.newContext({ javaScriptEnabled: js })
+      // A GitHub person of this run alone (the stand-in takes GitHub's own `login` hint), so no
+      // other journey's account holds the identity.
+      const login = `hubot-${js ? 'js' : 'plain'}-${Date.now().toString(36)}`
+      // The authorize URL is a redirect's target, which routes never see: rewrite the redirect.
+      await context.route('**/login/provider/github/go', async (route) => {
+        const response = await route.fetch({ maxRedirects: 0 })
+        const location = new URL(response.headers()['location']!)
+        location.searchParams.set('login', login)
+        await route.fulfill({
+          response,
+          headers: { ...response.headers(), location: location.href },
+        })
+      })
+      const page = await context.newPage()
+      const errors = watchErrors(page)
+      // Signed in by the provider a moment ago: that stands in for a password (sudo mode).
+      await continueAs(page, js ? /Ada Lovelace/ : /Grace Hopper/)
+      await page.goto(`${base}/account/connected`)
+      if (js) await htmxReady(page)
+      await page.getByRole('button', { name: 'Connect GitHub' }).click()
+      await page.getByText('The account was connected.').waitFor()
+      expect(path(page)).toBe('/account/connected')
+      expect(await page.locator('main').textContent()).toContain('GitHub')
+      expect(errors).toEqual([])
+      await context.close()
+    })
+  }
+
   it('an unverified address gets a clear page with a way back', async () => {
     const context = await browser.newContext()
     const page = await context.newPage()

@@ -20,7 +20,7 @@ export function isPartial(c: Context): boolean {
 }
 
 /** Whether htmx made this request (including history restores), so redirects must be HX-Location. */
-function isHtmx(c: Context): boolean {
+export function isHtmx(c: Context): boolean {
   return (
     c.req.header('HX-Request') === 'true' || c.req.header('HX-History-Restore-Request') === 'true'
   )

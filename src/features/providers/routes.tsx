@@ -17,7 +17,7 @@ import { succeeded } from '../../core/security/throttle'
 import { finishSignIn } from '../../core/signin/door'
 import { reauthenticate, recentSignIn } from '../../core/signin/reauth'
 import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
-import { leave, navigate, render } from '../../core/ui/render'
+import { isHtmx, leave, navigate, render } from '../../core/ui/render'
 import { authorizationUrl, freshSecrets, ProviderFailure, redeem, type Identity } from './client'
 import { findProvider, providerSettings, type Provider } from './config'
 import { connectedMail, disconnectedMail } from './mail'
@@ -33,7 +33,13 @@ import {
   touchAccount,
 } from './queries'
 import { forgetState, heldState, sealState, sentState, type HeldState } from './state'
-import { ConnectedCard, EmailTakenCard, ProviderFailureCard, type Refusal } from './views'
+import {
+  ConnectedCard,
+  ContinueCard,
+  EmailTakenCard,
+  ProviderFailureCard,
+  type Refusal,
+} from './views'
 
 export const providerRoutes = new Hono<AppEnv>()
 
@@ -411,8 +417,17 @@ providerRoutes.post('/account/connected/:id/connect', signedIn, sudoForm, async 
     verifier,
     issuedAt: Date.now(),
   })
-  // A full navigation (htmx: HX-Redirect): the next hop leaves this origin.
-  return leave(c, internalPath(c, `/login/provider/${provider.id}/go`))
+  // The next hop leaves this origin, so not as this form's answer (CSP form-action 'self'): with
+  // htmx a full navigation (HX-Redirect), without JavaScript a page that moves on by itself.
+  const go = `/login/provider/${provider.id}/go`
+  if (isHtmx(c)) return leave(c, internalPath(c, go))
+  c.header('Refresh', `0; url=${internalPath(c, go)}`)
+  c.header('Cache-Control', 'no-store')
+  return render(
+    c,
+    `Continue to ${provider.label}`,
+    <ContinueCard label={provider.label} href={go} />,
+  )
 })
 
 function rowId(c: Context) {

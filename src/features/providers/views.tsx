@@ -35,6 +35,26 @@ export function ProviderFailureCard(props: {
 }
 
 /**
+ * After a connect form, without JavaScript: the answer moves on by itself (its `Refresh` header)
+ * and offers the same link. A redirect would not do: CSP `form-action 'self'` also covers where a
+ * form's answer redirects (Chromium, Safari), and the next hop is the provider's origin.
+ */
+export function ContinueCard(props: { label: string; href: string }) {
+  return (
+    <Card id="provider-continue" title={`Continue to ${props.label}`}>
+      <p>
+        {props.label} asks you to sign in there and to allow the connection, then sends you back
+        here.
+      </p>
+      <p>
+        <a href={props.href}>Continue to {props.label}</a>
+      </p>
+      <BackToAccount />
+    </Card>
+  )
+}
+
+/**
  * The address the provider gave belongs to an account here: never linked automatically
  * (GHSA-g38m-r43w-p2q7: whoever controls an address at some provider would take the account).
  */
