@@ -80,6 +80,13 @@ export interface Feature {
    * no feature lets the owner remove the last way in.
    */
   waysIn?: SQL<number>
+  /**
+   * Removes the ways in this feature keeps for the user (passkeys, connected identities), when the
+   * owner of an address that was never confirmed takes the account (core/lifecycle.ts
+   * `forgetCredentials`): whoever set them had not proved the inbox. Second factors stay: the
+   * inbox alone must never bypass one.
+   */
+  forgetCredentials?: (tx: Transaction, userId: number) => Promise<unknown>
   /** Removes this feature's second factors of the user (an admin's "remove second factors"). */
   removeFactors?: (tx: Transaction, userId: number) => Promise<unknown>
   /** Keeps an audited event of a known user (features/activity); runs after the answer. */

@@ -29,7 +29,7 @@ export async function deleteAccount(
 
 /** What a credential change does besides ending what the old credentials opened. */
 export interface CredentialChange {
-  /** The new password's hash (a password change or a reset). */
+  /** The new password's hash (a password change or a reset), or NO_PASSWORD to remove it. */
   passwordHash?: string
   /** A reset link proved the inbox: the address counts as confirmed from `now` if it was not. */
   confirmEmailAt?: Date
@@ -84,7 +84,7 @@ export async function changeCredentials(db: Database, userId: number, change: Cr
       .update(users)
       .set({
         credentialGeneration: sql`last_insert_id(${users.credentialGeneration} + 1)`,
-        ...(change.passwordHash ? { pass_word: change.passwordHash } : {}),
+        ...(change.passwordHash !== undefined ? { pass_word: change.passwordHash } : {}),
         ...(change.confirmEmailAt
           ? { emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${change.confirmEmailAt})` }
           : {}),
@@ -120,6 +120,21 @@ export async function changeCredentials(db: Database, userId: number, change: Cr
     if (err instanceof AlreadySpent) return undefined
     throw err
   })
+}
+
+/**
+ * Pre-account hijacking (Sudhodanan & Paverd, 2022): anyone can sign up with an address that is
+ * not theirs, set a password, add a passkey or connect an identity of their own, and wait for the
+ * owner to use the account. So when the inbox is first proved on an account whose address was
+ * never confirmed (a reset, a sign-in by emailed code), every way in set before goes with the
+ * change, in its transaction: each feature's, and the caller replaces or removes the password.
+ */
+export async function forgetCredentials(
+  tx: Transaction,
+  features: readonly Feature[],
+  userId: number,
+) {
+  for (const feature of features) await feature.forgetCredentials?.(tx, userId)
 }
 
 /** The cron's clean-up: expired sessions, secrets and throttle windows, then every feature's. */

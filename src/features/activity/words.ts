@@ -16,6 +16,7 @@ const SUCCESS: Record<string, string> = {
   password_change: 'Password changed',
   password_reset: 'Password reset from an emailed link',
   email_verify: 'Email address confirmed',
+  account_claimed: 'Address confirmed by a code: the ways in set up before it were removed',
   two_factor_enable: 'Authenticator app added',
   two_factor_disable: 'Authenticator app removed',
   recovery_codes: 'New recovery codes made',

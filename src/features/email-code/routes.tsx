@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
-import { findUserByEmail, markEmailVerified } from '../../core/db/users'
+import { findUserByEmail, markEmailVerified, NO_PASSWORD } from '../../core/db/users'
 import type { AppEnv } from '../../core/env'
 import { emailField } from '../../core/forms/fields'
 import { keptValues, validForm } from '../../core/forms/validate'
@@ -16,13 +16,16 @@ import {
   holdsChallenge,
   tryCode,
 } from '../../core/security/challenges'
+import { changeCredentials, forgetCredentials } from '../../core/lifecycle'
+import type { SecretHolder } from '../../core/security/secret-queries'
 import { finishSignIn } from '../../core/signin/door'
 import { HxLink } from '../../core/ui/components'
 import { invalidLink } from '../../core/ui/link-invalid'
-import { takeFlash } from '../../core/ui/flash'
+import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { navigate, render } from '../../core/ui/render'
 import { codeField, fitsCode, makeCode, normaliseCode, signInCode } from './code'
 import { ENTER_PATH, issueCode } from './issue'
+import { takePasswordProved } from './password-proved'
 import { AskCard, EnterCard, LinkElsewhereCard, LinkHereCard } from './views'
 
 export const emailCodeRoutes = new Hono<AppEnv>()
@@ -124,13 +127,49 @@ emailCodeRoutes.post(ENTER_PATH, enterForm, async (c) => {
     return render(c, 'Enter your code', <EnterCard failure={WRONG} next={next} />, 400)
   }
   forgetChallenge(c, signInCode)
-  // The code came through the address, so it counts as confirmed from now on (as a reset's link).
-  const confirm = held.emailVerifiedAt
-    ? undefined
-    : () => markEmailVerified(db, held.userId, held.email, now)
-  const user = { ...held, emailVerifiedAt: held.emailVerifiedAt ?? now }
+  if (held.emailVerifiedAt || held.locked) {
+    return finishSignIn(c, held, { method: 'email-code', rules: [] })
+  }
+  if (!(await takePasswordProved(c, config.sessionSecret, held.userId))) {
+    return claimUnconfirmed(c, held, now)
+  }
+  // The password and the inbox, both proved here: the address counts as confirmed from now on.
+  const confirm = () => markEmailVerified(db, held.userId, held.email, now)
+  const user = { ...held, emailVerifiedAt: now }
   return finishSignIn(c, user, { method: 'email-code', rules: [], alongside: confirm })
 })
+
+const CLAIMED = defineNotice(
+  'account_claimed',
+  'Your address is confirmed. The password, passkeys and connected accounts this account had before were removed, as nobody had proved the address yet: set up what you use again from your account page.',
+)
+
+/**
+ * The first proof of the inbox on an account whose address was never confirmed: whoever signed
+ * up may not own it, so the address's owner gets the account without the ways in set before (the
+ * password, passkeys, identities: core/lifecycle.ts `forgetCredentials`), and every session and
+ * pending secret ends with a new credential generation. Then the door, which still asks for a
+ * second factor: the inbox alone never bypasses one (ASVS 6.5), and a squatter's factor only
+ * keeps both out until support removes it.
+ */
+async function claimUnconfirmed(c: Context<AppEnv>, held: SecretHolder, now: Date) {
+  const { db, features } = c.var
+  const changed = await changeCredentials(db, held.userId, {
+    passwordHash: NO_PASSWORD,
+    confirmEmailAt: now,
+    alongside: (tx) => forgetCredentials(tx, features, held.userId),
+  })
+  await audit(c, 'account_claimed', 'success', { userId: held.userId, count: changed.ended })
+  setFlash(c, CLAIMED)
+  const user = {
+    ...held,
+    emailVerifiedAt: now,
+    generation: changed.generation,
+    hasPassword: false,
+    sessionCount: 0,
+  }
+  return finishSignIn(c, user, { method: 'email-code', rules: [] })
+}
 
 // ---- The mailed link ------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ export const passkeys: Feature = {
   name: 'passkeys',
   routes: passkeyRoutes,
   deleteUserRows: deletePasskeys,
+  forgetCredentials: deletePasskeys,
   purge: purgeSpentCeremonies,
   accountLinks: [{ href: '/account/passkeys', label: 'Passkeys' }],
   // Each passkey is a way in: the last one of an account without a password stays (queries.ts).

@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
 import { findUserByEmail } from '../../core/db/users'
-import { changeCredentials } from '../../core/lifecycle'
+import { changeCredentials, forgetCredentials } from '../../core/lifecycle'
 import type { AppEnv } from '../../core/env'
 import { emailField, newPasswordField, text } from '../../core/forms/fields'
 import { fieldProblem, keptValues, validForm } from '../../core/forms/validate'
@@ -156,6 +156,11 @@ passwordResetRoutes.post('/reset', resetForm, async (c) => {
     confirmEmailAt: new Date(),
     throttleKeyHashes: [accountKey],
     spending: token,
+    // An address never confirmed until this link: the ways in set up before go too (passkeys,
+    // identities), as whoever set them may not own the inbox (lifecycle.ts).
+    alongside: holder.emailVerifiedAt
+      ? undefined
+      : (tx) => forgetCredentials(tx, c.var.features, holder.userId),
   })
   if (!changed) return invalidLink(c)
   const { ended } = changed

@@ -11,6 +11,7 @@ export const providers: Feature = {
   name: 'providers',
   routes: providerRoutes,
   deleteUserRows: deleteConnected,
+  forgetCredentials: deleteConnected,
   accountLinks: [{ href: '/account/connected', label: 'Connected accounts' }],
   waysIn: connectedCount,
   // A button per configured provider; none when none is configured.

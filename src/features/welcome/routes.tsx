@@ -4,7 +4,7 @@ import type { AppEnv } from '../../core/env'
 import { audit } from '../../core/http/audit'
 import { signOut } from '../../core/sessions/cookie'
 import { signedIn } from '../../core/sessions/guard'
-import { defineNotice, setFlash } from '../../core/ui/flash'
+import { defineNotice, setFlash, takeFlash } from '../../core/ui/flash'
 import { navigate } from '../../core/ui/render'
 import { VerifyReminder } from '../email-verification'
 import { LogoutConfirmCard, WelcomeCard } from './views'
@@ -18,7 +18,8 @@ welcomeRoutes.get('/welcome', signedIn, (c) => {
   const auth = c.var.auth
   const remind = c.var.config.emailVerification !== 'off' && !auth.emailVerified
   const notice = remind ? <VerifyReminder /> : undefined
-  return c.render(<WelcomeCard username={auth.username} notice={notice} />, { title: 'Welcome' })
+  const card = <WelcomeCard username={auth.username} notice={notice} flash={takeFlash(c)} />
+  return c.render(card, { title: 'Welcome' })
 })
 
 async function logout(c: Context<AppEnv>) {

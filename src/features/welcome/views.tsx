@@ -1,9 +1,11 @@
 import type { Child } from 'hono/jsx'
-import { Card, HxForm, HxLink, SubmitButton } from '../../core/ui/components'
+import { Card, FlashAlert, HxForm, HxLink, SubmitButton } from '../../core/ui/components'
+import type { Flash } from '../../core/ui/flash'
 
-export function WelcomeCard(props: { username: string; notice?: Child }) {
+export function WelcomeCard(props: { username: string; notice?: Child; flash?: Flash }) {
   return (
     <Card id="welcome" title={`Welcome, ${props.username}`}>
+      <FlashAlert flash={props.flash} />
       <p>You are signed in.</p>
       <p>
         <HxLink href="/account">Your account</HxLink>
