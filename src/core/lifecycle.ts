@@ -47,6 +47,12 @@ export interface CredentialChange {
    * tries again with the same mail) and two requests racing with one link change it once.
    */
   spending?: string
+  /**
+   * The generation the request read with its session: the change happens only while the account
+   * is still at it. A change that waited behind a reset, a lock or another change must not undo
+   * it or carry its session past it (ASVS 7.4.3).
+   */
+  fromGeneration?: number
 }
 
 /** What a credential change did: the new generation and how many sessions it ended. */
@@ -55,8 +61,10 @@ export interface CredentialChanged {
   ended: number
 }
 
-// Thrown inside the transaction to roll it back when the link was already spent.
+// Thrown inside the transaction to roll it back when the link was already spent, or when the
+// account moved on from the generation the request read.
 class AlreadySpent extends Error {}
+class Superseded extends Error {}
 
 /**
  * A credential change (password change, reset, "sign out everywhere else"), in one transaction:
@@ -69,7 +77,7 @@ class AlreadySpent extends Error {}
 export function changeCredentials(
   db: Database,
   userId: number,
-  change: CredentialChange & { spending: string },
+  change: CredentialChange & ({ spending: string } | { fromGeneration: number }),
 ): Promise<CredentialChanged | undefined>
 export function changeCredentials(
   db: Database,
@@ -97,7 +105,12 @@ export async function changeCredentials(db: Database, userId: number, change: Cr
             }
           : {}),
       })
-      .where(eq(users.id, userId))
+      .where(
+        change.fromGeneration === undefined
+          ? eq(users.id, userId)
+          : and(eq(users.id, userId), eq(users.credentialGeneration, change.fromGeneration)),
+      )
+    if (change.fromGeneration !== undefined && bumped.rowsAffected !== 1) throw new Superseded()
     const generation = Number(bumped.insertId)
     // Single use (ASVS 6.4.1): of two requests racing with one link, the second waits on the
     // first's lock of the user row and then finds nothing to delete. After the user row, as every
@@ -117,7 +130,7 @@ export async function changeCredentials(db: Database, userId: number, change: Cr
     return { generation, ended }
   })
   return changed.catch((err: unknown) => {
-    if (err instanceof AlreadySpent) return undefined
+    if (err instanceof AlreadySpent || err instanceof Superseded) return undefined
     throw err
   })
 }

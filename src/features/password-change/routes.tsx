@@ -8,6 +8,7 @@ import { breachedPasswordMessage } from '../../core/passwords/breached'
 import { hashPassword } from '../../core/passwords/hash'
 import { passwordContext } from '../../core/passwords/rules'
 import { rotateSession } from '../../core/sessions/cookie'
+import { supersededAnswer } from '../../core/sessions/superseded'
 import { signedIn, type SignedInContext } from '../../core/sessions/guard'
 import { changeCredentials } from '../../core/lifecycle'
 import { afterResponse, deliver, linkOrigin } from '../../core/mail/deliver'
@@ -96,10 +97,14 @@ passwordChangeRoutes.post('/account/password', signedIn, passwordForm, async (c)
   const passwordHash = hashPassword(form.new_password, config.bcryptCost)
   // One transaction: the new hash, a new credential generation, every other session and every
   // pending secret (a reset link, an email change started with the old password) gone.
-  const [{ generation, ended }] = await Promise.all([
-    changeCredentials(db, auth.userId, { passwordHash }),
+  const [changed] = await Promise.all([
+    changeCredentials(db, auth.userId, { passwordHash, fromGeneration: auth.generation }),
     succeeded(db, recheck.rules),
   ])
+  // A reset, a lock or another change landed while this one was checked: it stands, and this
+  // session (made under the old generation) no longer loads.
+  if (!changed) return supersededAnswer(c)
+  const { generation, ended } = changed
   // Every session went, this one too; the browser carries on in a fresh one under the new generation.
   await rotateSession(c, { ...auth, generation, hasPassword: true })
   await audit(c, 'password_change', 'success', { userId: auth.userId, count: ended })

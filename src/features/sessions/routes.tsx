@@ -8,6 +8,7 @@ import { validForm } from '../../core/forms/validate'
 import { audit } from '../../core/http/audit'
 import { changeCredentials } from '../../core/lifecycle'
 import { signOut } from '../../core/sessions/cookie'
+import { supersededAnswer } from '../../core/sessions/superseded'
 import { signedIn, type SignedInContext } from '../../core/sessions/guard'
 import { reauthenticate } from '../../core/signin/reauth'
 import { succeeded } from '../../core/security/throttle'
@@ -108,10 +109,16 @@ sessionsRoutes.post('/account/sessions/others', signedIn, othersForm, async (c) 
   }
   // A new credential generation with this session carried over, every other session and every
   // pending secret gone, in one transaction (ASVS 7.4.3).
-  const [{ ended }] = await Promise.all([
-    changeCredentials(db, auth.userId, { keepIdHash: auth.idHash }),
+  const [changed] = await Promise.all([
+    changeCredentials(db, auth.userId, {
+      keepIdHash: auth.idHash,
+      fromGeneration: auth.generation,
+    }),
     succeeded(db, recheck.rules),
   ])
+  // A reset, a lock or another change landed meanwhile: it ended this session too.
+  if (!changed) return supersededAnswer(c)
+  const { ended } = changed
   await audit(c, 'session_end', 'success', { userId: auth.userId, count: ended })
   setFlash(c, OTHERS_ENDED)
   return navigate(c, '/account/sessions')
