@@ -14,6 +14,7 @@ import { rotateSession, withSession } from '../../core/sessions/cookie'
 import { signedIn, type SignedInContext } from '../../core/sessions/guard'
 import {
   forgetChallenge,
+  holdsChallenge,
   peekChallenge,
   spendChallenge,
   tryChallenge,
@@ -146,12 +147,8 @@ passkeyRoutes.post('/account/passkeys/add', signedIn, addForm, async (c) => {
   const parsed = parseRegistration(form.credential)
   const held = await heldCeremony(c, 'add', boundToUser(c))
   if (!parsed || !held) return refused('Try adding the passkey again.')
-  // Sudo mode (core/signin/reauth.ts): the password, and the second factor when there is one.
-  const sudo = await reauthenticate(c, auth, form.password)
-  if (!sudo.ok) {
-    await audit(c, 'passkey_add', sudo.outcome, { userId: auth.userId })
-    return refused(sudo.message, sudo.field)
-  }
+  // The passkey is checked before sudo mode, which spends the second factor given (a recovery
+  // code is gone for good): a passkey refused for its own reasons must not cost one.
   let verified
   try {
     verified = await verifyRegistration(parsed.response, {
@@ -161,11 +158,14 @@ passkeyRoutes.post('/account/passkeys/add', signedIn, addForm, async (c) => {
     })
   } catch (error) {
     if (!(error instanceof WebAuthnRefusal)) throw error
-    await Promise.all([
-      succeeded(db, sudo.rules),
-      audit(c, 'passkey_add', 'failure', { userId: auth.userId, reason: error.reason }),
-    ])
+    await audit(c, 'passkey_add', 'failure', { userId: auth.userId, reason: error.reason })
     return refused('That passkey could not be added. Try again.')
+  }
+  // Sudo mode (core/signin/reauth.ts): the password, and the second factor when there is one.
+  const sudo = await reauthenticate(c, auth, form.password)
+  if (!sudo.ok) {
+    await audit(c, 'passkey_add', sudo.outcome, { userId: auth.userId })
+    return refused(sudo.message, sudo.field)
   }
   const now = new Date()
   const id = encodeBase64urlNoPadding(verified.credentialId)
@@ -356,7 +356,9 @@ passkeyRoutes.post('/login/passkey', withSession, assertionForm, async (c) => {
 const PENDING_BOUND = (tokenHash: string) => `pending\n${tokenHash}`
 
 passkeyRoutes.get('/login/two-factor/passkey', withSession, async (c) => {
-  if (c.var.auth) return navigate(c, '/welcome')
+  // As the code's page (features/two-factor): a signed-in browser with a sign-in waiting for its
+  // second step (signing in again to confirm a change) gets the step.
+  if (c.var.auth && !holdsChallenge(c, PENDING_SECOND_STEP)) return navigate(c, '/welcome')
   c.header('Cache-Control', 'no-store')
   const { db } = c.var
   const held = await peekChallenge(c, db, PENDING_SECOND_STEP)

@@ -78,21 +78,17 @@ const passwordForm = validForm(
 passwordChangeRoutes.post('/account/password', signedIn, passwordForm, async (c) => {
   const { db, config, auth } = c.var
   const form = c.req.valid('form')
-  // The breached-password range check runs beside the re-check (ASVS 6.2.12).
-  const [recheck, breached] = await Promise.all([
-    reauthenticate(c, auth, form.current_password),
-    breachedPasswordMessage(form.new_password, config.pwnedPasswordsUrl),
-  ])
+  // The breached-password range check (ASVS 6.2.12) comes before the re-check, which spends the
+  // second factor given (a recovery code is gone for good): a refused new password must not cost
+  // one. It tells nothing about the account: the range API answers anyone the same.
+  const breached = await breachedPasswordMessage(form.new_password, config.pwnedPasswordsUrl)
+  if (breached) return passwordRefused(c, 422, { new_password: breached }, CHECK_FIELDS)
+  const recheck = await reauthenticate(c, auth, form.current_password)
   if (!recheck.ok) {
     await audit(c, 'password_change', recheck.outcome, { userId: auth.userId })
     const field = recheck.field === 'password' ? 'current_password' : recheck.field
     const errors = field ? { [field]: recheck.message } : {}
     return passwordRefused(c, recheck.status, errors, recheck.message)
-  }
-  if (breached) {
-    // The current password was right: that attempt is settled as a success.
-    await succeeded(db, recheck.rules)
-    return passwordRefused(c, 422, { new_password: breached }, CHECK_FIELDS)
   }
   const passwordHash = hashPassword(form.new_password, config.bcryptCost)
   // One transaction: the new hash, a new credential generation, every other session and every

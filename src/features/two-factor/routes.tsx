@@ -15,6 +15,7 @@ import type { LiveSession } from '../../core/sessions/sessions'
 import {
   forgetChallenge,
   heldTokenHash,
+  holdsChallenge,
   peekChallenge,
   type HeldChallenge,
 } from '../../core/security/challenges'
@@ -297,7 +298,12 @@ function startOver(c: Context<AppEnv>, next: string | undefined) {
 function secondStepPage(recovery: boolean) {
   return async (c: Context<AppEnv>) => {
     const next = await nextFrom(c)
-    if (c.var.auth) return next ? leave(c, next) : navigate(c, '/welcome')
+    // Signed in already, and no sign-in waiting for its second step: nothing to do here. With one
+    // waiting (signing in again to confirm a sensitive change, which an account without a password
+    // does: core/signin/reauth.ts), the code is asked for, and the new session replaces this one.
+    if (c.var.auth && !holdsChallenge(c, PENDING_SECOND_STEP)) {
+      return next ? leave(c, next) : navigate(c, '/welcome')
+    }
     c.header('Cache-Control', 'no-store')
     const held = await peekChallenge(c, c.var.db, PENDING_SECOND_STEP)
     if (!held?.totpKey) return startOver(c, next)
