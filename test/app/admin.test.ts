@@ -441,13 +441,35 @@ describe('actions', () => {
     )
   })
 
-  it("an admin cannot act on another admin's account", async () => {
+  it("an admin cannot act on another admin's account, and each try is audited", async () => {
     const admin = await signedInAdmin()
     const other = await signedInAdmin()
     for (const action of ACTIONS) {
       const res = await act(admin, other.id, action, { reason: 'x' })
       expect(res.status, action).toBe(403)
     }
+    // Through callApp, so this isolate's log capture sees the audit line.
+    const seen = captureLogs()
+    const tried = await callApp(
+      `/admin/users/${other.id}/lock`,
+      {},
+      {
+        cookie: admin.cookie,
+        method: 'POST',
+        body: new URLSearchParams({ password: PASSWORD, reason: 'x' }),
+      },
+    )
+    seen.restore()
+    expect(tried.status).toBe(403)
+    expect(seen.lines().filter((l) => l.event === 'audit')).toEqual([
+      expect.objectContaining({
+        action: 'admin_lock',
+        outcome: 'failure',
+        reason: 'target_is_admin',
+        adminId: admin.id,
+        targetId: other.id,
+      }),
+    ])
     expect((await get('/account', { cookie: other.cookie })).status).toBe(200)
     const [row] = await db().select().from(users).where(eq(users.id, other.id))
     expect(row!.lockedAt).toBeNull()

@@ -2,7 +2,7 @@ import bcrypt from 'bcryptjs'
 import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import type { Transaction } from '../../src/core/db/client'
-import { users } from '../../src/core/db/schema'
+import { sessions, users } from '../../src/core/db/schema'
 import { cookieFrom, db, FLASH, get, PASSWORD, post, SESSION, signedIn, userIdOf } from './helpers'
 
 // A password change (or "sign out everywhere else") that passed its re-check while a lock or a
@@ -72,5 +72,35 @@ describe('a credential change that waited behind another', () => {
     const res = await raceAgainst(others, id, reset(id, bcrypt.hashSync('whatever it is now', 4)))
     expect(res.headers.get('Location')).toBe('/')
     expect((await get('/account', { cookie })).status).toBe(303)
+  })
+})
+
+describe('the sessions list', () => {
+  it('leaves out a session row made under an older generation, which never loads', async () => {
+    const { email, cookie } = await signedIn()
+    const id = await userIdOf(email)
+    // What a sign-in that raced a reset leaves behind: a row under the generation before it.
+    const now = new Date()
+    await db()
+      .insert(sessions)
+      .values({
+        idHash: 'f'.repeat(60) + String(id).padStart(4, '0').slice(-4),
+        userId: id,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + 3600_000),
+        userAgent: 'Dead Browser',
+        generation: 0,
+      })
+    await db()
+      .update(users)
+      .set({ credentialGeneration: 1 })
+      .where(sql`id = ${id}`)
+    await db()
+      .update(sessions)
+      .set({ generation: 1 })
+      .where(sql`user_id = ${id} and user_agent <> 'Dead Browser'`)
+    const page = await (await get('/account/sessions', { cookie })).text()
+    expect(page).not.toContain('Dead Browser')
+    expect(page.match(/<li class="session/g)).toHaveLength(1)
   })
 })

@@ -246,7 +246,11 @@ export interface SessionListing {
   location: string
 }
 
-/** A user's live sessions, most recently used first. */
+/**
+ * A user's live sessions, most recently used first: only those made under the account's current
+ * credential generation, as only those load (a sign-in that raced a reset leaves a row that never
+ * will, and it must not show as a live session or count for "sign out everywhere else").
+ */
 export async function listUserSessions(
   db: Database,
   userId: number,
@@ -264,9 +268,11 @@ export async function listUserSessions(
       location: sessions.location,
     })
     .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
     .where(
       and(
         eq(sessions.userId, userId),
+        eq(sessions.generation, users.credentialGeneration),
         gt(sessions.expiresAt, now),
         gt(sessions.createdAt, oldestAllowed),
       ),

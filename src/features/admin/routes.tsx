@@ -135,6 +135,12 @@ adminRoutes.post(
     if (!target) return notFound(c)
     const values = { reason: String(body['reason'] ?? ''), until: String(body['until'] ?? '') }
     if (target.admin) {
+      // The one refusal worth spotting in the log (ASVS 16.3.1): an admin acting on another.
+      await audit(c, `admin_${action.replace(/-/g, '_')}`, 'failure', {
+        adminId: auth.userId,
+        targetId: target.id,
+        reason: 'target_is_admin',
+      })
       const message = "An admin's account cannot be changed from the console."
       return userPage(c, id, { status: 403, error: { action, message } })
     }
