@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { users } from '../../src/core/db/schema'
 import { oauthAccounts } from '../../src/features/providers/schema'
 import {
+  callApp,
   cookieFrom,
   db,
   FLASH,
@@ -104,6 +105,20 @@ describe('an account whose address was never confirmed, taken by its owner', () 
     const forged = `__Host-ch-signin-code-pw=${s.userId}.${expires}.${'0'.repeat(64)}`
     expect((await signInByCode(s.email, forged)).status).toBe(303)
     expect(await squatterWaysIn(s)).toEqual({ session: 303, password: 400, identities: 0 })
+  })
+
+  it('the confirmation link names the account and offers the owner to take it over', async () => {
+    const s = await squatted()
+    const resend = { method: 'POST', body: new URLSearchParams(), cookie: s.cookie }
+    await callApp('/verify/resend', { EMAIL_VERIFICATION: 'optional' }, resend)
+    const mail = await waitForMail(s.email, 'Confirm your email address')
+    expect(mail.text).toContain('do not open the link')
+    const opened = await get(linkPath(mail))
+    const page = await get('/verify', { cookie: cookieFrom(opened, '__Host-verify') })
+    const html = await page.text()
+    expect(html).toContain('<strong>Mallory</strong>')
+    expect(html).toContain('href="/forgot"')
+    expect(html).toContain('Take it over with a password reset')
   })
 
   it('a confirmed account signing in by code keeps its password and identities', async () => {

@@ -10,7 +10,7 @@ export function verifyEmailMail(app: string, to: string, link: string) {
     link: { href: link, label: 'Confirm my address' },
     rest: [
       `The link works once and expires in ${lifetimeInWords(VERIFY.lifetimeSeconds)}.`,
-      `If you did not create a ${app} account, ignore this message.`,
+      `If you did not create a ${app} account, do not open the link: someone else typed your address. To take the account over, reset its password from the sign-in page; that removes whatever they set up.`,
     ],
   })
 }

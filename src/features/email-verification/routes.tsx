@@ -65,7 +65,15 @@ emailVerificationRoutes.get('/verify', async (c) => {
   const holder = await verifyHolder(c)
   if (!holder) return invalidLink(c)
   const next = safeNext(c.req.query('next'))
-  return render(c, 'Confirm your address', <VerifyCard email={holder.email} next={next} />)
+  const card = (
+    <VerifyCard
+      email={holder.email}
+      username={holder.username}
+      memberSince={holder.memberSince}
+      next={next}
+    />
+  )
+  return render(c, 'Confirm your address', card)
 })
 
 emailVerificationRoutes.post('/verify', withSession, async (c) => {
