@@ -49,7 +49,19 @@ describe('email change', () => {
     expect(landed.headers.get('Referrer-Policy')).toBe('no-referrer')
     const link = cookieFrom(landed, CONFIRM)!
     const page = await get('/account/email/confirm', { cookie: link })
-    expect(await page.text()).toContain(next)
+    const html = await page.text()
+    expect(html).toContain(next)
+    // The account that would take the address is named (someone may ask for a stranger's).
+    expect(html).toContain('<strong>Ada</strong>')
+    expect(mail.text).toContain('account "Ada"')
+    expect(html).not.toContain('another account than the one you are signed in to')
+    const stranger = await signedIn('Eve')
+    const seenByStranger = await get('/account/email/confirm', {
+      cookie: `${link}; ${stranger.cookie}`,
+    })
+    expect(await seenByStranger.text()).toContain(
+      'another account than the one you are signed in to',
+    )
     expect((await userRow(id)).email).toBe(email)
 
     // Opened on another device, with no session: the address changes, confirmed.

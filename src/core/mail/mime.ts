@@ -59,8 +59,10 @@ export function encodeHeaderText(value: string): string {
 
 function mailbox(name: string, address: string): string {
   if (/[\s<>"]/.test(address)) throw new Error('unexpected character in an address')
-  const display = /^[A-Za-z0-9 !#$%&'*+\-/=?^_`{|}~.]*$/.test(name)
-    ? `"${name}"`
+  // Printable ASCII as a quoted-string (RFC 5322 3.2.4): a comma, colon or angle bracket in the
+  // app's name must not read as more mailboxes or a group. Anything else as encoded words.
+  const display = /^[\x20-\x7e]*$/.test(name)
+    ? `"${name.replace(/[\\"]/g, '\\$&')}"`
     : encodeHeaderText(name)
   return name ? `${display} <${address}>` : `<${address}>`
 }

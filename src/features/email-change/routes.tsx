@@ -113,7 +113,14 @@ emailChangeRoutes.post('/account/email', signedIn, validEmailChange, async (c) =
   // Whether the new address is free is found out after the answer: a taken address gets the same
   // answer and nothing changes (ASVS 6.3.8). The old address hears of it either way (OWASP).
   afterResponse(c, 'email_change', async () => {
-    const notice = emailChangeNoticeMail(config.appName, user.email, email, linkOrigin(c))
+    const origin = linkOrigin(c)
+    const notice = emailChangeNoticeMail(
+      config.appName,
+      user.email,
+      email,
+      origin,
+      auth.hasPassword,
+    )
     // A taken address gets no link, and nothing of its allowance is spent (the owner's own mail).
     const [{ allowed }] = await Promise.all([
       mailAllowedFor(c, 'email_change', email, findUserByEmail(db, email), (owner) => !owner),
@@ -126,7 +133,7 @@ emailChangeRoutes.post('/account/email', signedIn, validEmailChange, async (c) =
     const token = await issueSecretUnder(db, EMAIL_CHANGE, holder)
     if (!token) return
     const link = `${linkOrigin(c)}/account/email/confirm/${token}`
-    await deliver(c, 'email_change', emailChangeMail(config.appName, email, link))
+    await deliver(c, 'email_change', emailChangeMail(config.appName, email, link, auth.username))
   })
   return navigate(c, '/account/email/sent')
 })
@@ -141,11 +148,21 @@ emailChangeRoutes.get('/account/email/confirm/:token{[^/]+}', (c) =>
 
 // The link needs no session: it may be opened on another device. It proves control of the new
 // inbox; the request behind it proved the password.
-emailChangeRoutes.get('/account/email/confirm', async (c) => {
+emailChangeRoutes.get('/account/email/confirm', withSession, async (c) => {
   linkPageHeaders(c)
   const holder = await peekSecret(c.var.db, EMAIL_CHANGE, linkToken(c, CONFIRM_COOKIE))
   if (!holder?.newEmail) return invalidLink(c)
-  return render(c, 'Use your new address', <EmailConfirmCard email={holder.newEmail} />)
+  // Which account takes the address, named: someone may have asked for a stranger's address,
+  // hoping its owner confirms without reading (a confused deputy).
+  const card = (
+    <EmailConfirmCard
+      email={holder.newEmail}
+      username={holder.username}
+      memberSince={holder.memberSince}
+      otherAccount={c.var.auth ? c.var.auth.userId !== holder.userId : false}
+    />
+  )
+  return render(c, 'Use your new address', card)
 })
 
 // Rolls the change back when a racing request spent the link first.

@@ -8,6 +8,7 @@ import {
   HxLink,
   SecondFactorField,
   SudoPasswordField,
+  When,
 } from '../../core/ui/components'
 import { lifetimeInWords } from '../../core/security/secrets'
 import { EMAIL_CHANGE } from './secret'
@@ -70,15 +71,31 @@ export function EmailChangeSentCard(props: { current: string }) {
   )
 }
 
-export function EmailConfirmCard(props: { email: string }) {
+export function EmailConfirmCard(props: {
+  email: string
+  username: string
+  memberSince: Date
+  /** This browser is signed in to another account than the one the change is for. */
+  otherAccount: boolean
+}) {
   return (
     <Card id="email-confirm" title="Use your new address">
+      {props.otherAccount && (
+        <Alert kind="error">
+          This change is for another account than the one you are signed in to.
+        </Alert>
+      )}
       <p>
-        Use <strong>{props.email}</strong> as the email address of your account.
+        Use <strong>{props.email}</strong> as the email address of the account{' '}
+        <strong>{props.username}</strong>, made <When at={props.memberSince} withTime={false} />.
       </p>
       <HxForm action="/account/email/confirm" label="Use the new address">
         <button type="submit">Use this address</button>
       </HxForm>
+      <p class="switch">
+        Not your account? Leave this page: confirming would give the address to that account, and
+        nothing changes unless you confirm.
+      </p>
     </Card>
   )
 }
