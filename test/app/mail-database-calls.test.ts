@@ -71,6 +71,25 @@ describe('database work of the mail routes', () => {
     expect(unknown).toEqual({ status: 303, onPath: 0, onPathTrips: 0, total: 2, totalTrips: 1 })
   })
 
+  it('a wrong password and an unknown address answer after the same statements (ASVS 6.3.8)', async () => {
+    const email = uniqueEmail()
+    await signup({ email })
+    const wrong = await measure('/login', {
+      fields: { email, password: 'not the password at all' },
+    })
+    const unknown = await measure('/login', {
+      fields: { email: uniqueEmail('nobody'), password: 'not the password at all' },
+    })
+    expect(wrong.status).toBe(400)
+    expect(unknown.status).toBe(400)
+    expect({ onPath: wrong.onPath, trips: wrong.onPathTrips }).toEqual({
+      onPath: unknown.onPath,
+      trips: unknown.onPathTrips,
+    })
+    // The run of failures is counted after the answer.
+    expect(wrong.total).toBe(wrong.onPath + 1)
+  })
+
   it('the reset link: GET /reset/:token none, GET /reset one read, POST /reset eight statements', async () => {
     const email = uniqueEmail()
     await signup({ email })

@@ -6,6 +6,7 @@ import { audit } from '../../core/http/audit'
 import { nextFrom, safeNext } from '../../core/http/next'
 import { clientAddress } from '../../core/http/request'
 import { tooManyAttempts } from '../../core/http/throttled'
+import { afterResponse } from '../../core/mail/deliver'
 import { hashPassword, verifyPassword } from '../../core/passwords/hash'
 import { withSession } from '../../core/sessions/cookie'
 import { finishSignIn } from '../../core/signin/door'
@@ -87,13 +88,13 @@ passwordSignInRoutes.post('/login', validSignIn, async (c) => {
   }
   const check = await verifyPassword(values.password, user?.passwordHash, config.bcryptCost)
   if (!user || !check.ok) {
-    await Promise.all([
-      user ? countFailedSignIn(db, user.id) : undefined,
-      audit(c, 'login', 'failure', {
-        userId: user?.id,
-        reason: user ? 'password' : 'unknown_email',
-      }),
-    ])
+    // The run of failures is counted after the answer, so a wrong password and an unknown address
+    // answer after the same statements (ASVS 6.3.8: no telling accounts apart by timing).
+    if (user) afterResponse(c, 'failed_sign_in', () => countFailedSignIn(db, user.id))
+    await audit(c, 'login', 'failure', {
+      userId: user?.id,
+      reason: user ? 'password' : 'unknown_email',
+    })
     return card(400, INVALID_CREDENTIALS)
   }
   if (!device && user.failedSignIns >= CONSECUTIVE_FAILURES_LIMIT) {
